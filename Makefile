@@ -1,0 +1,35 @@
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv from scratch if needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format bench screenshots clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve http://127.0.0.1:5000 on the development tenant (or on AUTH0_DOMAIN when set).
+run: $(STAMP)
+	$(BIN)/python scripts/run_dev.py
+
+## Lint, then every test: unit, integration over HTTP, and browser tests in Chromium.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance test-results .pytest_cache .ruff_cache

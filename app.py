@@ -1,0 +1,118 @@
+"""The standalone linked-accounts app: one host of the `linked_accounts` extension.
+
+    flask --app app run            gunicorn 'app:create_app()'
+
+With AUTH0_DOMAIN unset it talks to the development tenant (`make run` starts one).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, redirect, render_template, url_for
+from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from linked_accounts import (
+    ConfigError,
+    LinkedAccounts,
+    Settings,
+    account,
+    init_sessions,
+    load_settings,
+)
+from linked_accounts.security import install_security_headers
+
+# The development tenant's published demo client (see devtenant/). Used only when AUTH0_DOMAIN is
+# unset, so a newcomer needs no Auth0 account; never a real tenant's credentials.
+DEV_TENANT = {
+    "AUTH0_DOMAIN": "http://127.0.0.1:5001",
+    "AUTH0_CLIENT_ID": "dev-client",
+    "AUTH0_CLIENT_SECRET": "dev-client-secret",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app from the environment or `test_config`; stop with a clear message if wrong."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(test_config or {})
+    settings = _configure(app)
+    if _flag(app, "TRUST_PROXY"):
+        # Behind a TLS-terminating proxy: trust its X-Forwarded-* so https is seen as https.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    init_sessions(app, _setting(app, "REDIS_URL") or None)
+    CSRFProtect(app)
+    install_security_headers(app, form_action=(_origin(settings.issuer_url),))
+    app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "base.html"
+    LinkedAccounts(app, url_prefix="/account")
+
+    @app.get("/")
+    def index():
+        """Show the front page, or go straight to the settings once signed in."""
+        if account.current():
+            return redirect(url_for("linked_accounts.settings"))
+        return render_template("index.html")
+
+    return app
+
+
+def _configure(app: Flask) -> Settings:
+    """Fill app.config from the environment, collecting every problem before stopping."""
+    problems: list[str] = []
+    if not _setting(app, "AUTH0_DOMAIN"):
+        for key, value in DEV_TENANT.items():
+            app.config[key] = os.environ.get("DEV_" + key, value)
+        app.config["DEV_TENANT"] = "1"
+    secret = _setting(app, "APP_SECRET_KEY")
+    if not secret and app.config.get("DEV_TENANT"):
+        secret = _dev_secret(Path(app.instance_path))
+    if not secret:
+        problems.append(
+            "APP_SECRET_KEY is not set (a long random string, e.g. `openssl rand -hex 32`)"
+        )
+    elif len(secret) < 32:
+        problems.append("APP_SECRET_KEY is too short: use at least 32 random characters")
+    app.config["SECRET_KEY"] = secret
+    redis_url = _setting(app, "REDIS_URL")
+    if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+        problems.append(
+            f"REDIS_URL must start with redis://, rediss:// or unix://, got {redis_url!r}"
+        )
+    app.config.setdefault(
+        "SESSION_COOKIE_SECURE",
+        not app.config.get("DEV_TENANT") and not _flag(app, "INSECURE_HTTP_COOKIES"),
+    )
+    try:
+        settings = load_settings(app.config)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _setting(app: Flask, name: str) -> str:
+    value = app.config.get(name)
+    return str(value if value is not None else os.environ.get(name, "")).strip()
+
+
+def _flag(app: Flask, name: str) -> bool:
+    return _setting(app, name).lower() in ("1", "true", "yes")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _dev_secret(instance: Path) -> str:
+    """Keep one random key per checkout for the development tenant, so restarts keep sessions."""
+    path = instance / "dev-secret-key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

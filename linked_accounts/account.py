@@ -1,0 +1,80 @@
+"""The signed-in user's state, kept in the server-side session (never in the cookie)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, session
+
+KEY = "linked_accounts"
+IDENTITIES = "linked_accounts.identities"
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is signed in, and the Management API token they act with."""
+
+    user_id: str
+    name: str | None
+    email: str | None
+    access_token: str
+    expires_at: float
+    auth_time: float | None
+
+    @property
+    def token_expired(self) -> bool:
+        # A margin, so a token does not expire between this check and Auth0 reading it.
+        return time.time() >= self.expires_at - 30
+
+
+def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
+    """Start a fresh session for the user: clear the old one and rotate its id."""
+    session.clear()
+    session[KEY] = {
+        "user_id": str(claims["sub"]),
+        "name": claims.get("name"),
+        "email": claims.get("email"),
+        "access_token": token["access_token"],
+        "expires_at": time.time() + float(token.get("expires_in") or 0),
+        "auth_time": claims.get("auth_time"),
+    }
+    # Rotating the id stops a session fixed before login from being used after it.
+    current_app.session_interface.regenerate(session)
+    return current()  # type: ignore[return-value]
+
+
+def current() -> Account | None:
+    """Return the signed-in account, or None."""
+    data = session.get(KEY)
+    return Account(**data) if isinstance(data, dict) else None
+
+
+def sign_out() -> None:
+    """Drop everything; Flask-Session then deletes the stored session."""
+    session.clear()
+
+
+def cached_identities(max_age: float) -> list[dict[str, Any]] | None:
+    """Return the identities read from Auth0 less than `max_age` seconds ago, if any."""
+    entry = session.get(IDENTITIES)
+    if not entry or time.time() - entry["at"] > max_age:
+        return None
+    return entry["items"]
+
+
+def last_read_at() -> float | None:
+    """Return when the identities were last read from Auth0."""
+    entry = session.get(IDENTITIES)
+    return entry["at"] if entry else None
+
+
+def remember_identities(items: list[dict[str, Any]]) -> None:
+    """Cache identities as Auth0 just returned them (from GET, DELETE or POST)."""
+    session[IDENTITIES] = {"items": items, "at": time.time()}
+
+
+def forget_identities() -> None:
+    """Make the next page view read from Auth0: after an answer we could not trust."""
+    session.pop(IDENTITIES, None)

@@ -1,0 +1,34 @@
+"""Link and unlink events: a Flask signal for the host, and one structured log line each."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from blinker import Namespace
+from flask import current_app, request
+
+from .identities import Identity
+
+signals = Namespace()
+identity_linked = signals.signal("identity-linked")
+identity_unlinked = signals.signal("identity-unlinked")
+
+log = logging.getLogger("linked_accounts.events")
+
+
+def emit(signal, *, user_id: str, identity: Identity) -> None:
+    """Tell subscribers and the log who changed what, when and from where; never a token."""
+    record = {
+        "event": signal.name,
+        "user_id": user_id,
+        "provider": identity.provider,
+        "connection": identity.connection,
+        "identity": identity.key,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "ip": request.remote_addr,
+        "user_agent": request.user_agent.string[:200],
+    }
+    log.info(json.dumps(record, sort_keys=True))
+    signal.send(current_app._get_current_object(), user_id=user_id, identity=identity, event=record)

@@ -1,0 +1,15 @@
+"""Forms for every state change: each one carries a CSRF token (Flask-WTF)."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, Length
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state and needs nothing but its CSRF token (log out, refresh)."""
+
+
+class IdentityForm(FlaskForm):
+    """Names one identity as `{provider}|{user_id}`; the server looks it up itself."""
+
+    identity = HiddenField(validators=[DataRequired(), Length(max=600)])

@@ -1,0 +1,120 @@
+"""The domain: a user's linked identities, which one is primary, and what to call each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+# Providers whose name says more than their connection name does. Anything else (enterprise
+# connections such as SAML, custom OIDC, passwordless) is shown by its connection name, which is
+# what the tenant's admin chose and what the user saw on the login page.
+PROVIDER_NAMES: Mapping[str, str] = {
+    "auth0": "Email and password",
+    "google-oauth2": "Google",
+    "github": "GitHub",
+    "windowslive": "Microsoft",
+    "apple": "Apple",
+    "facebook": "Facebook",
+    "twitter": "X",
+    "linkedin": "LinkedIn",
+    "gitlab": "GitLab",
+    "bitbucket": "Bitbucket",
+    "sms": "Phone number",
+    "email": "Email code",
+}
+
+
+class IdentityFormatError(ValueError):
+    """Auth0 answered with an identity list this code cannot read."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One sign-in method linked to the user's profile."""
+
+    provider: str
+    user_id: str
+    connection: str
+    is_social: bool
+    is_primary: bool
+    email: str | None = None
+    name: str | None = None
+    username: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Return the id this identity has as an Auth0 user of its own: `{provider}|{user_id}`."""
+        return f"{self.provider}|{self.user_id}"
+
+    @property
+    def detail(self) -> str | None:
+        """Return what tells the user which account of that provider this is."""
+        return self.email or self.username or self.name
+
+
+def display_name(provider: str, connection: str, overrides: Mapping[str, str] | None = None) -> str:
+    """Return the name a person knows this sign-in method by."""
+    if overrides and connection in overrides:
+        return overrides[connection]
+    return PROVIDER_NAMES.get(provider) or connection or provider
+
+
+def parse_identities(raw: object) -> list[Identity]:
+    """Read Auth0's `identities` array; the first item is the primary.
+
+    Raises IdentityFormatError when the shape is not Auth0's, so a bad upstream answer is
+    reported instead of drawing a wrong page.
+    """
+    if not isinstance(raw, list) or not raw:
+        raise IdentityFormatError("identities must be a non-empty list")
+    identities = []
+    for position, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise IdentityFormatError("each identity must be an object")
+        provider, user_id = item.get("provider"), item.get("user_id")
+        # GitHub's ids arrive as JSON numbers; everything is compared as a string.
+        if not isinstance(provider, str) or not provider or isinstance(user_id, bool):
+            raise IdentityFormatError("identity without a provider")
+        if not isinstance(user_id, (str, int)) or str(user_id) == "":
+            raise IdentityFormatError("identity without a user_id")
+        profile = item.get("profileData") if isinstance(item.get("profileData"), Mapping) else {}
+        identities.append(
+            Identity(
+                provider=provider,
+                user_id=str(user_id),
+                connection=str(item.get("connection") or provider),
+                is_social=bool(item.get("isSocial")),
+                is_primary=position == 0,
+                email=_text(profile.get("email")),
+                name=_text(profile.get("name")),
+                username=_text(profile.get("username") or profile.get("nickname")),
+            )
+        )
+    return identities
+
+
+def with_primary_profile(
+    identities: Sequence[Identity], email: str | None, name: str | None
+) -> list[Identity]:
+    """Give the primary the profile's email and name: Auth0 sends no profileData for it."""
+    return [
+        replace(i, email=i.email or email, name=i.name or name) if i.is_primary else i
+        for i in identities
+    ]
+
+
+def find(identities: Iterable[Identity], key: str) -> Identity | None:
+    """Return the identity whose `{provider}|{user_id}` is `key`, if the user has it."""
+    return next((i for i in identities if i.key == key), None)
+
+
+def split_user_id(user_id: str) -> tuple[str, str]:
+    """Split an Auth0 user id at its first `|`: the rest may hold more (`samlp|conn|a@b`)."""
+    provider, sep, rest = user_id.partition("|")
+    if not sep or not provider or not rest:
+        raise ValueError(f"not an Auth0 user id: {user_id!r}")
+    return provider, rest
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

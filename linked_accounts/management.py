@@ -1,0 +1,175 @@
+"""Client for the few Auth0 Management API calls a user may make with their own token.
+
+It knows HTTP and Auth0's error bodies, and nothing of Flask. Every call has a connect and a read
+timeout, every path segment is percent-encoded, and writes are never retried: a repeated unlink or
+link after a lost answer could act twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (3.05, 10.0)
+
+
+class ManagementError(Exception):
+    """Auth0 did not do what was asked. `status` is Auth0's HTTP status, or None without one."""
+
+    status: int | None = None
+
+    def __init__(self, message: str = "", *, status: int | None = None, code: str | None = None):
+        super().__init__(message or self.__class__.__name__)
+        self.message = message
+        self.code = code
+        if status is not None:
+            self.status = status
+
+
+class TokenRejected(ManagementError):
+    """401: the access token is invalid or expired; the user must log in again."""
+
+
+class Forbidden(ManagementError):
+    """403: the token lacks a scope or names another user."""
+
+
+class NotFound(ManagementError):
+    """404: the user (or identity) does not exist."""
+
+
+class BadRequest(ManagementError):
+    """400: Auth0 refused the request as given."""
+
+
+class Conflict(ManagementError):
+    """409: the identity is already linked."""
+
+
+class RateLimited(ManagementError):
+    """429: the per-user or tenant budget is spent; `reset_at` is when it refills (Unix s)."""
+
+    def __init__(self, message: str = "", *, reset_at: int | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.reset_at = reset_at
+
+
+class Unavailable(ManagementError):
+    """5xx: Auth0 failed."""
+
+
+class Timeout(ManagementError):
+    """No answer in time. For a write, Auth0 may or may not have done it."""
+
+
+class ConnectionFailed(ManagementError):
+    """Auth0 could not be reached, or dropped the connection."""
+
+
+class BadResponse(ManagementError):
+    """Auth0 answered with something that is not the JSON it documents."""
+
+
+_BY_STATUS: dict[int, type[ManagementError]] = {
+    400: BadRequest,
+    401: TokenRejected,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    429: RateLimited,
+}
+
+
+class ManagementClient:
+    """Calls `{base_url}/api/v2/...` over one pooled, keep-alive `requests.Session`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.http = session or requests.Session()
+
+    def get_user(self, token: str, user_id: str) -> dict[str, Any]:
+        """GET the user the token belongs to. Raises a ManagementError subclass on failure."""
+        body = self._call("GET", token, ("users", user_id))
+        if not isinstance(body, dict):
+            raise BadResponse("user is not a JSON object", status=200)
+        return body
+
+    def unlink(
+        self, token: str, primary_id: str, provider: str, secondary_user_id: str
+    ) -> list[dict[str, Any]]:
+        """DELETE a secondary identity; return the primary's remaining identities."""
+        path = ("users", primary_id, "identities", provider, secondary_user_id)
+        return self._identities(self._call("DELETE", token, path))
+
+    def link(self, token: str, primary_id: str, id_token: str) -> list[dict[str, Any]]:
+        """POST the secondary's ID token as `link_with`; return the primary's new identities."""
+        body = self._call(
+            "POST", token, ("users", primary_id, "identities"), json={"link_with": id_token}
+        )
+        return self._identities(body)
+
+    def url(self, *segments: str) -> str:
+        """Build an API URL with every segment percent-encoded (`|`, `/`, `#` included)."""
+        return "/".join([f"{self.base_url}/api/v2", *(quote(str(s), safe="") for s in segments)])
+
+    def _call(self, method: str, token: str, path: tuple[str, ...], **kwargs: Any) -> Any:
+        url = self.url(*path)
+        try:
+            response = self.http.request(
+                method,
+                url,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except requests.Timeout as exc:
+            raise Timeout(f"{method} {path[0]} timed out") from exc
+        except requests.ConnectionError as exc:
+            raise ConnectionFailed(f"{method} {path[0]}: connection failed") from exc
+        # Log the method, the path's shape and the status: never the URL's ids or the token.
+        log.debug("management %s %s -> %s", method, path[0], response.status_code)
+        if response.status_code >= 400:
+            raise _error_from(response)
+        try:
+            return response.json()
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise BadResponse("response is not JSON", status=response.status_code) from exc
+
+    @staticmethod
+    def _identities(body: Any) -> list[dict[str, Any]]:
+        if not isinstance(body, list):
+            raise BadResponse("identities are not a JSON array")
+        return body
+
+
+def _error_from(response: requests.Response) -> ManagementError:
+    """Turn an Auth0 error answer into a typed error carrying its message and errorCode."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    message = str(body.get("message") or body.get("error") or response.reason or "")
+    code = body.get("errorCode") if isinstance(body.get("errorCode"), str) else None
+    if status == 429:
+        reset = response.headers.get("x-ratelimit-reset", "")
+        return RateLimited(
+            message, status=status, code=code, reset_at=int(reset) if reset.isdigit() else None
+        )
+    cls = _BY_STATUS.get(status) or (Unavailable if status >= 500 else ManagementError)
+    return cls(message, status=status, code=code)

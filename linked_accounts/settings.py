@@ -1,0 +1,141 @@
+"""Read and check the extension's settings: host app config first, then the environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+class ConfigError(SystemExit):
+    """Start-up settings are missing or wrong. Names every problem at once.
+
+    A SystemExit, so `flask run` and gunicorn stop with this message instead of a traceback.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            "Cannot start: fix these settings (environment variables or app config):\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the extension needs to talk to one Auth0 tenant."""
+
+    issuer_url: str  # e.g. https://tenant.eu.auth0.com (no trailing slash)
+    management_url: str
+    client_id: str
+    client_secret: str
+    cache_seconds: int = 60
+    refresh_interval: int = 10
+    reauth_max_age: int = 300
+    link_connections: tuple[str, ...] = ()
+    require_verified_email: bool = True
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    dev_tenant: bool = False
+
+    @property
+    def audience(self) -> str:
+        """Return the Management API audience, which also names its base URL."""
+        return f"{self.management_url}/api/v2/"
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.issuer_url}/.well-known/openid-configuration"
+
+
+def tenant_url(value: str) -> str:
+    """Turn `AUTH0_DOMAIN`-style input into a base URL: a bare host means https.
+
+    Plain http is allowed only for loopback hosts (a local development tenant).
+    """
+    value = value.strip().rstrip("/")
+    if "://" not in value:
+        value = f"https://{value}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{value!r} is not a host name or an http(s) URL")
+    if parts.path or parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must be a bare host, without a path")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(f"{value!r} uses plain http, which is allowed only for 127.0.0.1")
+    return value
+
+
+def load_settings(
+    config: Mapping[str, object], environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build Settings, or raise ConfigError listing every missing or invalid value."""
+    environ = os.environ if environ is None else environ
+    problems: list[str] = []
+
+    def get(name: str) -> str:
+        value = config.get(name)
+        if value is None:
+            value = environ.get(name, "")
+        return str(value).strip()
+
+    def url(name: str, default: str = "") -> str:
+        raw = get(name) or default
+        if not raw:
+            problems.append(f"{name} is not set (your tenant's domain, e.g. example.eu.auth0.com)")
+            return ""
+        try:
+            return tenant_url(raw)
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+            return ""
+
+    def number(name: str, default: float, cast=int):
+        raw = get(name)
+        if not raw:
+            return default
+        try:
+            value = cast(raw)
+        except ValueError:
+            problems.append(f"{name} must be a number, got {raw!r}")
+            return default
+        if value < 0:
+            problems.append(f"{name} must not be negative")
+        return value
+
+    issuer = url("AUTH0_DOMAIN")
+    management = url("AUTH0_MANAGEMENT_DOMAIN", get("AUTH0_DOMAIN")) if issuer else ""
+    for name in ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"):
+        if not get(name):
+            problems.append(f"{name} is not set (from your Auth0 application's settings)")
+    settings = Settings(
+        issuer_url=issuer,
+        management_url=management,
+        client_id=get("AUTH0_CLIENT_ID"),
+        client_secret=get("AUTH0_CLIENT_SECRET"),
+        cache_seconds=number("IDENTITIES_CACHE_SECONDS", 60),
+        refresh_interval=number("REFRESH_MIN_INTERVAL", 10),
+        reauth_max_age=number("REAUTH_MAX_AGE", 300),
+        link_connections=tuple(c.strip() for c in get("LINK_CONNECTIONS").split(",") if c.strip()),
+        require_verified_email=get("LINK_REQUIRE_VERIFIED_EMAIL").lower()
+        not in ("0", "false", "no"),
+        connect_timeout=number("AUTH0_CONNECT_TIMEOUT", 3.05, float),
+        read_timeout=number("AUTH0_READ_TIMEOUT", 10.0, float),
+        dev_tenant=get("DEV_TENANT").lower() in ("1", "true", "yes"),
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,55 @@
+"""`make run`: serve the app on http://127.0.0.1:5000, on the development tenant unless
+AUTH0_DOMAIN names a real one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import requests
+
+TENANT_PORT = int(os.environ.get("DEV_TENANT_PORT", "5001"))
+APP_PORT = int(os.environ.get("PORT", "5000"))
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    """Wait until `url` answers, so the app's first login finds the tenant up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    sys.exit(f"the development tenant did not start at {url}")
+
+
+def main() -> None:
+    env = dict(os.environ)
+    tenant = None
+    if not env.get("AUTH0_DOMAIN"):
+        tenant_url = f"http://127.0.0.1:{TENANT_PORT}"
+        tenant = subprocess.Popen(
+            [sys.executable, "-m", "devtenant", "--host", "127.0.0.1", "--port", str(TENANT_PORT)]
+        )
+        wait_for(f"{tenant_url}/.well-known/openid-configuration")
+        env["DEV_AUTH0_DOMAIN"] = tenant_url
+    print(f"Open http://127.0.0.1:{APP_PORT}/  (use 127.0.0.1, not localhost: cookies are per host)")
+    try:
+        subprocess.call(
+            [sys.executable, "-m", "flask", "--app", "app", "run",
+             "--host", "127.0.0.1", "--port", str(APP_PORT)],
+            env=env,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if tenant:
+            tenant.terminate()
+            tenant.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
