@@ -1,0 +1,42 @@
+"""Read and steer the development tenant from tests, over its /__dev hooks."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import requests
+
+ADA = "auth0|6500a1b2c3d4e5f600000001"
+BEN = "auth0|6500a1b2c3d4e5f600000002"
+ADA_GITHUB = "github|1234567"
+ADA_GOOGLE = "google-oauth2|109876543210987654321"
+ADA_SAML = "samlp|acme-saml|ada@acme.test"
+
+
+def user(tenant: str, user_id: str) -> dict | None:
+    """Return the tenant's stored user, or None if it has none by that id."""
+    r = requests.get(f"{tenant}/__dev/users/{quote(user_id, safe='')}", timeout=5)
+    if r.status_code == 404:
+        return None
+    r.raise_for_status()
+    return r.json()
+
+
+def identity_keys(tenant: str, user_id: str) -> list[str]:
+    """Return `{provider}|{user_id}` of each of the user's identities, primary first."""
+    return [f"{i['provider']}|{i['user_id']}" for i in user(tenant, user_id)["identities"]]
+
+
+def fault(tenant: str, endpoint: str, **spec) -> None:
+    """Make the tenant misbehave on `endpoint` (see devtenant's faults)."""
+    requests.post(
+        f"{tenant}/__dev/faults", json={"endpoint": endpoint, **spec}, timeout=5
+    ).raise_for_status()
+
+
+def clear_faults(tenant: str) -> None:
+    requests.delete(f"{tenant}/__dev/faults", timeout=5).raise_for_status()
+
+
+def stats(tenant: str) -> dict:
+    return requests.get(f"{tenant}/__dev/stats", timeout=5).json()

@@ -1,0 +1,61 @@
+"""Small helpers for talking to the development tenant's Management API in tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+ADA = "auth0|6500a1b2c3d4e5f600000001"
+BEN = "auth0|6500a1b2c3d4e5f600000002"
+GRACE = "github|7654321"
+LINUS = "google-oauth2|300000000000000000003"
+EVE = "google-oauth2|200000000000000000002"
+ADA_SAML = "samlp|acme-saml|ada@acme.test"
+
+
+def claims(jwt: str) -> dict[str, Any]:
+    """A JWT's payload, unverified (tests check what the tenant put in it)."""
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def auth(token: str) -> dict[str, str]:
+    """The Authorization header for a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def user_url(tenant: str, user_id: str) -> str:
+    """/api/v2/users/{id} with the id percent-encoded as a whole segment."""
+    return f"{tenant}/api/v2/users/{quote(user_id, safe='')}"
+
+
+def identity_url(tenant: str, user_id: str, provider: str, secondary: str | int) -> str:
+    """/api/v2/users/{id}/identities/{provider}/{user_id}, every segment encoded."""
+    return (
+        f"{user_url(tenant, user_id)}/identities/"
+        f"{quote(provider, safe='')}/{quote(str(secondary), safe='')}"
+    )
+
+
+def m2m_token(tenant: str, scope: str | None = None) -> str:
+    """A client_credentials token for the default m2m client."""
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": "dev-m2m",
+        "client_secret": "dev-m2m-secret",
+        "audience": f"{tenant}/api/v2/",
+    }
+    if scope:
+        data["scope"] = scope
+    response = requests.post(f"{tenant}/oauth/token", data=data, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def stored_user(tenant: str, user_id: str) -> requests.Response:
+    """The tenant's real state for one user (GET /__dev/users/<id>)."""
+    return requests.get(f"{tenant}/__dev/users/{quote(user_id, safe='')}", timeout=5)

@@ -1,0 +1,108 @@
+"""The identity rules: primary first, ids as strings, `|` inside ids, names people know."""
+
+import pytest
+
+from linked_accounts.identities import (
+    IdentityFormatError,
+    display_name,
+    find,
+    parse_identities,
+    split_user_id,
+    with_primary_profile,
+)
+
+ADA = [
+    {"provider": "auth0", "user_id": "6500a1", "connection": "Username-Password-Authentication"},
+    {
+        "provider": "github",
+        "user_id": 1234567,
+        "connection": "github",
+        "isSocial": True,
+        "profileData": {"nickname": "ada-codes", "name": "Ada"},
+    },
+    {
+        "provider": "samlp",
+        "user_id": "acme-saml|ada@acme.test",
+        "connection": "acme-saml",
+        "profileData": {"email": "ada@acme.test"},
+    },
+]
+
+
+def test_first_identity_is_the_primary_and_only_it():
+    identities = parse_identities(ADA)
+    assert [i.is_primary for i in identities] == [True, False, False]
+
+
+def test_numeric_github_id_is_read_as_a_string_and_found_by_its_key():
+    github = parse_identities(ADA)[1]
+    assert github.user_id == "1234567"
+    assert github.key == "github|1234567"
+    assert find(parse_identities(ADA), "github|1234567") == github
+
+
+def test_an_id_containing_a_pipe_keeps_everything_after_the_first_pipe():
+    saml = find(parse_identities(ADA), "samlp|acme-saml|ada@acme.test")
+    assert saml is not None
+    assert saml.user_id == "acme-saml|ada@acme.test"
+    assert split_user_id("samlp|acme-saml|ada@acme.test") == ("samlp", "acme-saml|ada@acme.test")
+
+
+@pytest.mark.parametrize("bad", ["github", "|x", "github|", ""])
+def test_split_user_id_refuses_what_is_not_an_auth0_id(bad):
+    with pytest.raises(ValueError):
+        split_user_id(bad)
+
+
+def test_find_does_not_match_on_a_prefix_or_another_provider():
+    identities = parse_identities(ADA)
+    assert find(identities, "github|123456") is None
+    assert find(identities, "google-oauth2|1234567") is None
+    assert find(identities, "samlp|acme-saml") is None
+
+
+@pytest.mark.parametrize(
+    ("provider", "connection", "expected"),
+    [
+        ("google-oauth2", "google-oauth2", "Google"),
+        ("github", "github", "GitHub"),
+        ("auth0", "Username-Password-Authentication", "Email and password"),
+        ("samlp", "acme-saml", "acme-saml"),
+        ("oidc", "partner-login", "partner-login"),
+    ],
+)
+def test_display_names(provider, connection, expected):
+    assert display_name(provider, connection) == expected
+
+
+def test_connection_overrides_win_over_provider_names():
+    assert display_name("samlp", "acme-saml", {"acme-saml": "Acme SSO"}) == "Acme SSO"
+
+
+def test_detail_prefers_email_then_username():
+    identities = parse_identities(ADA)
+    assert identities[1].detail == "ada-codes"
+    assert identities[2].detail == "ada@acme.test"
+
+
+def test_primary_takes_the_profile_email_because_auth0_sends_no_profile_data_for_it():
+    primary = with_primary_profile(parse_identities(ADA), "ada@example.com", "Ada")[0]
+    assert primary.detail == "ada@example.com"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        [],
+        {"provider": "x"},
+        [{"user_id": "1"}],
+        [{"provider": "github"}],
+        [{"provider": "github", "user_id": True}],
+        [{"provider": "github", "user_id": ""}],
+        ["github|1"],
+    ],
+)
+def test_malformed_identity_lists_are_refused(bad):
+    with pytest.raises(IdentityFormatError):
+        parse_identities(bad)
