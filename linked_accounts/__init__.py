@@ -9,7 +9,7 @@ from __future__ import annotations
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
-from . import account, auth, views  # noqa: F401  (auth and views add their routes)
+from . import account, auth, linking, views  # noqa: F401  (they add their routes)
 from .blueprint import bp
 from .events import identity_linked, identity_unlinked
 from .management import ManagementClient

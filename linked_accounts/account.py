@@ -45,6 +45,19 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     return current()  # type: ignore[return-value]
 
 
+def refresh_login(token: dict[str, Any], claims: dict[str, Any]) -> Account:
+    """Take the newer token and auth_time of a re-authentication of the same user."""
+    data = dict(session[KEY])
+    data.update(
+        access_token=token["access_token"],
+        expires_at=time.time() + float(token.get("expires_in") or 0),
+        auth_time=claims.get("auth_time"),
+    )
+    session[KEY] = data
+    current_app.session_interface.regenerate(session)
+    return current()  # type: ignore[return-value]
+
+
 def current() -> Account | None:
     """Return the signed-in account, or None."""
     data = session.get(KEY)

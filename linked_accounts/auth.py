@@ -1,14 +1,22 @@
-"""Log in, log out, and the guard that sends signed-out users to log in."""
+"""Log in and out, and run every trip to Auth0's login page (login, re-authentication, linking).
+
+All trips come back to one callback URL, so a tenant needs one Allowed Callback URL. Each trip is
+remembered server-side under its `state`, with its purpose; the purpose's finisher takes over once
+Authlib has checked state, PKCE, nonce and the ID token's signature (JWKS), issuer and audience.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 
 from . import account
 from .blueprint import bp
@@ -17,8 +25,36 @@ from .state import state
 
 log = logging.getLogger(__name__)
 
-NEXT = "linked_accounts.next"
+FLOWS = "linked_accounts.flows"
+MAX_FLOWS = 5  # trips started but not finished (several tabs); older ones are dropped
 SCOPES = "openid profile email read:current_user update:current_user_identities"
+
+Finisher = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Any]
+_finishers: dict[str, Finisher] = {}
+
+
+def finisher(purpose: str) -> Callable[[Finisher], Finisher]:
+    """Register what completes a trip to Auth0 started with `start_flow(purpose, ...)`."""
+
+    def register(fn: Finisher) -> Finisher:
+        _finishers[purpose] = fn
+        return fn
+
+    return register
+
+
+def start_flow(purpose: str, params: dict[str, Any], **data: Any):
+    """Send the browser to Auth0's /authorize, remembering why, to finish it in `callback`."""
+    st = state()
+    redirect_uri = url_for("linked_accounts.callback", _external=True)
+    rv = st.oauth.create_authorization_url(redirect_uri, **params)
+    st.oauth.save_authorize_data(redirect_uri=redirect_uri, **rv)
+    flows = dict(session.get(FLOWS) or {})
+    while len(flows) >= MAX_FLOWS:
+        flows.pop(min(flows, key=lambda s: flows[s]["started_at"]))
+    flows[rv["state"]] = {"purpose": purpose, "started_at": time.time(), **data}
+    session[FLOWS] = flows
+    return redirect(rv["url"])
 
 
 def login_required(view):
@@ -46,34 +82,42 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.get("/login")
 def login():
-    """Start the authorization code flow (PKCE, state, nonce) for the Management API audience."""
+    """Start a fresh session's login for the Management API audience."""
     target = safe_next(request.args.get("next"))
     session.clear()
-    if target:
-        session[NEXT] = target
     st = state()
-    return st.oauth.authorize_redirect(
-        url_for("linked_accounts.callback", _external=True), audience=st.settings.audience
-    )
+    # max_age makes Auth0 put auth_time in the ID token, and sets how fresh a login must be
+    # for changes right after it (REAUTH_MAX_AGE) without asking again.
+    params = {"audience": st.settings.audience, "max_age": st.settings.reauth_max_age}
+    return start_flow("login", params, next=target)
 
 
 @bp.get("/callback")
 def callback():
-    """Finish login: Authlib checks state, PKCE, nonce and the ID token's signature via JWKS."""
+    """Finish any trip to Auth0: check it with Authlib, then hand it to its purpose."""
+    flows = dict(session.get(FLOWS) or {})
+    flow = flows.pop(request.args.get("state", ""), None)
+    session[FLOWS] = flows
+    if flow is None:
+        return login_failed(400, "This sign-in was already used or has expired.")
     try:
         token = state().oauth.authorize_access_token()
     except OAuthError as exc:
-        log.info("login refused: %s", exc.error)
-        return _login_failed(400, exc.description or exc.error)
+        log.info("%s refused at Auth0: %s", flow["purpose"], exc.error)
+        return _trip_failed(flow, 400, _oauth_reason(exc))
     except (requests.RequestException, ValueError) as exc:
-        log.warning("login failed talking to Auth0: %s", type(exc).__name__)
-        return _login_failed(502, "Auth0 could not be reached to finish signing in.")
+        log.warning("%s failed talking to Auth0: %s", flow["purpose"], type(exc).__name__)
+        return _trip_failed(flow, 502, "Auth0 could not be reached to finish signing in.")
     claims = token.get("userinfo")
     if not claims or "access_token" not in token:
-        return _login_failed(502, "Auth0 did not return the tokens this page needs.")
-    target = session.get(NEXT)
-    account.sign_in(token, dict(claims))
-    return redirect(target or url_for("linked_accounts.settings"))
+        return _trip_failed(flow, 502, "Auth0 did not return the tokens this page needs.")
+    return _finishers[flow["purpose"]](token, dict(claims), flow)
+
+
+@finisher("login")
+def finish_login(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, Any]):
+    account.sign_in(token, claims)
+    return redirect(flow.get("next") or url_for("linked_accounts.settings"))
 
 
 @bp.post("/logout")
@@ -102,9 +146,23 @@ def logout():
     return redirect(url)
 
 
-def _login_failed(status: int, reason: str):
+def login_failed(status: int, reason: str):
+    """Show why login did not complete; nobody is signed in afterwards."""
     session.clear()
-    return (
-        render_template("linked_accounts/login_failed.html", reason=reason),
-        status,
-    )
+    return render_template("linked_accounts/login_failed.html", reason=reason), status
+
+
+def _trip_failed(flow: dict[str, Any], status: int, reason: str):
+    if flow["purpose"] == "login":
+        return login_failed(status, reason)
+    # A re-authentication or a link that did not complete: the user stays signed in as before.
+    flash(f"{reason} Nothing was changed.", "error")
+    return redirect(url_for("linked_accounts.settings"), 303)
+
+
+def _oauth_reason(exc: OAuthError) -> str:
+    if exc.error == "access_denied":
+        return "Signing in was cancelled at Auth0."
+    if exc.error in ("login_required", "consent_required", "interaction_required"):
+        return "Auth0 needs you to sign in again."
+    return f"Auth0 did not complete the sign-in ({exc.description or exc.error})."

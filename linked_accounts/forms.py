@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class ActionForm(FlaskForm):
@@ -13,3 +13,9 @@ class IdentityForm(FlaskForm):
     """Names one identity as `{provider}|{user_id}`; the server looks it up itself."""
 
     identity = HiddenField(validators=[DataRequired(), Length(max=600)])
+
+
+class LinkForm(FlaskForm):
+    """Starts linking; `connection` is empty to let the user pick at Auth0's login page."""
+
+    connection = HiddenField(validators=[Optional(), Length(max=128)])

@@ -7,7 +7,7 @@ import time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from . import account, events, templating  # noqa: F401  (registers template helpers)
+from . import account, events, reauth, templating  # noqa: F401  (registers template helpers)
 from . import management as m
 from .account import Account
 from .auth import login_required
@@ -34,7 +34,7 @@ def load_identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
     if raw is None:
         user = st.client.get_user(acct.access_token, acct.user_id)
         raw = user.get("identities")
-        _check(raw)  # refuse a malformed answer before caching it
+        check_identities(raw)  # refuse a malformed answer before caching it
         account.remember_identities(raw)
     return with_primary_profile(parse_identities(raw), acct.email, acct.name)
 
@@ -50,6 +50,7 @@ def settings(acct: Account):
         identities=identities,
         read_at=account.last_read_at(),
         form=ActionForm(),
+        link_options=[(c, display_name(c, c)) for c in state().settings.link_connections],
     )
 
 
@@ -87,22 +88,31 @@ def unlink(acct: Account):
     form = IdentityForm()
     if not form.validate_on_submit():
         abort(400)
-    identity = find(load_identities(acct), form.identity.data)
-    if identity is None:
+    return unlink_identity(acct, identity=form.identity.data)
+
+
+@reauth.resumable("unlink")
+def unlink_identity(acct: Account, identity: str):
+    """Look `identity` up in the user's own identities, check the login is fresh, then DELETE."""
+    found = find(load_identities(acct), identity)
+    if found is None:
         flash("That account was already unlinked.", "info")
         return redirect(url_for("linked_accounts.settings"), 303)
-    if identity.is_primary:
+    if found.is_primary:
         return _primary_refused()
-    name = display_name(identity.provider, identity.connection)
+    fresh_login = reauth.require_fresh_login(acct, "unlink", identity=found.key)
+    if fresh_login:
+        return fresh_login
+    name = display_name(found.provider, found.connection)
     try:
         remaining = state().client.unlink(
-            acct.access_token, acct.user_id, identity.provider, identity.user_id
+            acct.access_token, acct.user_id, found.provider, found.user_id
         )
-        _check(remaining)
+        check_identities(remaining)
     except (m.BadRequest, m.NotFound):
         # Auth0 does not document its answer for an identity that is no longer linked (another
         # tab may have unlinked it): re-read and tell the truth either way.
-        if find(load_identities(acct, fresh=True), identity.key) is None:
+        if find(load_identities(acct, fresh=True), found.key) is None:
             flash(f"{name} was already unlinked.", "info")
             return redirect(url_for("linked_accounts.settings"), 303)
         raise
@@ -111,9 +121,9 @@ def unlink(acct: Account):
         account.forget_identities()
         raise
     account.remember_identities(remaining)
-    events.emit(events.identity_unlinked, user_id=acct.user_id, identity=identity)
+    events.emit(events.identity_unlinked, user_id=acct.user_id, identity=found)
     flash(
-        f"{name} ({identity.detail or identity.user_id}) was unlinked. "
+        f"{name} ({found.detail or found.user_id}) was unlinked. "
         "It is now a separate account with no data from this profile.",
         "success",
     )
@@ -139,7 +149,7 @@ def management_failed(error: m.ManagementError):
     return response
 
 
-def _check(raw: object) -> None:
+def check_identities(raw: object) -> None:
     """Raise BadResponse unless `raw` is an identities array as Auth0 documents it."""
     try:
         parse_identities(raw)
@@ -147,11 +157,15 @@ def _check(raw: object) -> None:
         raise m.BadResponse(str(exc)) from exc
 
 
+def refuse(title: str, message: str, status: int = 400):
+    """Answer a request that will not be carried out; nothing was changed."""
+    failure = Failure(status, title, message)
+    return render_template("linked_accounts/error.html", failure=failure), status
+
+
 def _primary_refused():
-    failure = Failure(
-        400,
+    return refuse(
         "This is your primary account",
         "This is the account you sign in with; it cannot be unlinked from itself. "
         "You can unlink the other accounts.",
     )
-    return render_template("linked_accounts/error.html", failure=failure), failure.status

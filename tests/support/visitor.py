@@ -43,6 +43,16 @@ class Visitor:
         assert page.status_code == 200, page.text[:500]
         return submit(self.http, page, "Unlink")
 
+    def press(self, page: requests.Response, button: str, **overrides: str) -> requests.Response:
+        """Press a button on `page` and follow wherever it leads."""
+        return submit(self.http, page, button, **overrides)
+
+    def link(self, button: str, account_name: str) -> requests.Response:
+        """Press a Link button on the settings page, then sign in to the other account."""
+        login_page = self.press(self.get("/account/"), button)
+        assert "Continue as" in login_page.text, login_page.text[:500]
+        return self.press(login_page, f"Continue as {account_name}")
+
     def csrf_token(self) -> str:
         """Return a valid CSRF token, as a page's forms carry it."""
         page = self.get("/account/")

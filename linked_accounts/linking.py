@@ -1,0 +1,90 @@
+"""Link another account: the user signs in to it through this same client, then we POST its ID
+token as `link_with` with the primary's own token (Auth0's client-side scenario)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, url_for
+
+from . import account, events, reauth
+from . import management as m
+from .account import Account
+from .auth import finisher, login_required, start_flow
+from .blueprint import bp
+from .forms import LinkForm
+from .identities import display_name, find, parse_identities, split_user_id
+from .state import state
+from .views import check_identities, load_identities, refuse
+
+
+@bp.post("/link")
+@login_required
+def link(acct: Account):
+    """Start linking, at Auth0's own chooser or at one of LINK_CONNECTIONS."""
+    form = LinkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    connection = form.connection.data or ""
+    if connection and connection not in state().settings.link_connections:
+        return refuse("Not available", "Linking that kind of account is not offered here.")
+    return start_link(acct, connection=connection)
+
+
+@reauth.resumable("link")
+def start_link(acct: Account, connection: str):
+    """After a fresh login of the primary, send the user to sign in to the other account."""
+    fresh_login = reauth.require_fresh_login(acct, "link", connection=connection)
+    if fresh_login:
+        return fresh_login
+    # prompt=login and max_age=0: the user must prove they hold the other account now, not
+    # ride on whatever session Auth0 already has.
+    params: dict[str, Any] = {"prompt": "login", "max_age": 0}
+    if connection:
+        params["connection"] = connection
+    return start_flow("link", params, connection=connection)
+
+
+@finisher("link")
+def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, Any]):
+    """Check the other account's login, then link it. Its tokens are not kept."""
+    acct = account.current()
+    if acct is None or acct.token_expired:
+        return redirect(url_for("linked_accounts.login"))
+    sub = str(claims.get("sub", ""))
+    refusal = _refusal(acct, claims, sub, flow)
+    if refusal:
+        return refuse("Not linked", refusal)
+    try:
+        identities = state().client.link(acct.access_token, acct.user_id, token["id_token"])
+        check_identities(identities)
+    except (m.Timeout, m.ConnectionFailed, m.BadResponse):
+        account.forget_identities()  # it may have been linked: re-read before drawing
+        raise
+    account.remember_identities(identities)
+    provider, user_id = split_user_id(sub)
+    linked = find(parse_identities(identities), sub)
+    name = display_name(provider, linked.connection if linked else provider)
+    if linked:
+        events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
+    detail = claims.get("email") or claims.get("name") or user_id
+    flash(f"{name} ({detail}) is now linked. You can sign in with it.", "success")
+    return redirect(url_for("linked_accounts.settings"), 303)
+
+
+def _refusal(acct: Account, claims: dict[str, Any], sub: str, flow: dict[str, Any]) -> str | None:
+    """Say why this login must not be linked, or None when it may."""
+    if sub == acct.user_id:
+        return "That is the account you are signed in with, so there is nothing to link."
+    auth_time = claims.get("auth_time")
+    if not isinstance(auth_time, (int, float)) or auth_time < int(flow["started_at"]):
+        return "Auth0 did not ask you to sign in to that account, so it was not linked."
+    if find(load_identities(acct), sub):
+        return "That account is already linked to your profile."
+    if state().settings.require_verified_email and claims.get("email_verified") is not True:
+        email = claims.get("email") or "its email address"
+        return (
+            f"That account's email address ({email}) is not verified, so it cannot be linked. "
+            "Verify it with the provider first, then try again."
+        )
+    return None

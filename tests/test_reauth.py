@@ -1,0 +1,85 @@
+"""A fresh login before any change: nothing is written before it, and the action resumes after."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.support import tenant as t
+from tests.support.servers import serving
+from tests.support.visitor import Visitor
+
+GRACE = "github|7654321"
+ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
+
+
+@pytest.fixture
+def visitor(make_app):
+    # REAUTH_MAX_AGE=0: every change needs a login made for it.
+    with serving(make_app(REAUTH_MAX_AGE="0", LINK_CONNECTIONS="github")) as url:
+        yield Visitor(url)
+
+
+def test_unlink_asks_for_a_fresh_login_first_and_writes_nothing_before_it(visitor, tenant):
+    visitor.login()
+    calls = t.stats(tenant)["management_calls_total"]
+    login_page = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Unlink")
+    assert login_page.url.startswith(tenant + "/authorize")
+    assert "Continue as Ada Lovelace" in login_page.text
+    query = requests.utils.urlparse(login_page.url).query
+    assert "prompt=login" in query and "max_age=0" in query and "login_hint=ada" in query
+    assert t.stats(tenant)["management_calls_total"] == calls
+    assert t.identity_keys(tenant, t.ADA) == ADA_ALL
+
+    page = visitor.press(login_page, "Continue as Ada Lovelace")
+    assert page.url == visitor.base + "/account/"
+    assert "GitHub (ada@users.noreply.github.com) was unlinked" in page.text
+    assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
+
+
+def test_link_asks_for_a_fresh_login_then_goes_on_to_the_other_account(visitor, tenant):
+    visitor.login("Ben Carter")
+    reauth_page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    assert "prompt=login" in reauth_page.url and "audience=" in reauth_page.url
+    link_page = visitor.press(reauth_page, "Continue as Ben Carter")
+    assert "connection=github" in link_page.url
+    page = visitor.press(link_page, "Continue as Grace Hopper")
+    assert "GitHub (grace@example.com) is now linked" in page.text
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN, GRACE]
+
+
+def test_re_authenticating_as_someone_else_changes_nothing(visitor, tenant):
+    visitor.login()
+    login_page = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Unlink")
+    page = visitor.press(login_page, "Continue as Ben Carter")
+    assert "different account" in page.text and "nothing was changed" in page.text
+    assert "ada@example.com" in page.text  # still signed in as Ada
+    assert t.identity_keys(tenant, t.ADA) == ADA_ALL
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN]
+
+
+def test_a_stale_auth_time_is_refused(visitor, tenant):
+    visitor.login()
+    login_page = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Unlink")
+    # The tenant's clock runs ten minutes behind: its auth_time predates our request.
+    requests.post(f"{tenant}/__dev/clock", json={"offset": -600}, timeout=5).raise_for_status()
+    page = visitor.press(login_page, "Continue as Ada Lovelace")
+    assert "did not confirm a fresh sign-in" in page.text
+    assert t.identity_keys(tenant, t.ADA) == ADA_ALL
+
+
+def test_cancelling_the_fresh_login_changes_nothing(visitor, tenant):
+    visitor.login()
+    login_page = visitor.press(visitor.confirm_page(t.ADA_SAML), "Unlink")
+    page = visitor.press(login_page, "Cancel")
+    assert "Nothing was changed" in page.text
+    assert t.identity_keys(tenant, t.ADA) == ADA_ALL
+
+
+def test_a_fresh_login_is_not_asked_within_reauth_max_age(make_app, tenant):
+    with serving(make_app(REAUTH_MAX_AGE="300")) as url:
+        visitor = Visitor(url)
+        visitor.login()
+        page = visitor.unlink(t.ADA_GITHUB)
+        assert page.url == url + "/account/"
+        assert "was unlinked" in page.text
