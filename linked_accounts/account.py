@@ -21,12 +21,14 @@ class Account:
     email: str | None
     access_token: str
     expires_at: float
+    lifetime: float
     auth_time: float | None
 
     @property
     def token_expired(self) -> bool:
-        # A margin, so a token does not expire between this check and Auth0 reading it.
-        return time.time() >= self.expires_at - 30
+        # A margin, so a token does not expire between this check and Auth0 reading it; a
+        # tenth of the lifetime at most, so a short-lived token is not "expired" at birth.
+        return time.time() >= self.expires_at - min(30.0, self.lifetime / 10)
 
 
 def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
@@ -36,9 +38,8 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
         "user_id": str(claims["sub"]),
         "name": claims.get("name"),
         "email": claims.get("email"),
-        "access_token": token["access_token"],
-        "expires_at": time.time() + float(token.get("expires_in") or 0),
         "auth_time": claims.get("auth_time"),
+        **_token_fields(token),
     }
     # Rotating the id stops a session fixed before login from being used after it.
     current_app.session_interface.regenerate(session)
@@ -46,22 +47,35 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
 
 
 def refresh_login(token: dict[str, Any], claims: dict[str, Any]) -> Account:
-    """Take the newer token and auth_time of a re-authentication of the same user."""
+    """Take the newer token (and auth_time, if any) from a new login of the same user.
+
+    A silent login (`prompt=none`) carries no auth_time: the last real one still stands.
+    """
     data = dict(session[KEY])
-    data.update(
-        access_token=token["access_token"],
-        expires_at=time.time() + float(token.get("expires_in") or 0),
-        auth_time=claims.get("auth_time"),
-    )
+    data.update(_token_fields(token))
+    if claims.get("auth_time"):
+        data["auth_time"] = claims["auth_time"]
     session[KEY] = data
     current_app.session_interface.regenerate(session)
     return current()  # type: ignore[return-value]
 
 
+def _token_fields(token: dict[str, Any]) -> dict[str, Any]:
+    lifetime = float(token.get("expires_in") or 0)
+    return {
+        "access_token": token["access_token"],
+        "expires_at": time.time() + lifetime,
+        "lifetime": lifetime,
+    }
+
+
 def current() -> Account | None:
     """Return the signed-in account, or None."""
     data = session.get(KEY)
-    return Account(**data) if isinstance(data, dict) else None
+    try:
+        return Account(**data) if isinstance(data, dict) else None
+    except TypeError:
+        return None  # stored by an older release: log in again
 
 
 def sign_out() -> None:

@@ -58,16 +58,40 @@ def start_flow(purpose: str, params: dict[str, Any], **data: Any):
 
 
 def login_required(view):
-    """Send a signed-out user, or one whose Auth0 token has expired, to log in first."""
+    """Send a signed-out user to log in, and get a new token when theirs has expired.
+
+    Either way the user comes back to the page they were on: a form is never re-submitted for
+    them, so a confirmed action is neither lost nor carried out without them.
+    """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         acct = account.current()
-        if acct is None or acct.token_expired:
-            return redirect(url_for("linked_accounts.login", next=request.full_path))
+        if acct is None:
+            return redirect(url_for("linked_accounts.login", next=return_path()))
+        if acct.token_expired:
+            return relogin()
         return view(acct, *args, **kwargs)
 
     return wrapper
+
+
+def relogin():
+    """Get the signed-in user a new token: silently (`prompt=none`) while Auth0 knows them."""
+    if account.current() is None:
+        return redirect(url_for("linked_accounts.login", next=return_path()))
+    params = {"audience": state().settings.audience, "prompt": "none"}
+    return start_flow("refresh", params, next=return_path())
+
+
+def return_path() -> str | None:
+    """Return this page; for a form post, the page the form was on (it is not re-posted)."""
+    if request.method == "GET":
+        return safe_next(request.full_path.rstrip("?"))
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
 
 
 def safe_next(target: str | None) -> str | None:
@@ -83,13 +107,7 @@ def safe_next(target: str | None) -> str | None:
 @bp.get("/login")
 def login():
     """Start a fresh session's login for the Management API audience."""
-    target = safe_next(request.args.get("next"))
-    session.clear()
-    st = state()
-    # max_age makes Auth0 put auth_time in the ID token, and sets how fresh a login must be
-    # for changes right after it (REAUTH_MAX_AGE) without asking again.
-    params = {"audience": st.settings.audience, "max_age": st.settings.reauth_max_age}
-    return start_flow("login", params, next=target)
+    return begin_login(safe_next(request.args.get("next")))
 
 
 @bp.get("/callback")
@@ -117,6 +135,17 @@ def callback():
 @finisher("login")
 def finish_login(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, Any]):
     account.sign_in(token, claims)
+    return redirect(flow.get("next") or url_for("linked_accounts.settings"))
+
+
+@finisher("refresh")
+def finish_refresh(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, Any]):
+    acct = account.current()
+    if acct is None or str(claims.get("sub")) != acct.user_id:
+        # Auth0's session now belongs to someone else (say, an account signed in to for
+        # linking): never switch users silently; ask who is signing in.
+        return begin_login(flow.get("next"), prompt="login")
+    account.refresh_login(token, claims)
     return redirect(flow.get("next") or url_for("linked_accounts.settings"))
 
 
@@ -152,9 +181,24 @@ def login_failed(status: int, reason: str):
     return render_template("linked_accounts/login_failed.html", reason=reason), status
 
 
+def begin_login(target: str | None, *, prompt: str | None = None):
+    """Start a new session's login; `prompt="login"` makes Auth0 ask who is signing in."""
+    session.clear()
+    st = state()
+    # max_age makes Auth0 put auth_time in the ID token, and sets how fresh a login must be
+    # for changes right after it (REAUTH_MAX_AGE) without asking again.
+    params = {"audience": st.settings.audience, "max_age": st.settings.reauth_max_age}
+    if prompt:
+        params["prompt"] = prompt
+    return start_flow("login", params, next=target)
+
+
 def _trip_failed(flow: dict[str, Any], status: int, reason: str):
     if flow["purpose"] == "login":
         return login_failed(status, reason)
+    if flow["purpose"] == "refresh":
+        # Auth0 no longer has a session for the user (login_required): log in on its page.
+        return begin_login(flow.get("next"), prompt="login")
     # A re-authentication or a link that did not complete: the user stays signed in as before.
     flash(f"{reason} Nothing was changed.", "error")
     return redirect(url_for("linked_accounts.settings"), 303)

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from . import account, events, reauth, templating  # noqa: F401  (registers template helpers)
 from . import management as m
 from .account import Account
-from .auth import login_required
+from .auth import login_required, relogin
 from .blueprint import bp
 from .failures import Failure, describe
 from .forms import ActionForm, IdentityForm
@@ -135,7 +135,7 @@ def management_failed(error: m.ManagementError):
     """Show a clear page for any Auth0 failure; a rejected token means logging in again."""
     if isinstance(error, m.TokenRejected):
         account.forget_identities()
-        return redirect(url_for("linked_accounts.login", next=request.full_path))
+        return relogin()
     log.warning(
         "management API failed: %s status=%s code=%s",
         type(error).__name__,
