@@ -109,7 +109,9 @@ def authorize(
     redirect_uri: str,
 ) -> dict[str, str]:
     """GET /authorize and, if a login page comes back, click "Continue as <account_name>"."""
-    response = session.get(f"{tenant_url}/authorize", params=params, allow_redirects=False)
+    response = session.get(
+        f"{tenant_url}/authorize", params=params, allow_redirects=False, timeout=10
+    )
     if response.status_code == 200:
         if account_name is None:
             raise AssertionError("login page shown but no account to choose")
@@ -119,6 +121,7 @@ def authorize(
             f"{tenant_url}{page.action}",
             data={**page.hidden, name: value},
             allow_redirects=False,
+            timeout=10,
         )
     returned = callback_params(response, redirect_uri)
     if "error" in returned:
@@ -179,6 +182,7 @@ def login(
             "client_id": client_id,
             "client_secret": client_secret,
         },
+        timeout=10,
     )
     body = response.json()
     if response.status_code != 200:

@@ -1,0 +1,115 @@
+"""Test hooks under /__dev: reset, read users, inject faults, stats, live config, clock."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from devtenant.faults import FaultSpecError
+from devtenant.state import SETTING_KEYS, tenant
+
+bp = Blueprint("admin", __name__, url_prefix="/__dev")
+
+
+def bad_request(message: str) -> Response:
+    """A JSON 400 for a malformed hook call."""
+    response = jsonify({"error": "bad_request", "message": message})
+    response.status_code = 400
+    return response
+
+
+def json_object() -> dict | None:
+    """The request's JSON object body, or None."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Reseed users; clear sessions, codes, faults, limits, stats, clock and live config."""
+    tenant().reset()
+    return jsonify({"status": "reset"})
+
+
+@bp.get("/users")
+def users() -> Response:
+    """Every stored user."""
+    return jsonify(tenant().store.all())
+
+
+@bp.get("/users/<path:user_id>")
+def user(user_id: str) -> Response:
+    """One stored user, or 404."""
+    found = tenant().store.get(user_id)
+    if found is None:
+        response = jsonify({"error": "not_found", "message": f"No user {user_id}"})
+        response.status_code = 404
+        return response
+    return jsonify(found)
+
+
+@bp.post("/faults")
+def add_fault() -> Response:
+    """Register a fault."""
+    try:
+        fault = tenant().faults.add(request.get_json(silent=True))
+    except FaultSpecError as exc:
+        return bad_request(str(exc))
+    response = jsonify(fault.as_dict())
+    response.status_code = 201
+    return response
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    """The faults still active."""
+    return jsonify(tenant().faults.list())
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    """Remove every fault."""
+    tenant().faults.clear()
+    return Response(status=204)
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    """Management API and token endpoint counters."""
+    st = tenant()
+    with st.lock:
+        return jsonify(st.stats.as_dict())
+
+
+@bp.post("/config")
+def config() -> Response:
+    """Change latency, rate limits or token lifetimes while running."""
+    data = json_object()
+    if data is None:
+        return bad_request("body must be a JSON object")
+    st = tenant()
+    updates = {}
+    for name, value in data.items():
+        if name not in SETTING_KEYS:
+            return bad_request(f"unknown setting {name}; known: {', '.join(SETTING_KEYS)}")
+        cast = SETTING_KEYS[name][2]
+        try:
+            updates[name] = cast(value)
+        except (TypeError, ValueError):
+            return bad_request(f"{name} must be a number")
+        if updates[name] < 0:
+            return bad_request(f"{name} must not be negative")
+    with st.lock:
+        st.settings.update(updates)
+        return jsonify(dict(st.settings))
+
+
+@bp.post("/clock")
+def clock() -> Response:
+    """Shift the tenant's clock by `offset` seconds (for expiry tests)."""
+    data = json_object()
+    if data is None or not isinstance(data.get("offset"), int | float):
+        return bad_request('body must be {"offset": seconds}')
+    st = tenant()
+    with st.lock:
+        st.clock_offset = float(data["offset"])
+    return jsonify({"offset": st.clock_offset, "now": st.now()})

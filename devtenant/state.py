@@ -1,0 +1,104 @@
+"""Per-app tenant state (kept in app.extensions["devtenant"]); every mutable part is locked."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, request
+
+from devtenant.clients import Client, load_clients
+from devtenant.faults import FaultRegistry
+from devtenant.keys import TenantKeys
+from devtenant.ratelimit import RateLimiter
+from devtenant.store import UserStore
+
+SETTING_KEYS = {
+    "latency": ("DEVTENANT_LATENCY", 0.0, float),
+    "rate_limit": ("DEVTENANT_RATE_LIMIT", 10, int),
+    "access_token_lifetime": ("DEVTENANT_ACCESS_TOKEN_LIFETIME", 86400, int),
+    "id_token_lifetime": ("DEVTENANT_ID_TOKEN_LIFETIME", 36000, int),
+    "userinfo_rate_limit": ("DEVTENANT_USERINFO_RATE_LIMIT", 5, int),
+}
+
+
+def initial_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """Live-tunable settings, from the app config or their defaults."""
+    return {
+        name: cast(config.get(key, default)) for name, (key, default, cast) in SETTING_KEYS.items()
+    }
+
+
+@dataclass
+class Stats:
+    """Counters read by tests through GET /__dev/stats."""
+
+    management_calls: dict[str, int] = field(default_factory=dict)
+    management_connections: set[tuple[str, str]] = field(default_factory=set)
+    token_requests: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "management_calls": dict(self.management_calls),
+            "management_calls_total": sum(self.management_calls.values()),
+            "management_connections": len(self.management_connections),
+            "token_requests": self.token_requests,
+        }
+
+
+class TenantState:
+    """Everything the tenant remembers between requests."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Build fresh state from the app config; keys are generated here, in memory."""
+        self.lock = threading.RLock()
+        self.configured_issuer: str | None = config.get("DEVTENANT_ISSUER")
+        if self.configured_issuer and not self.configured_issuer.endswith("/"):
+            self.configured_issuer += "/"
+        self.clients: dict[str, Client] = load_clients(config.get("DEVTENANT_CLIENTS"))
+        self.keys = TenantKeys()
+        self.store = UserStore()
+        self.faults = FaultRegistry()
+        self.limiter = RateLimiter()
+        self.userinfo_limiter = RateLimiter()
+        self.default_settings = initial_settings(config)
+        self._clear()
+
+    def _clear(self) -> None:
+        """Volatile state back to empty (also used by reset)."""
+        with self.lock:
+            self.settings: dict[str, Any] = dict(self.default_settings)
+            self.clock_offset = 0.0
+            self.sso_sessions: dict[str, dict[str, Any]] = {}
+            self.transactions: dict[str, dict[str, Any]] = {}
+            self.codes: dict[str, dict[str, Any]] = {}
+            self.opaque_tokens: dict[str, dict[str, Any]] = {}
+            self.stats = Stats()
+
+    def reset(self) -> None:
+        """Reseed users and clear sessions, codes, faults, limits, stats, clock and settings."""
+        self.store.reset()
+        self.faults.clear()
+        self.limiter.clear()
+        self.userinfo_limiter.clear()
+        self._clear()
+
+    def now(self) -> float:
+        """The tenant's clock: real time plus the offset tests may set."""
+        return time.time() + self.clock_offset
+
+    def issuer(self) -> str:
+        """The issuer URL with a trailing slash (configured, or this request's root)."""
+        return self.configured_issuer or request.url_root
+
+    def api_audience(self) -> str:
+        """The Management API audience."""
+        return f"{self.issuer()}api/v2/"
+
+
+def tenant() -> TenantState:
+    """The state of the app handling this request."""
+    return current_app.extensions["devtenant"]
