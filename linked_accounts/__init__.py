@@ -9,9 +9,10 @@ from __future__ import annotations
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
-from . import account, auth, linking, views  # noqa: F401  (they add their routes)
+from . import account, auth, linking, separated, views  # noqa: F401  (they add routes)
 from .blueprint import bp
-from .events import identity_linked, identity_unlinked
+from .events import identity_linked, identity_unlinked, separated_deleted
+from .m2m import ClientCredentials
 from .management import ManagementClient
 from .sessions import init_sessions, is_server_side
 from .settings import ConfigError, Settings, load_settings
@@ -26,6 +27,7 @@ __all__ = [
     "identity_unlinked",
     "init_sessions",
     "load_settings",
+    "separated_deleted",
 ]
 
 
@@ -60,14 +62,19 @@ class LinkedAccounts:
                 "default_timeout": (settings.connect_timeout, settings.read_timeout),
             },
         )
-        app.extensions[EXTENSION] = State(
-            settings=settings,
-            client=ManagementClient(
-                settings.management_url,
-                timeout=(settings.connect_timeout, settings.read_timeout),
-            ),
-            oauth=client,
-        )
+        timeout = (settings.connect_timeout, settings.read_timeout)
+        management = ManagementClient(settings.management_url, timeout=timeout)
+        m2m = None
+        if settings.offer_delete_separated and settings.delete_separated_mode == "server":
+            m2m = ClientCredentials(
+                f"{settings.issuer_url}/oauth/token",
+                settings.m2m_client_id,
+                settings.m2m_client_secret,
+                settings.audience,
+                http=management.http,
+                timeout=timeout,
+            )
+        app.extensions[EXTENSION] = State(settings, management, client, m2m)
         app.register_blueprint(bp, url_prefix=url_prefix)
 
         @app.context_processor
@@ -76,4 +83,5 @@ class LinkedAccounts:
                 "la_base_template": app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"],
                 "la_app_name": app.config["LINKED_ACCOUNTS_APP_NAME"],
                 "la_dev_tenant": settings.dev_tenant,
+                "la_delete_mode": settings.delete_separated_mode,
             }

@@ -57,6 +57,13 @@ def start_flow(purpose: str, params: dict[str, Any], **data: Any):
     return redirect(rv["url"])
 
 
+def signed_in_during(claims: dict[str, Any], flow: dict[str, Any]) -> bool:
+    """Tell whether the ID token proves a login made during this trip (Authlib does not check
+    `auth_time`; `prompt=login` can be stripped on the way, so the answer must show it)."""
+    auth_time = claims.get("auth_time")
+    return isinstance(auth_time, (int, float)) and auth_time >= int(flow["started_at"])
+
+
 def login_required(view):
     """Send a signed-out user to log in, and get a new token when theirs has expired.
 

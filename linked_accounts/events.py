@@ -14,6 +14,7 @@ from .identities import Identity
 signals = Namespace()
 identity_linked = signals.signal("identity-linked")
 identity_unlinked = signals.signal("identity-unlinked")
+separated_deleted = signals.signal("separated-account-deleted")
 
 log = logging.getLogger("linked_accounts.events")
 

@@ -19,3 +19,9 @@ class LinkForm(FlaskForm):
     """Starts linking; `connection` is empty to let the user pick at Auth0's login page."""
 
     connection = HiddenField(validators=[Optional(), Length(max=128)])
+
+
+class SeparatedForm(FlaskForm):
+    """Names a separated account by its user id; it must be one this session split off."""
+
+    user = HiddenField(validators=[DataRequired(), Length(max=600)])

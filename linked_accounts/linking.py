@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, url_for
 from . import account, events, reauth
 from . import management as m
 from .account import Account
-from .auth import finisher, login_required, start_flow
+from .auth import finisher, login_required, signed_in_during, start_flow
 from .blueprint import bp
 from .forms import LinkForm
 from .identities import display_name, find, parse_identities, split_user_id
@@ -76,8 +76,7 @@ def _refusal(acct: Account, claims: dict[str, Any], sub: str, flow: dict[str, An
     """Say why this login must not be linked, or None when it may."""
     if sub == acct.user_id:
         return "That is the account you are signed in with, so there is nothing to link."
-    auth_time = claims.get("auth_time")
-    if not isinstance(auth_time, (int, float)) or auth_time < int(flow["started_at"]):
+    if not signed_in_during(claims, flow):
         return "Auth0 did not ask you to sign in to that account, so it was not linked."
     if find(load_identities(acct), sub):
         return "That account is already linked to your profile."

@@ -7,7 +7,6 @@ link after a lost answer could act twice.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -121,38 +120,55 @@ class ManagementClient:
         )
         return self._identities(body)
 
+    def delete_user(self, token: str, user_id: str) -> None:
+        """DELETE a user (Auth0 answers 204). Needs delete:current_user (own) or delete:users."""
+        self._call("DELETE", token, ("users", user_id))
+
     def url(self, *segments: str) -> str:
         """Build an API URL with every segment percent-encoded (`|`, `/`, `#` included)."""
         return "/".join([f"{self.base_url}/api/v2", *(quote(str(s), safe="") for s in segments)])
 
     def _call(self, method: str, token: str, path: tuple[str, ...], **kwargs: Any) -> Any:
-        url = self.url(*path)
-        try:
-            response = self.http.request(
-                method,
-                url,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                timeout=self.timeout,
-                **kwargs,
-            )
-        except requests.Timeout as exc:
-            raise Timeout(f"{method} {path[0]} timed out") from exc
-        except requests.ConnectionError as exc:
-            raise ConnectionFailed(f"{method} {path[0]}: connection failed") from exc
-        # Log the method, the path's shape and the status: never the URL's ids or the token.
-        log.debug("management %s %s -> %s", method, path[0], response.status_code)
-        if response.status_code >= 400:
-            raise _error_from(response)
-        try:
-            return response.json()
-        except (ValueError, json.JSONDecodeError) as exc:
-            raise BadResponse("response is not JSON", status=response.status_code) from exc
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        # Logged by what it is, never by URL: the URL holds user ids, and the token must not
+        # come near a log.
+        what = f"{method} {path[0]}{'/' + path[2] if len(path) > 2 else ''}"
+        return send(
+            self.http,
+            method,
+            self.url(*path),
+            what,
+            timeout=self.timeout,
+            headers=headers,
+            **kwargs,
+        )
 
     @staticmethod
     def _identities(body: Any) -> list[dict[str, Any]]:
         if not isinstance(body, list):
             raise BadResponse("identities are not a JSON array")
         return body
+
+
+def send(
+    http: requests.Session, method: str, url: str, what: str, *, timeout: Any, **kwargs: Any
+) -> Any:
+    """Make one request to Auth0 and return its JSON (None for 204), or raise a typed error."""
+    try:
+        response = http.request(method, url, timeout=timeout, **kwargs)
+    except requests.Timeout as exc:
+        raise Timeout(f"{what} timed out") from exc
+    except requests.ConnectionError as exc:
+        raise ConnectionFailed(f"{what}: connection failed") from exc
+    log.debug("auth0 %s -> %s", what, response.status_code)
+    if response.status_code >= 400:
+        raise _error_from(response)
+    if response.status_code == 204:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise BadResponse(f"{what}: response is not JSON", status=response.status_code) from exc
 
 
 def _error_from(response: requests.Response) -> ManagementError:

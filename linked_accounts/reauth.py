@@ -16,7 +16,7 @@ from flask import flash, g, redirect, url_for
 
 from . import account
 from .account import Account
-from .auth import finisher, start_flow
+from .auth import finisher, signed_in_during, start_flow
 from .state import state
 
 Action = Callable[..., Any]
@@ -62,8 +62,7 @@ def finish_reauth(token: dict[str, Any], claims: dict[str, Any], flow: dict[str,
         return redirect(url_for("linked_accounts.login"))
     if str(claims.get("sub")) != acct.user_id:
         return _refused("You signed in as a different account, so nothing was changed.")
-    auth_time = claims.get("auth_time")
-    if not isinstance(auth_time, (int, float)) or auth_time < int(flow["started_at"]):
+    if not signed_in_during(claims, flow):
         return _refused("Auth0 did not confirm a fresh sign-in, so nothing was changed.")
     acct = account.refresh_login(token, claims)
     g.linked_accounts_reauthenticated = True

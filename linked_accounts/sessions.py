@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -30,11 +31,18 @@ def init_sessions(app: Flask, redis_url: str | None = None) -> None:
         app.config["SESSION_CACHELIB"] = FileSystemCache(
             os.path.join(app.instance_path, "sessions"), threshold=10_000, mode=0o600
         )
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's own defaults already fill these keys (SameSite unset, 31 days), so setdefault
+    # would never apply: replace Flask's default values, keep whatever the host app chose.
+    _default(app, "SESSION_COOKIE_HTTPONLY", True)
+    _default(app, "SESSION_COOKIE_SAMESITE", "Lax")
+    _default(app, "PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
     app.config.setdefault("SESSION_KEY_PREFIX", "linked-accounts:")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
     Session(app)
+
+
+def _default(app: Flask, key: str, value: object) -> None:
+    if key not in app.config or app.config[key] == Flask.default_config.get(key):
+        app.config[key] = value
 
 
 def is_server_side(app: Flask) -> bool:

@@ -41,6 +41,11 @@ class Settings:
     connect_timeout: float = 3.05
     read_timeout: float = 10.0
     dev_tenant: bool = False
+    offer_delete_separated: bool = False
+    delete_separated_mode: str = "client"  # "client": the user's own token; "server": M2M
+    delete_separated_window: int = 600
+    m2m_client_id: str = ""
+    m2m_client_secret: str = ""
 
     @property
     def audience(self) -> str:
@@ -94,6 +99,9 @@ def load_settings(
             problems.append(f"{name}: {exc}")
             return ""
 
+    def flag(name: str) -> bool:
+        return get(name).lower() in ("1", "true", "yes", "on")
+
     def number(name: str, default: float, cast=int):
         raw = get(name)
         if not raw:
@@ -125,8 +133,21 @@ def load_settings(
         not in ("0", "false", "no"),
         connect_timeout=number("AUTH0_CONNECT_TIMEOUT", 3.05, float),
         read_timeout=number("AUTH0_READ_TIMEOUT", 10.0, float),
-        dev_tenant=get("DEV_TENANT").lower() in ("1", "true", "yes"),
+        dev_tenant=flag("DEV_TENANT"),
+        offer_delete_separated=flag("OFFER_DELETE_SEPARATED"),
+        delete_separated_mode=get("DELETE_SEPARATED_MODE").lower() or "client",
+        delete_separated_window=number("DELETE_SEPARATED_WINDOW", 600),
+        m2m_client_id=get("AUTH0_M2M_CLIENT_ID"),
+        m2m_client_secret=get("AUTH0_M2M_CLIENT_SECRET"),
     )
+    if settings.delete_separated_mode not in ("client", "server"):
+        problems.append("DELETE_SEPARATED_MODE must be 'client' or 'server'")
+    server_side = settings.offer_delete_separated and settings.delete_separated_mode == "server"
+    if server_side and not (settings.m2m_client_id and settings.m2m_client_secret):
+        problems.append(
+            "DELETE_SEPARATED_MODE=server needs AUTH0_M2M_CLIENT_ID and "
+            "AUTH0_M2M_CLIENT_SECRET (a machine-to-machine client with delete:users)"
+        )
     if problems:
         raise ConfigError(problems)
     return settings

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from .m2m import ClientCredentials
 from .management import ManagementClient
 from .settings import Settings
 
@@ -20,6 +21,7 @@ class State:
     settings: Settings
     client: ManagementClient
     oauth: Any  # Authlib's FlaskOAuth2App registered as "auth0" on this app's own registry
+    m2m: ClientCredentials | None = None  # only for DELETE_SEPARATED_MODE=server
 
 
 def state() -> State:

@@ -149,6 +149,16 @@ def management_failed(error: m.ManagementError):
     return response
 
 
+@bp.errorhandler(400)
+def bad_request(error):
+    """Answer a forged, stale or incomplete form (CSRF included) with a page, not a bare 400."""
+    return refuse(
+        "This request could not be used",
+        "The form was incomplete or has expired, for example because the page was open for a "
+        "long time. Nothing was changed. Go back to your linked accounts and try again.",
+    )
+
+
 def check_identities(raw: object) -> None:
     """Raise BadResponse unless `raw` is an identities array as Auth0 documents it."""
     try:

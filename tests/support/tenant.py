@@ -22,6 +22,13 @@ def user(tenant: str, user_id: str) -> dict | None:
     return r.json()
 
 
+def users(tenant: str) -> list[dict]:
+    """Return every user the tenant has."""
+    r = requests.get(f"{tenant}/__dev/users", timeout=5)
+    r.raise_for_status()
+    return r.json()
+
+
 def identity_keys(tenant: str, user_id: str) -> list[str]:
     """Return `{provider}|{user_id}` of each of the user's identities, primary first."""
     return [f"{i['provider']}|{i['user_id']}" for i in user(tenant, user_id)["identities"]]
