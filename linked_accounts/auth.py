@@ -182,6 +182,11 @@ def logout():
     return redirect(url)
 
 
+def to_settings():
+    """Go back to the settings page after a form post (303: the browser GETs it)."""
+    return redirect(url_for("linked_accounts.settings"), 303)
+
+
 def login_failed(status: int, reason: str):
     """Show why login did not complete; nobody is signed in afterwards."""
     session.clear()
@@ -208,7 +213,7 @@ def _trip_failed(flow: dict[str, Any], status: int, reason: str):
         return begin_login(flow.get("next"), prompt="login")
     # A re-authentication or a link that did not complete: the user stays signed in as before.
     flash(f"{reason} Nothing was changed.", "error")
-    return redirect(url_for("linked_accounts.settings"), 303)
+    return to_settings()
 
 
 def _oauth_reason(exc: OAuthError) -> str:

@@ -10,12 +10,13 @@ from flask import abort, flash, redirect, url_for
 from . import account, events, reauth
 from . import management as m
 from .account import Account
-from .auth import finisher, login_required, signed_in_during, start_flow
+from .auth import finisher, login_required, signed_in_during, start_flow, to_settings
 from .blueprint import bp
 from .forms import LinkForm
 from .identities import display_name, find, parse_identities, split_user_id
+from .operations import check_identities, load_identities
 from .state import state
-from .views import check_identities, load_identities, refuse
+from .views import refuse
 
 
 @bp.post("/link")
@@ -69,7 +70,7 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, A
         events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
     detail = claims.get("email") or claims.get("name") or user_id
     flash(f"{name} ({detail}) is now linked. You can sign in with it.", "success")
-    return redirect(url_for("linked_accounts.settings"), 303)
+    return to_settings()
 
 
 def _refusal(acct: Account, claims: dict[str, Any], sub: str, flow: dict[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ from flask import flash, g, redirect, url_for
 
 from . import account
 from .account import Account
-from .auth import finisher, signed_in_during, start_flow
+from .auth import finisher, signed_in_during, start_flow, to_settings
 from .state import state
 
 Action = Callable[..., Any]
@@ -71,4 +71,4 @@ def finish_reauth(token: dict[str, Any], claims: dict[str, Any], flow: dict[str,
 
 def _refused(message: str):
     flash(message, "error")
-    return redirect(url_for("linked_accounts.settings"), 303)
+    return to_settings()

@@ -18,12 +18,13 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from . import account, events, reauth
 from . import management as m
 from .account import Account
-from .auth import finisher, login_required, signed_in_during, start_flow
+from .auth import finisher, login_required, signed_in_during, start_flow, to_settings
 from .blueprint import bp
 from .forms import SeparatedForm
 from .identities import Identity, display_name, find
+from .operations import load_identities
 from .state import state
-from .views import load_identities, refuse
+from .views import refuse
 
 SEPARATED = "linked_accounts.separated"
 SCOPES = "openid profile email read:current_user delete:current_user"
@@ -149,7 +150,7 @@ def _delete(acct: Account, target: dict[str, Any], token: str):
     deleted = Identity(target["provider"], target["user_id"], target["connection"], False, False)
     events.emit(events.separated_deleted, user_id=acct.user_id, identity=deleted)
     flash(f"The separate {target['name']} account was deleted.", "success")
-    return redirect(url_for("linked_accounts.settings"), 303)
+    return to_settings()
 
 
 def _target(key: str) -> dict[str, Any] | None:
