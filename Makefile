@@ -12,6 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The third-party OpenID Provider the login tests run against (reinstalled when its lock changes).
+OP_DIR := tests/oidc_provider
+OP_STAMP := $(OP_DIR)/node_modules/.installed
+
+$(OP_STAMP): $(OP_DIR)/package-lock.json
+	npm ci --prefix $(OP_DIR) --no-audit --no-fund
+	touch $(OP_STAMP)
+
 install: $(STAMP)
 
 ## Serve http://127.0.0.1:5000 on the development tenant (or on AUTH0_DOMAIN when set).
@@ -19,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/python scripts/run_dev.py
 
 ## Lint, then every test: unit, integration over HTTP, and browser tests in Chromium.
-test: $(STAMP)
+test: $(STAMP) $(OP_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -31,5 +39,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Regenerate the README's pictures (docs/screenshots/*.png) in Chromium.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) instance test-results .pytest_cache .ruff_cache
+
+## Load the app under gunicorn (Redis sessions) against the dev tenant, with a floor from the same run.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py --redis $(BENCH_ARGS)

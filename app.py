@@ -1,6 +1,6 @@
 """The standalone linked-accounts app: one host of the `linked_accounts` extension.
 
-    flask --app app run            gunicorn 'app:create_app()'
+    flask --app app run            gunicorn   (reads gunicorn.conf.py)
 
 With AUTH0_DOMAIN unset it talks to the development tenant (`make run` starts one).
 """
@@ -8,6 +8,7 @@ With AUTH0_DOMAIN unset it talks to the development tenant (`make run` starts on
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,9 +22,11 @@ from linked_accounts import (
     LinkedAccounts,
     Settings,
     account,
+    health,
     init_sessions,
     load_settings,
 )
+from linked_accounts.logs import install_request_logging
 from linked_accounts.security import install_security_headers
 
 # The development tenant's published demo client (see devtenant/). Used only when AUTH0_DOMAIN is
@@ -35,19 +38,31 @@ DEV_TENANT = {
 }
 
 
+# CSP frame-ancestors sources a host may allow to frame its pages (default: nobody). Only
+# keywords and origins: a ';' or a newline would smuggle other directives or headers in.
+_SOURCE = r"(?:'self'|https?://[A-Za-z0-9.*-]+(?::\d{1,5})?)"
+SAFE_FRAME_ANCESTORS = re.compile(rf"'none'|{_SOURCE}(?: {_SOURCE})*")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app from the environment or `test_config`; stop with a clear message if wrong."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(test_config or {})
-    settings = _configure(app)
+    settings = _configure(app, secure_cookie_chosen="SESSION_COOKIE_SECURE" in (test_config or {}))
     if _flag(app, "TRUST_PROXY"):
         # Behind a TLS-terminating proxy: trust its X-Forwarded-* so https is seen as https.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     init_sessions(app, _setting(app, "REDIS_URL") or None)
     CSRFProtect(app)
-    install_security_headers(app, form_action=(_origin(settings.issuer_url),))
+    install_security_headers(
+        app,
+        frame_ancestors=app.config["FRAME_ANCESTORS"],
+        form_action=(_origin(settings.issuer_url),),
+    )
     app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "base.html"
     LinkedAccounts(app, url_prefix="/account")
+    app.register_blueprint(health.bp)  # /healthz and /readyz for load balancers
+    install_request_logging(app)  # last, so its timing wraps every other layer
 
     @app.get("/")
     def index():
@@ -59,9 +74,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _configure(app: Flask) -> Settings:
+def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
     """Fill app.config from the environment, collecting every problem before stopping."""
     problems: list[str] = []
+    frame_ancestors = _setting(app, "FRAME_ANCESTORS") or "'none'"
+    if not SAFE_FRAME_ANCESTORS.fullmatch(frame_ancestors):
+        problems.append(
+            "FRAME_ANCESTORS must be 'none', 'self' or space-separated origins "
+            f"(e.g. https://portal.example.com), got {frame_ancestors!r}"
+        )
+    app.config["FRAME_ANCESTORS"] = frame_ancestors
     if not _setting(app, "AUTH0_DOMAIN"):
         for key, value in DEV_TENANT.items():
             app.config[key] = os.environ.get("DEV_" + key, value)
@@ -81,10 +103,11 @@ def _configure(app: Flask) -> Settings:
         problems.append(
             f"REDIS_URL must start with redis://, rediss:// or unix://, got {redis_url!r}"
         )
-    app.config.setdefault(
-        "SESSION_COOKIE_SECURE",
-        not app.config.get("DEV_TENANT") and not _flag(app, "INSECURE_HTTP_COOKIES"),
-    )
+    if not secure_cookie_chosen:
+        # Not setdefault: Flask's defaults already hold SESSION_COOKIE_SECURE=False.
+        app.config["SESSION_COOKIE_SECURE"] = not app.config.get("DEV_TENANT") and not _flag(
+            app, "INSECURE_HTTP_COOKIES"
+        )
     try:
         settings = load_settings(app.config)
     except ConfigError as exc:

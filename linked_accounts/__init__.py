@@ -9,7 +9,8 @@ from __future__ import annotations
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
-from . import account, auth, linking, separated, views  # noqa: F401  (they add routes)
+from . import account, auth, linking, notices, separated, views  # noqa: F401  (they add routes)
+from .api import api
 from .blueprint import bp
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
@@ -76,6 +77,8 @@ class LinkedAccounts:
             )
         app.extensions[EXTENSION] = State(settings, management, client, m2m)
         app.register_blueprint(bp, url_prefix=url_prefix)
+        app.register_blueprint(api, url_prefix=f"{url_prefix.rstrip('/')}/api")
+        notices.init_app(app, settings)  # security emails after link/unlink when SMTP_URL is set
 
         @app.context_processor
         def linked_accounts_context():

@@ -36,11 +36,23 @@ def main() -> None:
         )
         wait_for(f"{tenant_url}/.well-known/openid-configuration")
         env["DEV_AUTH0_DOMAIN"] = tenant_url
-    print(f"Open http://127.0.0.1:{APP_PORT}/  (use 127.0.0.1, not localhost: cookies are per host)")
+    print(
+        f"Open http://127.0.0.1:{APP_PORT}/  (use 127.0.0.1, not localhost: cookies are per host)"
+    )
     try:
         subprocess.call(
-            [sys.executable, "-m", "flask", "--app", "app", "run",
-             "--host", "127.0.0.1", "--port", str(APP_PORT)],
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(APP_PORT),
+            ],
             env=env,
         )
     except KeyboardInterrupt:

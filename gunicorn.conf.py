@@ -1,0 +1,66 @@
+"""Production serving: `gunicorn` (run from the repository root) reads this file.
+
+Every value can be changed from the environment; command-line flags override it too.
+    PORT=8000 HOST=0.0.0.0 WEB_CONCURRENCY=4 GUNICORN_THREADS=1 gunicorn
+"""
+
+from __future__ import annotations
+
+import os
+
+wsgi_app = "app:create_app()"
+
+
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+# Loopback by default, so a bare `gunicorn` never exposes the app by accident. In a container,
+# where the platform's proxy reaches the app over the container network, set HOST=0.0.0.0.
+bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
+
+# The usual 2 x cores + 1, capped: each worker holds its own app (~40-50 MB) and its own
+# keep-alive connection to Auth0, and a big machine should scale out by instances, not by RAM.
+workers = int(_number("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8)))
+# Threads let a worker serve cached pages while another request waits on Auth0, but each
+# thread that calls Auth0 at the same time needs its own connection: with 1 (the default)
+# every worker keeps exactly one. Raise it for Auth0-bound traffic with few workers.
+threads = int(_number("GUNICORN_THREADS", 1))
+worker_class = "gthread" if threads > 1 else "sync"
+
+# A page may wait on Auth0 twice (an unlink, then a re-read), each up to connect + read timeout:
+# the worker timeout must be longer, or gunicorn kills a worker mid-answer.
+_auth0_call = _number("AUTH0_CONNECT_TIMEOUT", 3.05) + _number("AUTH0_READ_TIMEOUT", 10.0)
+timeout = int(_number("GUNICORN_TIMEOUT", max(30, 2 * _auth0_call + 5)))
+# On SIGTERM, workers finish the requests they hold (up to this long), then exit.
+graceful_timeout = int(_number("GUNICORN_GRACEFUL_TIMEOUT", timeout))
+# Longer than a proxy's idle timeout is what avoids 502s on reused connections; the sync worker
+# ignores keep-alive, the gthread worker honours it.
+keepalive = int(_number("GUNICORN_KEEPALIVE", 5))
+# Recycle workers now and then (jittered, so not all at once) to bound slow memory growth.
+max_requests = int(_number("GUNICORN_MAX_REQUESTS", 10_000))
+max_requests_jitter = max_requests // 10
+
+# gunicorn's own access log would print full URLs, whose query strings can carry ids and OAuth
+# codes: the app writes its own JSON access line (path, status, duration, request id) instead.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# X-Forwarded-* are trusted by the app only with TRUST_PROXY=1 (werkzeug's ProxyFix, one hop).
+# gunicorn trusts them from FORWARDED_ALLOW_IPS (default 127.0.0.1): set it to the proxy's
+# address, never "*" unless nothing but the proxy can reach this port.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def worker_exit(server, worker) -> None:
+    """Close the worker's pooled connections to Auth0 and Redis as it shuts down."""
+    app = getattr(worker, "wsgi", None)
+    extensions = getattr(app, "extensions", {})
+    state = extensions.get("linked_accounts")
+    if state is not None:
+        state.client.http.close()
+    redis = getattr(app, "config", {}).get("SESSION_REDIS")
+    if redis is not None:
+        redis.close()

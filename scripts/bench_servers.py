@@ -1,0 +1,148 @@
+"""Start and measure the benchmark's servers: dev tenant, Redis, gunicorn; and run wrk.
+
+Everything listens on 127.0.0.1 only, and every process is stopped by its own PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "scripts" / "rotate_cookies.lua"
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Wait until `url` answers; fail if the process dies first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answered at {url}")
+
+
+@contextmanager
+def running(args: list[str], *, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """Run a server process with its output in `log`; stop it (SIGTERM, then SIGKILL)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def tenant(latency: float, log: Path) -> Iterator[str]:
+    """The development tenant with simulated Auth0 latency and a rate limit high enough for load.
+
+    Served by gunicorn (one process, so one tenant state; threads for concurrent calls) rather
+    than `python -m devtenant`: werkzeug's development server closes every connection after one
+    response, which would make any client open one TCP connection per Management API call.
+    """
+    port = free_port()
+    config = {"DEVTENANT_LATENCY": latency, "DEVTENANT_RATE_LIMIT": 100_000_000}
+    args = [sys.executable, "-m", "gunicorn", "-c", "/dev/null", "--bind", f"127.0.0.1:{port}",
+            "--workers", "1", "--worker-class", "gthread", "--threads", "64",
+            "--keep-alive", "300", f"devtenant:create_app({config!r})"]  # fmt: skip
+    with running(args, env=dict(os.environ), log=log) as process:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/.well-known/openid-configuration", process)
+        yield url
+
+
+@contextmanager
+def redis(log: Path) -> Iterator[str]:
+    """A throwaway redis-server without persistence."""
+    executable = shutil.which("redis-server")
+    if not executable:
+        sys.exit("--redis needs redis-server (apt-get install redis-server)")
+    port = free_port()
+    args = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--daemonize", "no"]  # fmt: skip
+    with running(args, env=dict(os.environ), log=log) as process:
+        import redis as redis_py
+
+        client = redis_py.Redis(port=port, socket_connect_timeout=0.5)
+        for _ in range(100):
+            if process.poll() is not None:
+                raise RuntimeError("redis-server exited")
+            try:
+                client.ping()
+                break
+            except redis_py.ConnectionError:
+                time.sleep(0.05)
+        client.close()
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """Serve `app` with the repository's gunicorn.conf.py; yield (base URL, master PID)."""
+    port = free_port()
+    env = {**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"}
+    env.pop("AUTH0_DOMAIN", None)
+    args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app]
+    with running(args, env=env, log=log) as process:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/healthz" if app.startswith("app:") else base + "/", process)
+        yield base, process.pid
+
+
+def wrk(url: str, cookies: list[str], *, seconds: float, connections: int, work: Path) -> dict:
+    """Load `url` for `seconds` with `connections` connections, rotating session cookies."""
+    cookie_file = work / "cookies.txt"
+    cookie_file.write_text("\n".join(cookies) + "\n")
+    threads = max(1, min(2, connections))
+    result = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+         "-s", str(LUA), url, "--", str(cookie_file)],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    )  # fmt: skip
+    line = next(x for x in result.stdout.splitlines() if x.startswith("BENCH "))
+    figures = json.loads(line.removeprefix("BENCH "))
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    """Resident memory (VmRSS) of each gunicorn worker of `master_pid`, in MB."""
+    sizes = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master_pid:
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+        kb = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:"))
+        sizes.append(kb / 1024)
+    return sizes

@@ -1,0 +1,218 @@
+"""Operations: health and readiness endpoints, request ids, JSON logs, graceful shutdown."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import runpy
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtenant import create_app as create_tenant
+from linked_accounts.logs import json_handler, scrub
+from tests.support import tenant as t
+from tests.support.redis_server import free_port, running_redis
+from tests.support.servers import serving
+from tests.support.visitor import Visitor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dead_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def log_lines():
+    """Every log line written while the test runs, as the production handler formats it."""
+    stream = io.StringIO()
+    handler = json_handler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        root.removeHandler(handler)
+
+
+def test_healthz_answers_even_when_every_dependency_is_down(make_app):
+    app = make_app(AUTH0_DOMAIN=dead_url(), REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_ready_with_the_file_store_and_the_tenant_up(make_app):
+    response = make_app().test_client().get("/readyz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ready"
+    assert body["checks"]["sessions"]["ok"] and body["checks"]["auth0"]["ok"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_pings_redis_when_sessions_live_there(make_app):
+    with running_redis() as url:
+        assert make_app(REDIS_URL=url).test_client().get("/readyz").status_code == 200
+    down = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").test_client().get("/readyz")
+    assert down.status_code == 503
+    checks = down.get_json()["checks"]
+    assert checks["sessions"] == {"ok": False, "ms": checks["sessions"]["ms"],
+                                  "error": "ConnectionError"}  # fmt: skip
+    assert checks["auth0"]["ok"]
+
+
+def test_readyz_goes_unavailable_when_the_tenant_goes_down(make_app):
+    with serving(create_tenant()) as own_tenant:
+        client = make_app(AUTH0_DOMAIN=own_tenant).test_client()
+        assert client.get("/readyz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["auth0"]["ok"] is False
+    assert body["checks"]["sessions"]["ok"] is True
+
+
+def test_readyz_asks_the_tenant_every_time_not_authlibs_cache(make_app):
+    with serving(create_tenant()) as own_tenant:
+        app = make_app(AUTH0_DOMAIN=own_tenant)
+        with app.app_context():
+            app.extensions["linked_accounts"].oauth.load_server_metadata()  # cached forever
+        client = app.test_client()
+    assert client.get("/readyz").status_code == 503
+
+
+def test_a_sane_request_id_is_echoed_and_a_bad_one_replaced(make_app):
+    client = make_app().test_client()
+    given = "req-1234abcd.5678"
+    assert client.get("/healthz", headers={"X-Request-ID": given}).headers["X-Request-ID"] == given
+    for bad in ("short", "x" * 200, "a b c d e f g h", "<script>alert(1)</script>"):
+        echoed = client.get("/healthz", headers={"X-Request-ID": bad}).headers["X-Request-ID"]
+        assert echoed != bad and len(echoed) == 32
+    first, second = (client.get("/healthz").headers["X-Request-ID"] for _ in range(2))
+    assert first != second
+
+
+def test_every_response_says_how_long_the_server_took(make_app):
+    timing = make_app().test_client().get("/healthz").headers["Server-Timing"]
+    assert timing.startswith("app;dur=")
+    assert float(timing.split("=", 1)[1]) >= 0
+
+
+def test_log_lines_are_json_and_carry_the_request_id(make_app, log_lines):
+    app = make_app()
+
+    @app.get("/log-probe")
+    def log_probe():
+        logging.getLogger("tests.probe").warning("probe from inside a request")
+        return "ok"
+
+    response = app.test_client().get("/log-probe?secret=1", headers={"X-Request-ID": "probe-0001"})
+    assert response.headers["X-Request-ID"] == "probe-0001"
+    lines = [line for line in log_lines() if line["request_id"] == "probe-0001"]
+    assert {line["logger"] for line in lines} == {"tests.probe", "linked_accounts.access"}
+    access = next(line for line in lines if line["logger"] == "linked_accounts.access")
+    assert access["path"] == "/log-probe" and access["status"] == 200
+    assert access["method"] == "GET" and access["duration_ms"] >= 0
+
+
+def test_a_whole_login_and_unlink_logs_no_token_cookie_or_query_string(app_url, tenant, log_lines):
+    ada = Visitor(app_url)
+    ada.login("Ada Lovelace")
+    ada.unlink(t.ADA_GITHUB)
+    cookie = ada.http.cookies.get("session", domain="127.0.0.1")
+    text = "\n".join(json.dumps(line) for line in log_lines())
+    access = [line for line in log_lines() if line["logger"] == "linked_accounts.access"]
+    assert {"/account/callback", "/account/unlink"} <= {line["path"] for line in access}
+    assert all(line["request_id"] for line in log_lines())
+    for secret in (cookie, "?", "code=", "state=", "eyJ", "Bearer"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("message", "leak"),
+    [
+        ('"GET /account/callback?code=abc&state=def HTTP/1.1" 302', "code=abc"),
+        ("Authorization: Bearer abc.def.ghi", "abc.def"),
+        ("token eyJhbGciOi.eyJzdWIiOi.sig", "eyJzdWIiOi"),
+        ("Cookie: session=0123456789abcdef", "0123456789abcdef"),
+        ("set session=0123456789abcdef; HttpOnly", "0123456789abcdef"),
+    ],
+)
+def test_scrub_removes_tokens_cookies_and_query_strings(message, leak):
+    assert leak not in scrub(message)
+
+
+def test_worker_exit_closes_the_pooled_auth0_connections(make_app):
+    app = make_app()
+    assert app.test_client().get("/readyz").status_code == 200
+    pools = app.extensions["linked_accounts"].client.http.adapters["http://"].poolmanager.pools
+    assert len(pools) == 1  # the keep-alive connection readiness just used
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    hooks["worker_exit"](None, type("Worker", (), {"wsgi": app})())
+    assert len(pools) == 0
+
+
+def test_gunicorn_finishes_the_request_in_flight_on_sigterm(tenant, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEV_AUTH0_DOMAIN": tenant,
+        "APP_SECRET_KEY": "s" * 40,
+        "IDENTITIES_CACHE_SECONDS": "0",  # every page view waits on the (slowed) tenant
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+    }
+    env.pop("AUTH0_DOMAIN", None)
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("w") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn"], cwd=ROOT, env=env, stderr=log_file
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base + "/healthz", server, log_path)
+        ada = Visitor(base)
+        ada.login("Ada Lovelace")
+        requests.post(f"{tenant}/__dev/config", json={"latency": 1.5}, timeout=5)
+        calls = t.stats(tenant)["management_calls_total"]
+        answer: dict[str, requests.Response] = {}
+        viewer = threading.Thread(target=lambda: answer.update(page=ada.get("/account/")))
+        viewer.start()
+        # Signal once the worker's Auth0 call has reached the tenant, which holds it 1.5 s.
+        while t.stats(tenant)["management_calls_total"] == calls and viewer.is_alive():
+            time.sleep(0.02)
+        server.send_signal(signal.SIGTERM)
+        viewer.join(timeout=30)
+        assert answer["page"].status_code == 200
+        assert "Unlink GitHub" in answer["page"].text
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        requests.post(f"{tenant}/__dev/config", json={"latency": 0}, timeout=5)
+    assert "Handling signal: term" in log_path.read_text()
+
+
+def _wait_for(url: str, server: subprocess.Popen, log: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"gunicorn exited: {log.read_text()}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
+            time.sleep(0.1)
+    raise AssertionError(f"gunicorn did not answer at {url}")
