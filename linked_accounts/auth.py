@@ -83,12 +83,19 @@ def login_required(view):
     return wrapper
 
 
-def relogin():
+def relogin(target: str | None = None):
     """Get the signed-in user a new token: silently (`prompt=none`) while Auth0 knows them."""
+    target = target or return_path()
     if account.current() is None:
-        return redirect(url_for("linked_accounts.login", next=return_path()))
+        return redirect(url_for("linked_accounts.login", next=target))
     params = {"audience": state().settings.audience, "prompt": "none"}
-    return start_flow("refresh", params, next=return_path())
+    return start_flow("refresh", params, next=target)
+
+
+@bp.get("/relogin")
+def relogin_page():
+    """Renew the token, then return to `next`: where the JSON API sends a browser."""
+    return relogin(safe_next(request.args.get("next")) or url_for("linked_accounts.settings"))
 
 
 def return_path() -> str | None:

@@ -70,6 +70,8 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, A
         events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
     detail = claims.get("email") or claims.get("name") or user_id
     flash(f"{name} ({detail}) is now linked. You can sign in with it.", "success")
+    if flow.get("next"):  # started from the JSON API: back to the single-page app
+        return redirect(flow["next"], 303)
     return to_settings()
 
 

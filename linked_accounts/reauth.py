@@ -12,11 +12,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect, url_for
+from flask import flash, g, redirect, request, url_for
 
 from . import account
 from .account import Account
-from .auth import finisher, signed_in_during, start_flow, to_settings
+from .auth import (
+    finisher,
+    login_required,
+    safe_next,
+    signed_in_during,
+    start_flow,
+    to_settings,
+)
+from .blueprint import bp
 from .state import state
 
 Action = Callable[..., Any]
@@ -53,6 +61,20 @@ def require_fresh_login(acct: Account, action: str, **args: Any):
         "login_hint": acct.email or "",
     }
     return start_flow("reauth", params, action=action, args=args)
+
+
+@bp.get("/reauthenticate")
+@login_required
+def reauthenticate(acct: Account):
+    """Sign in again, then return to `next`: where the JSON API sends a browser to confirm."""
+    target = safe_next(request.args.get("next")) or url_for("linked_accounts.settings")
+    return require_fresh_login(acct, "return_to", next=target) or redirect(target)
+
+
+@resumable("return_to")
+def return_to(acct: Account, next: str):
+    """Go back to where the user was; they repeat their request, now with a fresh login."""
+    return redirect(next)
 
 
 @finisher("reauth")

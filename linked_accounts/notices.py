@@ -1,0 +1,116 @@
+"""Security notices: email the user after every link and unlink, saying what changed, when, and
+from which IP address and browser.
+
+On when `SMTP_URL` is set (app config, else the environment): `smtp://host:port`, or
+`smtps://user:password@host:465`; `SMTP_FROM` names the sender. Mail goes out from a background
+thread with a short socket timeout, so a slow or dead mail server never makes the user wait, and
+a failure is logged (one line, no secrets) without touching the change already made.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import threading
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask
+
+from . import account
+from .events import identity_linked, identity_unlinked
+from .identities import Identity, display_name
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "linked_accounts.notices"
+SMTP_TIMEOUT = 5.0  # seconds per socket operation, in the background thread
+
+
+class Notifier:
+    """Sends one email per link/unlink event to the signed-in user's address."""
+
+    def __init__(self, url: str, sender: str | None = None, timeout: float = SMTP_TIMEOUT):
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("SMTP_URL must look like smtp://host:port or smtps://host:port")
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = sender or f"no-reply@{self.host}"
+        self.timeout = timeout
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def on_linked(self, sender: Flask, **kwargs: Any) -> None:
+        self._notify("linked to", kwargs["identity"], kwargs["event"])
+
+    def on_unlinked(self, sender: Flask, **kwargs: Any) -> None:
+        self._notify("unlinked from", kwargs["identity"], kwargs["event"])
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait for the mails being sent (tests, and a clean shutdown)."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+    def _notify(self, change: str, identity: Identity, event: dict[str, Any]) -> None:
+        acct = account.current()  # the signal is sent inside the request that made the change
+        if acct is None or not acct.email:
+            log.warning("security notice not sent: the account has no email address")
+            return
+        message = self._message(acct.email, change, identity, event)
+        thread = threading.Thread(target=self._send, args=(message, event["event"]), daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+
+    def _message(
+        self, to: str, change: str, identity: Identity, event: dict[str, Any]
+    ) -> EmailMessage:
+        name = display_name(identity.provider, identity.connection)
+        which = f"{name} ({identity.detail})" if identity.detail else name
+        verb = change.split()[0]
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = f"{name} was {verb} on your account"
+        message.set_content(
+            f"{which} was {change} your account.\n\n"
+            f"When: {event['at'].replace('T', ' ').rstrip('Z')} UTC\n"
+            f"From IP address: {event['ip']}\n"
+            f"Browser: {event['user_agent'] or 'unknown'}\n\n"
+            "If this was you, there is nothing to do. If it was not, sign in, check your linked "
+            "accounts, and change your password.\n"
+        )
+        return message
+
+    def _send(self, message: EmailMessage, event_name: str) -> None:
+        smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
+        try:
+            with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.username and self.password:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The change stands either way; say what failed, never the address or credentials.
+            log.warning("security notice for %s not sent: %s", event_name, type(exc).__name__)
+
+
+def init_app(app: Flask, settings: object = None) -> Notifier | None:
+    """Send security notices for this app when SMTP_URL is configured; else do nothing."""
+    url = str(app.config.get("SMTP_URL") or os.environ.get("SMTP_URL", "")).strip()
+    if not url:
+        return None
+    sender = str(app.config.get("SMTP_FROM") or os.environ.get("SMTP_FROM", "")).strip()
+    notifier = Notifier(url, sender or None)
+    app.extensions[EXTENSION] = notifier  # keeps the weakly connected handlers alive
+    identity_linked.connect(notifier.on_linked, app)
+    identity_unlinked.connect(notifier.on_unlinked, app)
+    return notifier
