@@ -46,9 +46,11 @@ SAFE_FRAME_ANCESTORS = re.compile(rf"'none'|{_SOURCE}(?: {_SOURCE})*")
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app from the environment or `test_config`; stop with a clear message if wrong."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(test_config or {})
-    settings = _configure(app, secure_cookie_chosen="SESSION_COOKIE_SECURE" in (test_config or {}))
+    test_config = test_config or {}
+    # INSTANCE_PATH lets tests (and read-only deployments) keep session files elsewhere.
+    app = Flask(__name__, instance_path=test_config.get("INSTANCE_PATH"))
+    app.config.update(test_config)
+    settings = _configure(app, secure_cookie_chosen="SESSION_COOKIE_SECURE" in test_config)
     if _flag(app, "TRUST_PROXY"):
         # Behind a TLS-terminating proxy: trust its X-Forwarded-* so https is seen as https.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from authlib.integrations.base_client import OAuthError
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from joserfc.errors import JoseError
 
 from . import account
 from .blueprint import bp
@@ -100,6 +101,8 @@ def relogin_page():
 
 def return_path() -> str | None:
     """Return this page; for a form post, the page the form was on (it is not re-posted)."""
+    if request.endpoint == "linked_accounts.callback":
+        return None  # a callback URL works once: come back to the settings page instead
     if request.method == "GET":
         return safe_next(request.full_path.rstrip("?"))
     referrer = urlsplit(request.referrer or "")
@@ -137,6 +140,13 @@ def callback():
     except OAuthError as exc:
         log.info("%s refused at Auth0: %s", flow["purpose"], exc.error)
         return _trip_failed(flow, 400, _oauth_reason(exc))
+    except JoseError as exc:
+        # A forged, tampered or expired ID token, a wrong issuer or audience, or a clock far
+        # off: never a session, never a traceback.
+        log.warning("%s: ID token refused: %s", flow["purpose"], type(exc).__name__)
+        return _trip_failed(
+            flow, 400, "Auth0's answer could not be verified (is this server's clock right?)."
+        )
     except (requests.RequestException, ValueError) as exc:
         log.warning("%s failed talking to Auth0: %s", flow["purpose"], type(exc).__name__)
         return _trip_failed(flow, 502, "Auth0 could not be reached to finish signing in.")

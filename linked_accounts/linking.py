@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect
 
 from . import account, events, reauth
 from . import management as m
 from .account import Account
-from .auth import finisher, login_required, signed_in_during, start_flow, to_settings
+from .auth import finisher, login_required, relogin, signed_in_during, start_flow, to_settings
 from .blueprint import bp
 from .forms import LinkForm
 from .identities import display_name, find, parse_identities, split_user_id
@@ -51,7 +51,9 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, A
     """Check the other account's login, then link it. Its tokens are not kept."""
     acct = account.current()
     if acct is None or acct.token_expired:
-        return redirect(url_for("linked_accounts.login"))
+        # relogin, not login: Auth0's session is now the other account's, and a silent login
+        # must never switch this browser to it.
+        return relogin()
     sub = str(claims.get("sub", ""))
     refusal = _refusal(acct, claims, sub, flow)
     if refusal:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, render_template, request, session
 
 from . import account, events, reauth
 from . import management as m
 from .account import Account
-from .auth import finisher, login_required, signed_in_during, start_flow, to_settings
+from .auth import finisher, login_required, relogin, signed_in_during, start_flow, to_settings
 from .blueprint import bp
 from .forms import SeparatedForm
 from .identities import Identity, display_name, find
@@ -113,7 +113,9 @@ def finish_delete(token: dict[str, Any], claims: dict[str, Any], flow: dict[str,
     """Delete with the separated account's own token, if it is exactly the one split off."""
     acct = account.current()
     if acct is None or acct.token_expired:
-        return redirect(url_for("linked_accounts.login"))
+        # relogin, not login: Auth0's session is now the other account's, and a silent login
+        # must never switch this browser to it.
+        return relogin()
     target = _target(flow["user"])
     if target is None:
         return _not_offered()

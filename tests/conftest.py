@@ -35,6 +35,12 @@ APP_CONFIG = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _instance_path(tmp_path_factory):
+    """Keep the test apps' session files out of the checkout."""
+    APP_CONFIG["INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+
+
 @pytest.fixture
 def make_app(tenant):
     """Build the standalone app pointed at the test tenant; keyword arguments override config."""

@@ -1,4 +1,4 @@
-"""Every link and unlink emits a signal for the host and one structured log line, without secrets."""
+"""Every link and unlink emits a signal for the host and a structured log line, with no secrets."""
 
 from __future__ import annotations
 
