@@ -76,9 +76,7 @@ def identities():
 def unlink():
     """Unlink one of the user's own secondaries, named by `identity` (`{provider}|{user_id}`)."""
     acct = _signed_in(csrf=True)
-    key = _body().get("identity")
-    if not isinstance(key, str) or not key:
-        raise ApiError(400, "invalid_request", "Give the identity to unlink as `identity`.")
+    key = _text(_body(), "identity", required=True)
     found = operations.secondary(acct, key)
     _require_fresh_login(acct)
     remaining = operations.unlink(acct, found)
@@ -89,11 +87,8 @@ def unlink():
 def link():
     """Start linking: answer the URL to send the browser to (Auth0's login for the account)."""
     acct = _signed_in(csrf=True)
-    body = _body()
-    connection = body.get("connection") or ""
-    if not isinstance(connection, str) or (
-        connection and connection not in state().settings.link_connections
-    ):
+    connection = _text(_body(), "connection")
+    if connection and connection not in state().settings.link_connections:
         raise ApiError(400, "connection_not_offered", "Linking that account is not offered.")
     _require_fresh_login(acct)
     params: dict[str, Any] = {"prompt": "login", "max_age": 0}
@@ -159,7 +154,7 @@ def _login_required() -> ApiError:
         401,
         "login_required",
         "Your sign-in has expired; the browser must visit Auth0 again.",
-        redirect_to=url_for("linked_accounts.relogin", next=_return_to()),
+        redirect_to=url_for("linked_accounts.relogin_page", next=_return_to()),
     )
 
 
@@ -175,17 +170,26 @@ def _require_fresh_login(acct: Account) -> None:
 
 def _return_to() -> str | None:
     """Where the browser comes back to after a trip to Auth0: the SPA's own path."""
-    raw = request.args.get("return_to")
-    if raw is None and request.is_json:
-        raw = _body().get("return_to")
-    return safe_next(raw if isinstance(raw, str) else None)
+    if request.method == "POST":
+        return safe_next(_text(_body(), "return_to"))
+    return safe_next(request.args.get("return_to"))
 
 
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
-    if request.method == "POST" and not isinstance(body, dict):
+    if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", "Send a JSON object.")
-    return body or {}
+    return body
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
+    """Return a string field of the request body ("" when absent), or refuse its type."""
+    value = body.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise ApiError(400, "invalid_request", f"`{name}` must be a string.")
+    return value
 
 
 def _listing(items: list[Identity]) -> dict[str, Any]:
