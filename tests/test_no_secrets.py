@@ -1,0 +1,104 @@
+"""No token, client secret or session id ever reaches a log line, a page or a header.
+
+A whole visit (log in, unlink, link, log out) runs with every logger at DEBUG; every response the
+browser sees is kept. The real tokens are taken where the app got them: the token endpoint's
+answers (as the app's own HTTP client received them) and the server-side session store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http.cookies import SimpleCookie
+
+import pytest
+import requests
+
+from linked_accounts.logs import JsonFormatter
+from tests.support import tenant as t
+from tests.support.servers import serving
+from tests.support.visitor import Visitor
+
+CLIENT_SECRET = "dev-client-secret"
+GRACE = "github|7654321"
+
+
+@pytest.fixture
+def token_answers(monkeypatch):
+    """Every token endpoint answer any requests.Session in this process receives."""
+    answers: list[dict] = []
+    send = requests.Session.send
+
+    def recording_send(self, request, **kwargs):
+        response = send(self, request, **kwargs)
+        if request.url.endswith("/oauth/token") and response.ok:
+            answers.append(response.json())
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", recording_send)
+    return answers
+
+
+def test_a_whole_visit_leaks_no_token_secret_or_session_id(make_app, tenant, token_answers, caplog):
+    caplog.set_level(logging.DEBUG)
+    app = make_app(LINK_CONNECTIONS="github")
+    seen: list[requests.Response] = []
+    session_ids: set[str] = set()
+    stored_tokens: set[str] = set()
+
+    with serving(app) as base:
+        visitor = Visitor(base)
+        visitor.http.hooks["response"].append(lambda r, *a, **k: seen.append(r))
+
+        def remember_session() -> None:
+            sid = visitor.http.cookies.get("session")
+            session_ids.add(sid)
+            data = app.config["SESSION_CACHELIB"].get("linked-accounts:" + sid) or {}
+            if "linked_accounts" in data:
+                stored_tokens.add(data["linked_accounts"]["access_token"])
+
+        visitor.login()
+        remember_session()
+        assert "was unlinked" in visitor.unlink(t.ADA_GITHUB).text
+        remember_session()
+        assert "is now linked" in visitor.link("Link GitHub", "Grace Hopper").text
+        remember_session()
+        assert t.identity_keys(tenant, t.ADA)[-1] == GRACE
+        visitor.press(visitor.get("/account/"), "Log out")
+
+    tokens = {a[k] for a in token_answers for k in ("access_token", "id_token") if k in a}
+    assert len([a for a in token_answers if "id_token" in a]) >= 2  # login and the linked one
+    assert stored_tokens and stored_tokens <= tokens  # the session store holds the real token
+    session_ids.discard(None)
+    assert session_ids
+    secrets = tokens | {CLIENT_SECRET} | session_ids
+
+    formatter = JsonFormatter()
+    log_lines = [formatter.format(record) for record in caplog.records]
+    raw_messages = [
+        f"{record.getMessage()} {json.dumps(vars(record), default=str)}"
+        for record in caplog.records
+    ]
+    assert any('"linked_accounts.access"' in line for line in log_lines)  # logs were captured
+    for text in log_lines + raw_messages:
+        assert "eyJ" not in text, text[:300]
+        for secret in secrets:
+            assert secret not in text, text[:300]
+
+    app_cookies: set[str] = set()
+    assert any(r.url.startswith(base) for r in seen)
+    for response in seen:
+        set_cookie = response.raw.headers.getlist("Set-Cookie")
+        headers = "\n".join(
+            f"{k}: {v}" for k, v in response.headers.items() if k.lower() != "set-cookie"
+        )
+        for text in (response.text, headers):
+            assert "eyJ" not in text, (response.url, text[:300])
+            for secret in secrets:
+                assert secret not in text, response.url
+        if response.url.startswith(base):
+            for header in set_cookie:
+                app_cookies.update(SimpleCookie(header).keys())
+                for token in tokens | {CLIENT_SECRET}:
+                    assert token not in header
+    assert app_cookies == {"session"}  # the only cookie the app sets is the session id
