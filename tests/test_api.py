@@ -14,7 +14,6 @@ from tests.support.servers import serving
 from tests.support.spa import Spa, schema
 from tests.support.visitor import Visitor
 
-GRACE = "github|7654321"
 ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
 
@@ -88,7 +87,7 @@ def test_posts_without_the_csrf_header_are_refused(spa, tenant, csrf):
     ("identity", "status", "code"),
     [
         (t.ADA, 400, "primary_identity"),
-        (GRACE, 404, "identity_not_found"),
+        (t.GRACE, 404, "identity_not_found"),
         ("", 400, "invalid_request"),
         (["github|1234567"], 400, "invalid_request"),
     ],
@@ -142,7 +141,7 @@ def test_link_starts_at_auth0_and_comes_back_to_the_spa_with_a_message(make_spa,
     assert back.url == spa.visitor.base + "/healthz"
     messages = spa.call("GET", "/session").json()["messages"]
     assert any("GitHub (grace@example.com) is now linked" in m["text"] for m in messages)
-    assert t.identity_keys(tenant, t.BEN) == [t.BEN, GRACE]
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN, t.GRACE]
 
 
 def test_a_connection_not_offered_is_refused(spa):

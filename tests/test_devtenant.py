@@ -12,30 +12,14 @@ from joserfc.jwk import KeySet
 
 from tests.support.tenant_api import ADA, BEN, GRACE, auth, claims, http, user_url
 from tests.support.tenant_login import (
+    CALLBACK,
     LoginError,
+    authorize_params,
     callback_params,
     login,
     parse_login_page,
     pkce_pair,
 )
-
-CALLBACK = "http://127.0.0.1:5999/callback"
-
-
-def authorize_params(tenant: str, **extra: str) -> dict[str, str]:
-    """A valid /authorize query (PKCE included) plus extra."""
-    _, challenge = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": "dev-client",
-        "redirect_uri": CALLBACK,
-        "scope": "openid profile email",
-        "state": "st-123",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    params.update(extra)
-    return {k: v for k, v in params.items() if v is not None}
 
 
 def get_authorize(

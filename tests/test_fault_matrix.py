@@ -20,7 +20,6 @@ from tests.support.visitor import Visitor, unlink_buttons
 
 READ_TIMEOUT = 1.5  # conftest's AUTH0_READ_TIMEOUT
 MARGIN = 3.0  # loose: shared machines are noisy; a hung request would take 10 s or forever
-GRACE = "github|7654321"
 ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
 
@@ -169,7 +168,7 @@ def test_link_identity_failure_after_signing_in_to_the_other_account(serve, tena
         assert "ben@example.com" in page.text
     t.clear_faults(tenant)
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
-    assert t.identity_keys(tenant, GRACE) == [GRACE]  # still a user of her own
+    assert t.identity_keys(tenant, t.GRACE) == [t.GRACE]  # still a user of her own
     page = visitor.get("/account/")
     assert page.status_code == 200
     assert "ben@example.com" in page.text
@@ -216,8 +215,8 @@ def test_link_done_by_auth0_with_its_answer_lost(serve, tenant, name):
     response = _timed(lambda: visitor.press(login_page, "Continue as Grace Hopper"))
     assert response.status_code == status
     assert "Traceback" not in response.text
-    assert t.identity_keys(tenant, t.BEN) == [t.BEN, GRACE]
-    assert t.user(tenant, GRACE) is None  # merged into Ben
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN, t.GRACE]
+    assert t.user(tenant, t.GRACE) is None  # merged into Ben
     reads = t.stats(tenant)["management_calls"].get(t.BEN, 0)
     page = visitor.get("/account/")
     assert page.status_code == 200

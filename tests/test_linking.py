@@ -10,10 +10,6 @@ from tests.support import tenant as t
 from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
-GRACE = "github|7654321"
-LINUS = "google-oauth2|300000000000000000003"
-EVE = "google-oauth2|200000000000000000002"
-
 
 @pytest.fixture
 def visitor(make_app):
@@ -33,21 +29,21 @@ def test_link_github_to_a_profile_without_links_then_unlink_it(visitor, tenant):
     page = visitor.link("Link GitHub", "Grace Hopper")
     assert page.url == visitor.base + "/account/"
     assert "GitHub (grace@example.com) is now linked" in page.text
-    assert t.identity_keys(tenant, t.BEN) == [t.BEN, GRACE]
-    assert t.user(tenant, GRACE) is None  # no longer a separate user
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN, t.GRACE]
+    assert t.user(tenant, t.GRACE) is None  # no longer a separate user
     assert "Unlink GitHub" in page.text
 
-    page = visitor.unlink(GRACE)
+    page = visitor.unlink(t.GRACE)
     assert "was unlinked" in page.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
-    assert t.user(tenant, GRACE) is not None
+    assert t.user(tenant, t.GRACE) is not None
 
 
 def test_link_through_the_chooser_at_auth0(visitor, tenant):
     visitor.login("Ben Carter")
     page = visitor.link("Link another account", "Linus Google")
     assert "Google (linus@example.com) is now linked" in page.text
-    assert t.identity_keys(tenant, t.BEN) == [t.BEN, LINUS]
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN, t.LINUS]
 
 
 def test_the_secondary_login_does_not_replace_the_primary_session(visitor, tenant):
@@ -69,11 +65,11 @@ def test_the_secondary_login_does_not_replace_the_primary_session(visitor, tenan
 )
 def test_refused_links_change_nothing(visitor, tenant, button, account, status, text):
     visitor.login("Ben Carter")
-    before = {u: t.identity_keys(tenant, u) for u in (t.BEN, t.ADA, EVE)}
+    before = {u: t.identity_keys(tenant, u) for u in (t.BEN, t.ADA, t.EVE)}
     page = visitor.link(button, account)
     assert page.status_code == status, page.text[:300]
     assert text in page.text
-    assert {u: t.identity_keys(tenant, u) for u in (t.BEN, t.ADA, EVE)} == before
+    assert {u: t.identity_keys(tenant, u) for u in (t.BEN, t.ADA, t.EVE)} == before
 
 
 def test_cancelling_at_auth0_changes_nothing(visitor, tenant):
@@ -83,7 +79,7 @@ def test_cancelling_at_auth0_changes_nothing(visitor, tenant):
     assert page.url == visitor.base + "/account/"
     assert "cancelled" in page.text and "Nothing was changed" in page.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
-    assert t.user(tenant, GRACE) is not None
+    assert t.user(tenant, t.GRACE) is not None
 
 
 def test_an_error_on_the_redirect_changes_nothing_and_keeps_the_user_signed_in(visitor, tenant):

@@ -20,7 +20,6 @@ from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
 CLIENT_SECRET = "dev-client-secret"
-GRACE = "github|7654321"
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ def test_a_whole_visit_leaks_no_token_secret_or_session_id(make_app, tenant, tok
         remember_session()
         assert "is now linked" in visitor.link("Link GitHub", "Grace Hopper").text
         remember_session()
-        assert t.identity_keys(tenant, t.ADA)[-1] == GRACE
+        assert t.identity_keys(tenant, t.ADA)[-1] == t.GRACE
         visitor.press(visitor.get("/account/"), "Log out")
 
     tokens = {a[k] for a in token_answers for k in ("access_token", "id_token") if k in a}

@@ -15,7 +15,6 @@ from tests.support.redis_server import free_port
 from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
-GRACE = "github|7654321"
 UA = "NoticesTest/1.0 (X11; Linux)"
 
 
@@ -63,7 +62,7 @@ def test_link_and_unlink_each_send_a_notice_saying_what_when_and_from_where(make
         assert "is now linked" in visitor.link("Link GitHub", "Grace Hopper").text
         linked = inbox.wait_for(1)
         assert len(linked) == 1
-        assert "was unlinked" in visitor.unlink(GRACE).text
+        assert "was unlinked" in visitor.unlink(t.GRACE).text
         messages = inbox.wait_for(2)
     assert len(messages) == 2
     for (rcpt, msg), verb in zip(messages, ("linked to", "unlinked from"), strict=True):

@@ -6,17 +6,15 @@ The browser comes from pytest-playwright (see conftest.py): Debian's Chromium, n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from tests.support.tenant_login import pkce_pair
+from tests.support.tenant_login import CALLBACK, authorize_params
 
 pytestmark = pytest.mark.browser
-
-CALLBACK = "http://127.0.0.1:5999/callback"
 
 
 @pytest.fixture
@@ -32,19 +30,9 @@ def phone(browser: Browser) -> Iterator[Page]:
 
 def authorize_url(tenant: str, **extra: str) -> str:
     """An /authorize URL for the default client."""
-    _, challenge = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": "dev-client",
-        "redirect_uri": CALLBACK,
-        "scope": "openid profile email",
-        "state": "browser-state",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    return f"{tenant}/authorize?{query}"
+    return (
+        f"{tenant}/authorize?{urlencode(authorize_params(tenant, state='browser-state', **extra))}"
+    )
 
 
 def test_login_page_has_no_axe_violations_and_fits_375px(tenant, phone: Page):

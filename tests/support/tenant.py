@@ -11,6 +11,9 @@ BEN = "auth0|6500a1b2c3d4e5f600000002"
 ADA_GITHUB = "github|1234567"
 ADA_GOOGLE = "google-oauth2|109876543210987654321"
 ADA_SAML = "samlp|acme-saml|ada@acme.test"
+GRACE = "github|7654321"
+LINUS = "google-oauth2|300000000000000000003"
+EVE = "google-oauth2|200000000000000000002"
 
 
 def user(tenant: str, user_id: str) -> dict | None:

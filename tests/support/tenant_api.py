@@ -9,12 +9,7 @@ from urllib.parse import quote
 
 import requests
 
-ADA = "auth0|6500a1b2c3d4e5f600000001"
-BEN = "auth0|6500a1b2c3d4e5f600000002"
-GRACE = "github|7654321"
-LINUS = "google-oauth2|300000000000000000003"
-EVE = "google-oauth2|200000000000000000002"
-ADA_SAML = "samlp|acme-saml|ada@acme.test"
+from tests.support.tenant import ADA, ADA_SAML, BEN, EVE, GRACE, LINUS  # noqa: F401  (re-exported)
 
 
 def claims(jwt: str) -> dict[str, Any]:

@@ -188,3 +188,22 @@ def login(
     if response.status_code != 200:
         raise LoginError(body.get("error", ""), body.get("error_description", ""), body)
     return body
+
+
+CALLBACK = "http://127.0.0.1:5999/callback"
+
+
+def authorize_params(tenant: str, **extra: str) -> dict[str, str]:
+    """A valid /authorize query (PKCE included) plus extra."""
+    _, challenge = pkce_pair()
+    params = {
+        "response_type": "code",
+        "client_id": "dev-client",
+        "redirect_uri": CALLBACK,
+        "scope": "openid profile email",
+        "state": "st-123",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    params.update(extra)
+    return {k: v for k, v in params.items() if v is not None}
