@@ -59,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     install_security_headers(
         app,
         frame_ancestors=app.config["FRAME_ANCESTORS"],
-        form_action=(_origin(settings.issuer_url),),
+        form_action=(settings.issuer_origin,),
     )
     app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "base.html"
     LinkedAccounts(app, url_prefix="/account")
@@ -110,6 +110,11 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
         app.config["SESSION_COOKIE_SECURE"] = not app.config.get("DEV_TENANT") and not _flag(
             app, "INSECURE_HTTP_COOKIES"
         )
+    if frame_ancestors not in ("'none'", "'self'"):
+        # Framed by another site: browsers send the cookie into a cross-site frame only with
+        # SameSite=None, and accept that only with Secure. CSRF tokens still guard every POST.
+        app.config["SESSION_COOKIE_SAMESITE"] = "None"
+        app.config["SESSION_COOKIE_SECURE"] = True
     try:
         settings = load_settings(app.config)
     except ConfigError as exc:
@@ -126,11 +131,6 @@ def _setting(app: Flask, name: str) -> str:
 
 def _flag(app: Flask, name: str) -> bool:
     return _setting(app, name).lower() in ("1", "true", "yes")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _dev_secret(instance: Path) -> str:

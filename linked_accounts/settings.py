@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = {"localhost"}
@@ -46,11 +47,20 @@ class Settings:
     delete_separated_window: int = 600
     m2m_client_id: str = ""
     m2m_client_secret: str = ""
+    # Per-connection display names and icons (same-origin paths), e.g. for enterprise logins.
+    connection_names: Mapping[str, str] = field(default_factory=dict)
+    connection_icons: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def audience(self) -> str:
         """Return the Management API audience, which also names its base URL."""
         return f"{self.management_url}/api/v2/"
+
+    @property
+    def issuer_origin(self) -> str:
+        """Return the tenant's origin, for a Content-Security-Policy's form-action."""
+        parts = urlsplit(self.issuer_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def metadata_url(self) -> str:
@@ -115,11 +125,34 @@ def load_settings(
             problems.append(f"{name} must not be negative")
         return value
 
+    def connections() -> dict[str, dict[str, str]]:
+        raw = config.get("LINKED_ACCOUNTS_CONNECTIONS")
+        if raw is None:
+            try:
+                raw = json.loads(environ.get("LINKED_ACCOUNTS_CONNECTIONS") or "{}")
+            except ValueError:
+                raw = None
+        valid = isinstance(raw, Mapping) and all(
+            isinstance(v, Mapping)
+            and all(k in ("name", "icon") and isinstance(x, str) for k, x in v.items())
+            and _same_origin_path(v.get("icon", "/"))
+            for v in raw.values()
+        )
+        if not valid:
+            problems.append(
+                'LINKED_ACCOUNTS_CONNECTIONS must map connection names to {"name": ..., '
+                '"icon": "/a/path/on/this/site.svg"} (icons are served by this site: the '
+                "page loads nothing from elsewhere)"
+            )
+            return {}
+        return {str(k): dict(v) for k, v in raw.items()}
+
     issuer = url("AUTH0_DOMAIN")
     management = url("AUTH0_MANAGEMENT_DOMAIN", get("AUTH0_DOMAIN")) if issuer else ""
     for name in ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"):
         if not get(name):
             problems.append(f"{name} is not set (from your Auth0 application's settings)")
+    custom = connections()
     settings = Settings(
         issuer_url=issuer,
         management_url=management,
@@ -139,6 +172,8 @@ def load_settings(
         delete_separated_window=number("DELETE_SEPARATED_WINDOW", 600),
         m2m_client_id=get("AUTH0_M2M_CLIENT_ID"),
         m2m_client_secret=get("AUTH0_M2M_CLIENT_SECRET"),
+        connection_names={k: v["name"] for k, v in custom.items() if "name" in v},
+        connection_icons={k: v["icon"] for k, v in custom.items() if "icon" in v},
     )
     if settings.delete_separated_mode not in ("client", "server"):
         problems.append("DELETE_SEPARATED_MODE must be 'client' or 'server'")
@@ -151,6 +186,10 @@ def load_settings(
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _same_origin_path(value: str) -> bool:
+    return value.startswith("/") and not value.startswith(("//", "/\\"))
 
 
 def _is_loopback(host: str) -> bool:

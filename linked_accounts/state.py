@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -22,8 +22,6 @@ class State:
     client: ManagementClient
     oauth: Any  # Authlib's FlaskOAuth2App registered as "auth0" on this app's own registry
     m2m: ClientCredentials | None = None  # only for DELETE_SEPARATED_MODE=server
-    connection_names: dict[str, str] = field(default_factory=dict)
-    connection_icons: dict[str, str] = field(default_factory=dict)
 
 
 def state() -> State:

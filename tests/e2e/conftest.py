@@ -8,7 +8,6 @@ context (cookies).
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -16,24 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import APP_CONFIG
+from tests.support.browser import CHROMIUM_FLAGS, system_chromium
 from tests.support.servers import serving
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Without these Chromium keeps trying to reach the internet on its own.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, browser_type):
     """Launch Debian's Chromium when it is on PATH, else Playwright's own; in CI never skip."""
-    system = shutil.which("chromium")
+    system = system_chromium()
     if system:
         return {**browser_type_launch_args, "executable_path": system, "args": CHROMIUM_FLAGS}
     if Path(browser_type.executable_path).exists():

@@ -1,0 +1,64 @@
+"""The example product (examples/product_host) mounts the page in its own layout, under its own
+prefix and brand, and a person completes an unlink and a link there in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from examples.product_host.app import create_app as create_example
+from tests.conftest import APP_CONFIG
+from tests.support import tenant as t
+from tests.support.servers import serving
+
+pytestmark = pytest.mark.browser
+
+PREFIX = "/settings/sign-in/"
+
+
+@pytest.fixture
+def example(tenant):
+    config = {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "LINK_CONNECTIONS": "github"}
+    with serving(create_example(config)) as url:
+        yield url
+
+
+def log_in(page: Page, example: str, name: str) -> None:
+    page.goto(example + "/")
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("button", name=f"Continue as {name}").click()
+    expect(page).to_have_url(example + PREFIX)
+
+
+def test_the_page_wears_the_products_layout_brand_and_names(page: Page, example, tenant):
+    log_in(page, example, "Ada Lovelace")
+    expect(page.get_by_role("navigation", name="Main")).to_contain_text("Sign-in methods")
+    expect(page).to_have_title(re.compile(r"Acme Notes$"))
+    # The enterprise connection shows the product's own name and icon.
+    expect(page.get_by_role("link", name="Unlink Acme SSO (ada@acme.test)")).to_be_visible()
+    icons = page.locator("img.la-icon").evaluate_all("els => els.map(e => e.getAttribute('src'))")
+    assert "/static/acme-sso.svg" in icons
+    badge = page.locator(".la-badge").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert badge == "rgb(15, 118, 110)"  # Acme's --la-brand, not the extension's default
+    assert Axe().run(page).violations_count == 0
+
+
+def test_unlink_in_the_example_host(page: Page, example, tenant):
+    log_in(page, example, "Ada Lovelace")
+    page.get_by_role("link", name="Unlink Acme SSO (ada@acme.test)").click()
+    expect(page).to_have_url(re.compile(re.escape(example + PREFIX + "unlink?")))
+    page.get_by_role("button", name="Unlink Acme SSO").click()
+    expect(page.get_by_role("status")).to_contain_text("Acme SSO (ada@acme.test) was unlinked")
+    assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB]
+
+
+def test_link_in_the_example_host(page: Page, example, tenant):
+    log_in(page, example, "Ben Carter")
+    page.get_by_role("button", name="Link GitHub").click()
+    page.get_by_role("button", name="Continue as Grace Hopper").click()
+    expect(page).to_have_url(example + PREFIX)
+    expect(page.get_by_role("status")).to_contain_text("GitHub (grace@example.com) is now linked")
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN, "github|7654321"]

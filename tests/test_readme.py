@@ -1,0 +1,42 @@
+"""The README's embedding snippets work as written."""
+
+from __future__ import annotations
+
+import shlex
+
+from tests.support import tenant as t
+from tests.support.forms import submit
+from tests.support.readme import snippet
+from tests.support.servers import serving
+from tests.support.visitor import Visitor
+
+
+def test_the_extension_snippet_makes_a_working_host(monkeypatch, tenant, tmp_path):
+    for key, value in {
+        "AUTH0_DOMAIN": tenant,
+        "AUTH0_CLIENT_ID": "dev-client",
+        "AUTH0_CLIENT_SECRET": "dev-client-secret",
+    }.items():
+        monkeypatch.setenv(key, value)
+    namespace = {"__name__": "readme_host"}
+    exec(compile(snippet("extension"), "README.md", "exec"), namespace)  # noqa: S102
+    app = namespace["app"]
+    app.instance_path = str(tmp_path)
+    with serving(app) as url:
+        visitor = Visitor(url)
+        login_page = visitor.get("/account/login")
+        settings = submit(visitor.http, login_page, "Continue as Ada Lovelace")
+        assert settings.url == url + "/account/"
+        page = visitor.unlink(t.ADA_GITHUB)
+        assert "was unlinked" in page.text
+    assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
+
+
+def test_the_iframe_snippet_allows_exactly_that_portal(make_app):
+    assignment = shlex.split(snippet("iframe", 0), comments=True)[0]
+    key, value = assignment.split("=", 1)
+    app = make_app(**{key: value})
+    response = app.test_client().get("/account/login")
+    assert f"frame-ancestors {value}" in response.headers["Content-Security-Policy"]
+    assert "SameSite=None" in response.headers["Set-Cookie"]
+    assert '<iframe src="https://account.example.com/account/"' in snippet("iframe", 1)
