@@ -49,3 +49,21 @@ clean:
 ## Load the app under gunicorn (Redis sessions) against the dev tenant, with a floor from the same run.
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --redis $(BENCH_ARGS)
+
+## Translations (gettext domain `linked_accounts`): extract the strings into the .pot, merge them
+## into each locale's .po (then translate what is new or fuzzy), and compile the .mo files that ship.
+TRANSLATIONS := linked_accounts/translations
+POT := $(TRANSLATIONS)/linked_accounts.pot
+
+.PHONY: translations-extract translations-update translations-compile
+
+translations-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k la_ -k la_n:1,2 \
+		--project=linked-accounts --copyright-holder="the linked-accounts authors" \
+		--sort-by-file -o $(POT) .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update -i $(POT) -d $(TRANSLATIONS) -D linked_accounts --ignore-obsolete
+
+translations-compile: $(STAMP)
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) -D linked_accounts --statistics

@@ -9,7 +9,7 @@ from __future__ import annotations
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
-from . import account, auth, linking, notices, separated, views  # noqa: F401  (they add routes)
+from . import account, auth, i18n, linking, notices, separated, views  # noqa: F401  (add routes)
 from .api import api
 from .blueprint import bp
 from .events import identity_linked, identity_unlinked, separated_deleted
@@ -48,6 +48,7 @@ class LinkedAccounts:
                 "server-side: call linked_accounts.init_sessions(app) (or Flask-Session's "
                 "Session(app)) before LinkedAccounts(app)."
             )
+        i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
         app.config.setdefault("LINKED_ACCOUNTS_BASE_TEMPLATE", "linked_accounts/base.html")
         app.config.setdefault("LINKED_ACCOUNTS_APP_NAME", "Your account")
         # A registry of its own per app: Authlib caches clients (and their config) on it.

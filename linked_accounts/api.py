@@ -20,13 +20,14 @@ from . import management as m
 from .account import Account
 from .auth import safe_next, start_flow
 from .failures import describe
+from .i18n import _, lazy_gettext
 from .identities import Identity
 from .operations import Refusal
 from .state import state
 
 api = Blueprint("linked_accounts_api", __name__)
 
-CSRF_MESSAGE = "Send the session's CSRF token (from GET /api/session) as X-CSRFToken."
+CSRF_MESSAGE = lazy_gettext("Send the session's CSRF token (from GET /api/session) as X-CSRFToken.")
 AUTH0_CODES = {
     400: "auth0_bad_request",
     403: "auth0_forbidden",
@@ -89,7 +90,7 @@ def link():
     acct = _signed_in(csrf=True)
     connection = _text(_body(), "connection")
     if connection and connection not in state().settings.link_connections:
-        raise ApiError(400, "connection_not_offered", "Linking that account is not offered.")
+        raise ApiError(400, "connection_not_offered", _("Linking that account is not offered."))
     _require_fresh_login(acct)
     params: dict[str, Any] = {"prompt": "login", "max_age": 0}
     if connection:
@@ -100,7 +101,7 @@ def link():
 
 @api.errorhandler(ApiError)
 def api_error(error: ApiError):
-    body = {"code": error.code, "message": error.message, **error.extra}
+    body = {"code": error.code, "message": str(error.message), **error.extra}
     return jsonify({"error": body}), error.status
 
 
@@ -141,7 +142,7 @@ def _signed_in(*, csrf: bool = False) -> Account:
         raise ApiError(
             401,
             "not_authenticated",
-            "Log in first.",
+            _("Log in first."),
             redirect_to=url_for("linked_accounts.login", next=_return_to()),
         )
     if acct.token_expired:
@@ -153,7 +154,7 @@ def _login_required() -> ApiError:
     return ApiError(
         401,
         "login_required",
-        "Your sign-in has expired; the browser must visit Auth0 again.",
+        _("Your sign-in has expired; the browser must visit Auth0 again."),
         redirect_to=url_for("linked_accounts.relogin_page", next=_return_to()),
     )
 
@@ -163,7 +164,7 @@ def _require_fresh_login(acct: Account) -> None:
         raise ApiError(
             403,
             "session_refresh_required",
-            "Sign in again to confirm it is you, then repeat the request.",
+            _("Sign in again to confirm it is you, then repeat the request."),
             redirect_to=url_for("linked_accounts.reauthenticate", next=_return_to()),
         )
 
@@ -178,7 +179,7 @@ def _return_to() -> str | None:
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_request", "Send a JSON object.")
+        raise ApiError(400, "invalid_request", _("Send a JSON object."))
     return body
 
 
@@ -188,7 +189,7 @@ def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
-        raise ApiError(400, "invalid_request", f"`{name}` must be a string.")
+        raise ApiError(400, "invalid_request", _("`%(field)s` must be a string.", field=name))
     return value
 
 

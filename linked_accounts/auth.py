@@ -22,6 +22,7 @@ from joserfc.errors import JoseError
 from . import account
 from .blueprint import bp
 from .forms import ActionForm
+from .i18n import _
 from .state import state
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def callback():
     flow = flows.pop(request.args.get("state", ""), None)
     session[FLOWS] = flows
     if flow is None:
-        return login_failed(400, "This sign-in was already used or has expired.")
+        return login_failed(400, _("This sign-in was already used or has expired."))
     try:
         token = state().oauth.authorize_access_token()
     except OAuthError as exc:
@@ -145,14 +146,14 @@ def callback():
         # off: never a session, never a traceback.
         log.warning("%s: ID token refused: %s", flow["purpose"], type(exc).__name__)
         return _trip_failed(
-            flow, 400, "Auth0's answer could not be verified (is this server's clock right?)."
+            flow, 400, _("Auth0's answer could not be verified (is this server's clock right?).")
         )
     except (requests.RequestException, ValueError) as exc:
         log.warning("%s failed talking to Auth0: %s", flow["purpose"], type(exc).__name__)
-        return _trip_failed(flow, 502, "Auth0 could not be reached to finish signing in.")
+        return _trip_failed(flow, 502, _("Auth0 could not be reached to finish signing in."))
     claims = token.get("userinfo")
     if not claims or "access_token" not in token:
-        return _trip_failed(flow, 502, "Auth0 did not return the tokens this page needs.")
+        return _trip_failed(flow, 502, _("Auth0 did not return the tokens this page needs."))
     return _finishers[flow["purpose"]](token, dict(claims), flow)
 
 
@@ -229,13 +230,15 @@ def _trip_failed(flow: dict[str, Any], status: int, reason: str):
         # Auth0 no longer has a session for the user (login_required): log in on its page.
         return begin_login(flow.get("next"), prompt="login")
     # A re-authentication or a link that did not complete: the user stays signed in as before.
-    flash(f"{reason} Nothing was changed.", "error")
+    flash(_("%(reason)s Nothing was changed.", reason=reason), "error")
     return to_settings()
 
 
 def _oauth_reason(exc: OAuthError) -> str:
     if exc.error == "access_denied":
-        return "Signing in was cancelled at Auth0."
+        return _("Signing in was cancelled at Auth0.")
     if exc.error in ("login_required", "consent_required", "interaction_required"):
-        return "Auth0 needs you to sign in again."
-    return f"Auth0 did not complete the sign-in ({exc.description or exc.error})."
+        return _("Auth0 needs you to sign in again.")
+    return _(
+        "Auth0 did not complete the sign-in (%(reason)s).", reason=exc.description or exc.error
+    )

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from . import management as m
+from .i18n import _, ngettext
 
 
 @dataclass(frozen=True)
@@ -24,41 +25,54 @@ def describe(error: m.ManagementError, now: float | None = None) -> Failure:
         wait = max(1, int((error.reset_at or 0) - (now or time.time()))) if error.reset_at else 60
         return Failure(
             429,
-            "Too many requests",
-            f"Auth0 is limiting how often your account can be changed. "
-            f"Please try again in {wait} second{'s' if wait != 1 else ''}.",
+            _("Too many requests"),
+            ngettext(
+                "Auth0 is limiting how often your account can be changed. "
+                "Please try again in %(num)d second.",
+                "Auth0 is limiting how often your account can be changed. "
+                "Please try again in %(num)d seconds.",
+                wait,
+            ),
             retry_after=wait,
         )
     if isinstance(error, m.Forbidden):
         return Failure(
             403,
-            "Not allowed",
-            "Auth0 did not allow this change with your current sign-in. "
-            "Log out and in again; if it keeps happening, contact support.",
+            _("Not allowed"),
+            _(
+                "Auth0 did not allow this change with your current sign-in. "
+                "Log out and in again; if it keeps happening, contact support."
+            ),
         )
     if isinstance(error, m.NotFound):
-        return Failure(404, "Not found", "Auth0 could not find your profile or that account.")
+        return Failure(404, _("Not found"), _("Auth0 could not find your profile or that account."))
     if isinstance(error, m.Conflict):
         return Failure(
             409,
-            "Already linked",
-            "That account is already linked to a profile, so it cannot be linked here.",
+            _("Already linked"),
+            _("That account is already linked to a profile, so it cannot be linked here."),
         )
     if isinstance(error, m.BadRequest):
-        return Failure(400, "Not possible", f"Auth0 refused the change: {error.message}")
+        return Failure(
+            400, _("Not possible"), _("Auth0 refused the change: %(reason)s", reason=error.message)
+        )
     if isinstance(error, m.Timeout):
         return Failure(
             504,
-            "Auth0 is slow to answer",
-            "Auth0 did not answer in time. Your list below is re-read before anything else "
-            "happens, so check it and try again in a moment.",
+            _("Auth0 is slow to answer"),
+            _(
+                "Auth0 did not answer in time. Your list below is re-read before anything else "
+                "happens, so check it and try again in a moment."
+            ),
         )
     if isinstance(error, m.ConnectionFailed):
         return Failure(
-            503, "Auth0 is unreachable", "We could not reach Auth0. Please try again in a moment."
+            503,
+            _("Auth0 is unreachable"),
+            _("We could not reach Auth0. Please try again in a moment."),
         )
     return Failure(
         502,
-        "Auth0 had a problem",
-        "Auth0 answered with an error. Nothing was changed. Please try again in a moment.",
+        _("Auth0 had a problem"),
+        _("Auth0 answered with an error. Nothing was changed. Please try again in a moment."),
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from .i18n import lazy_gettext
+
 # Providers whose name says more than their connection name does. Anything else (enterprise
 # connections such as SAML, custom OIDC, passwordless) is shown by its connection name, which is
 # what the tenant's admin chose and what the user saw on the login page.
-PROVIDER_NAMES: Mapping[str, str] = {
-    "auth0": "Email and password",
+PROVIDER_NAMES: Mapping[str, object] = {
+    "auth0": lazy_gettext("Email and password"),
     "google-oauth2": "Google",
     "github": "GitHub",
     "windowslive": "Microsoft",
@@ -19,8 +21,8 @@ PROVIDER_NAMES: Mapping[str, str] = {
     "linkedin": "LinkedIn",
     "gitlab": "GitLab",
     "bitbucket": "Bitbucket",
-    "sms": "Phone number",
-    "email": "Email code",
+    "sms": lazy_gettext("Phone number"),
+    "email": lazy_gettext("Email code"),
 }
 
 
@@ -56,7 +58,8 @@ def display_name(provider: str, connection: str, overrides: Mapping[str, str] | 
     """Return the name a person knows this sign-in method by."""
     if overrides and connection in overrides:
         return overrides[connection]
-    return PROVIDER_NAMES.get(provider) or connection or provider
+    name = PROVIDER_NAMES.get(provider)
+    return str(name) if name else connection or provider  # str(): translated for this request
 
 
 def parse_identities(raw: object) -> list[Identity]:

@@ -13,6 +13,7 @@ from .account import Account
 from .auth import finisher, login_required, relogin, signed_in_during, start_flow, to_settings
 from .blueprint import bp
 from .forms import LinkForm
+from .i18n import _
 from .identities import display_name, find, parse_identities, split_user_id
 from .operations import check_identities, load_identities
 from .state import state
@@ -28,7 +29,7 @@ def link(acct: Account):
         abort(400)
     connection = form.connection.data or ""
     if connection and connection not in state().settings.link_connections:
-        return refuse("Not available", "Linking that kind of account is not offered here.")
+        return refuse(_("Not available"), _("Linking that kind of account is not offered here."))
     return start_link(acct, connection=connection)
 
 
@@ -57,7 +58,7 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, A
     sub = str(claims.get("sub", ""))
     refusal = _refusal(acct, claims, sub, flow)
     if refusal:
-        return refuse("Not linked", refusal)
+        return refuse(_("Not linked"), refusal)
     try:
         identities = state().client.link(acct.access_token, acct.user_id, token["id_token"])
         check_identities(identities)
@@ -71,7 +72,14 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, A
     if linked:
         events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
     detail = claims.get("email") or claims.get("name") or user_id
-    flash(f"{name} ({detail}) is now linked. You can sign in with it.", "success")
+    flash(
+        _(
+            "%(name)s (%(detail)s) is now linked. You can sign in with it.",
+            name=name,
+            detail=detail,
+        ),
+        "success",
+    )
     if flow.get("next"):  # started from the JSON API: back to the single-page app
         return redirect(flow["next"], 303)
     return to_settings()
@@ -80,15 +88,20 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, A
 def _refusal(acct: Account, claims: dict[str, Any], sub: str, flow: dict[str, Any]) -> str | None:
     """Say why this login must not be linked, or None when it may."""
     if sub == acct.user_id:
-        return "That is the account you are signed in with, so there is nothing to link."
+        return _("That is the account you are signed in with, so there is nothing to link.")
     if not signed_in_during(claims, flow):
-        return "Auth0 did not ask you to sign in to that account, so it was not linked."
+        return _("Auth0 did not ask you to sign in to that account, so it was not linked.")
     if find(load_identities(acct), sub):
-        return "That account is already linked to your profile."
+        return _("That account is already linked to your profile.")
     if state().settings.require_verified_email and claims.get("email_verified") is not True:
-        email = claims.get("email") or "its email address"
-        return (
-            f"That account's email address ({email}) is not verified, so it cannot be linked. "
-            "Verify it with the provider first, then try again."
+        if not claims.get("email"):
+            return _(
+                "That account's email address is not verified, so it cannot be linked. "
+                "Verify it with the provider first, then try again."
+            )
+        return _(
+            "That account's email address (%(email)s) is not verified, so it cannot be linked. "
+            "Verify it with the provider first, then try again.",
+            email=claims["email"],
         )
     return None

@@ -21,6 +21,7 @@ from flask import Flask
 
 from . import account
 from .events import identity_linked, identity_unlinked
+from .i18n import _
 from .identities import Identity, display_name
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,10 @@ class Notifier:
         self._lock = threading.Lock()
 
     def on_linked(self, sender: Flask, **kwargs: Any) -> None:
-        self._notify("linked to", kwargs["identity"], kwargs["event"])
+        self._notify("linked", kwargs["identity"], kwargs["event"])
 
     def on_unlinked(self, sender: Flask, **kwargs: Any) -> None:
-        self._notify("unlinked from", kwargs["identity"], kwargs["event"])
+        self._notify("unlinked", kwargs["identity"], kwargs["event"])
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait for the mails being sent (tests, and a clean shutdown)."""
@@ -76,19 +77,27 @@ class Notifier:
     ) -> EmailMessage:
         name = display_name(identity.provider, identity.connection)
         which = f"{name} ({identity.detail})" if identity.detail else name
-        verb = change.split()[0]
+        # Built in the request that made the change, so in the language of its pages.
+        if change == "linked":
+            subject = _("%(name)s was linked on your account", name=name)
+            what = _("%(which)s was linked to your account.", which=which)
+        else:
+            subject = _("%(name)s was unlinked on your account", name=name)
+            what = _("%(which)s was unlinked from your account.", which=which)
+        facts = [
+            _("When: %(when)s UTC", when=event["at"].replace("T", " ").rstrip("Z")),
+            _("From IP address: %(ip)s", ip=event["ip"]),
+            _("Browser: %(browser)s", browser=event["user_agent"] or _("unknown")),
+        ]
+        advice = _(
+            "If this was you, there is nothing to do. If it was not, sign in, check your linked "
+            "accounts, and change your password."
+        )
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
-        message["Subject"] = f"{name} was {verb} on your account"
-        message.set_content(
-            f"{which} was {change} your account.\n\n"
-            f"When: {event['at'].replace('T', ' ').rstrip('Z')} UTC\n"
-            f"From IP address: {event['ip']}\n"
-            f"Browser: {event['user_agent'] or 'unknown'}\n\n"
-            "If this was you, there is nothing to do. If it was not, sign in, check your linked "
-            "accounts, and change your password.\n"
-        )
+        message["Subject"] = subject
+        message.set_content(f"{what}\n\n" + "\n".join(facts) + f"\n\n{advice}\n")
         return message
 
     def _send(self, message: EmailMessage, event_name: str) -> None:

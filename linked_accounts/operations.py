@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import account, events
 from . import management as m
 from .account import Account
+from .i18n import _
 from .identities import (
     Identity,
     IdentityFormatError,
@@ -57,17 +58,21 @@ def secondary(acct: Account, key: str) -> Identity:
     if found.is_primary:
         raise Refusal(
             "primary_identity",
-            "This is your primary account",
-            "This is the account you sign in with; it cannot be unlinked from itself. "
-            "You can unlink the other accounts.",
+            _("This is your primary account"),
+            _(
+                "This is the account you sign in with; it cannot be unlinked from itself. "
+                "You can unlink the other accounts."
+            ),
         )
     return found
 
 
-def already_unlinked(name: str = "That account") -> Refusal:
-    return Refusal(
-        "identity_not_found", "Already unlinked", f"{name} was already unlinked.", status=404
-    )
+def already_unlinked(name: str | None = None) -> Refusal:
+    if name:
+        message = _("%(name)s was already unlinked.", name=name)
+    else:
+        message = _("That account was already unlinked.")
+    return Refusal("identity_not_found", _("Already unlinked"), message, status=404)
 
 
 def unlink(acct: Account, identity: Identity) -> list[Identity]:
@@ -94,4 +99,4 @@ def unlink(acct: Account, identity: Identity) -> list[Identity]:
 
 def name_of(identity: Identity) -> str:
     """Return the sign-in method's display name, honouring the host's connection names."""
-    return display_name(identity.provider, identity.connection, state().connection_names)
+    return display_name(identity.provider, identity.connection, state().settings.connection_names)

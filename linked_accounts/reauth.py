@@ -25,6 +25,7 @@ from .auth import (
     to_settings,
 )
 from .blueprint import bp
+from .i18n import _
 from .state import state
 
 Action = Callable[..., Any]
@@ -83,9 +84,9 @@ def finish_reauth(token: dict[str, Any], claims: dict[str, Any], flow: dict[str,
     if acct is None:
         return redirect(url_for("linked_accounts.login"))
     if str(claims.get("sub")) != acct.user_id:
-        return _refused("You signed in as a different account, so nothing was changed.")
+        return _refused(_("You signed in as a different account, so nothing was changed."))
     if not signed_in_during(claims, flow):
-        return _refused("Auth0 did not confirm a fresh sign-in, so nothing was changed.")
+        return _refused(_("Auth0 did not confirm a fresh sign-in, so nothing was changed."))
     acct = account.refresh_login(token, claims)
     g.linked_accounts_reauthenticated = True
     return _actions[flow["action"]](acct, **flow["args"])

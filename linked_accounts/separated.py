@@ -21,6 +21,7 @@ from .account import Account
 from .auth import finisher, login_required, relogin, signed_in_during, start_flow, to_settings
 from .blueprint import bp
 from .forms import SeparatedForm
+from .i18n import _
 from .identities import Identity, display_name, find
 from .operations import load_identities
 from .state import state
@@ -121,12 +122,17 @@ def finish_delete(token: dict[str, Any], claims: dict[str, Any], flow: dict[str,
         return _not_offered()
     if str(claims.get("sub")) != target["key"]:
         return refuse(
-            "Not deleted",
-            f"You signed in to a different account, not the separate {target['name']} account, "
-            "so nothing was deleted.",
+            _("Not deleted"),
+            _(
+                "You signed in to a different account, not the separate %(name)s account, "
+                "so nothing was deleted.",
+                name=target["name"],
+            ),
         )
     if not signed_in_during(claims, flow):
-        return refuse("Not deleted", "Auth0 did not confirm a fresh sign-in; nothing was deleted.")
+        return refuse(
+            _("Not deleted"), _("Auth0 did not confirm a fresh sign-in; nothing was deleted.")
+        )
     # Used for these two calls only, then dropped with this request: never put in the session.
     return _delete(acct, target, token["access_token"])
 
@@ -137,13 +143,18 @@ def _delete(acct: Account, target: dict[str, Any], token: str):
         user = st.client.get_user(token, target["key"])
         if len(user.get("identities") or []) != 1:
             return refuse(
-                "Not deleted",
-                f"The separate {target['name']} account has other sign-in methods linked to it, "
-                "so it was not deleted.",
+                _("Not deleted"),
+                _(
+                    "The separate %(name)s account has other sign-in methods linked to it, "
+                    "so it was not deleted.",
+                    name=target["name"],
+                ),
             )
         st.client.delete_user(token, target["key"])
     except m.TokenRejected:
-        return refuse("Not deleted", "Auth0 did not accept that sign-in; nothing was deleted.", 403)
+        return refuse(
+            _("Not deleted"), _("Auth0 did not accept that sign-in; nothing was deleted."), 403
+        )
     except m.NotFound:
         pass  # already gone: the user's wish holds
     separated = dict(session.get(SEPARATED) or {})
@@ -151,7 +162,7 @@ def _delete(acct: Account, target: dict[str, Any], token: str):
     session[SEPARATED] = separated
     deleted = Identity(target["provider"], target["user_id"], target["connection"], False, False)
     events.emit(events.separated_deleted, user_id=acct.user_id, identity=deleted)
-    flash(f"The separate {target['name']} account was deleted.", "success")
+    flash(_("The separate %(name)s account was deleted.", name=target["name"]), "success")
     return to_settings()
 
 
@@ -163,17 +174,19 @@ def _target(key: str) -> dict[str, Any] | None:
 def _primary_guard(acct: Account, target: dict[str, Any]):
     if target["key"] == acct.user_id or find(load_identities(acct), target["key"]):
         return refuse(
-            "Not deleted",
-            "That account is part of your profile again, so it cannot be deleted from here.",
+            _("Not deleted"),
+            _("That account is part of your profile again, so it cannot be deleted from here."),
         )
     return None
 
 
 def _not_offered():
     return refuse(
-        "Not available",
-        "Only an account you unlinked a few minutes ago, in this session, can be deleted here. "
-        "Nothing was deleted.",
+        _("Not available"),
+        _(
+            "Only an account you unlinked a few minutes ago, in this session, can be deleted "
+            "here. Nothing was deleted."
+        ),
     )
 
 

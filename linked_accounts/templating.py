@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 
+from flask import url_for
+
 from .blueprint import bp
-from .identities import Identity, display_name
+from .identities import Identity
+from .operations import name_of
+from .state import state
 
 ICONS = {
     "auth0": "password.svg",
@@ -22,13 +26,17 @@ ICONS = {
 @bp.app_template_global("identity_name")
 def identity_name(identity: Identity) -> str:
     """Return the name a person knows this identity's sign-in method by."""
-    return display_name(identity.provider, identity.connection)
+    return name_of(identity)
 
 
-@bp.app_template_filter("provider_icon")
-def provider_icon(provider: str) -> str:
-    """Return the icon file shipped for a provider, or a neutral one."""
-    return ICONS.get(provider, "account.svg")
+@bp.app_template_global("identity_icon")
+def identity_icon(identity: Identity) -> str:
+    """Return the icon URL: the host's for this connection, else the one shipped locally."""
+    custom = state().settings.connection_icons.get(identity.connection)
+    if custom:
+        return custom
+    filename = ICONS.get(identity.provider, "account.svg")
+    return url_for("linked_accounts.static", filename=f"icons/{filename}")
 
 
 @bp.app_template_filter("la_time")

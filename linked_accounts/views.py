@@ -14,6 +14,7 @@ from .auth import login_required, relogin, to_settings
 from .blueprint import bp
 from .failures import Failure, describe
 from .forms import ActionForm, IdentityForm
+from .i18n import _
 from .identities import display_name
 from .operations import Refusal, load_identities
 from .state import state
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 def settings(acct: Account):
     """Show every identity linked to the signed-in user's profile."""
     identities = load_identities(acct)
-    names = state().connection_names
+    names = state().settings.connection_names
     return render_template(
         "linked_accounts/settings.html",
         account=acct,
@@ -46,7 +47,7 @@ def refresh(acct: Account):
     last = account.last_read_at()
     if last is None or time.time() - last >= state().settings.refresh_interval:
         load_identities(acct, fresh=True)
-    flash("Your linked accounts are up to date.", "success")
+    flash(_("Your linked accounts are up to date."), "success")
     return to_settings()
 
 
@@ -59,7 +60,7 @@ def confirm_unlink(acct: Account):
     except Refusal as refusal:
         if refusal.code != "identity_not_found":
             raise
-        flash("That account is not linked to your profile (any more).", "info")
+        flash(_("That account is not linked to your profile (any more)."), "info")
         return to_settings()
     form = IdentityForm(identity=identity.key)
     return render_template("linked_accounts/confirm_unlink.html", identity=identity, form=form)
@@ -90,8 +91,12 @@ def unlink_identity(acct: Account, identity: str):
         flash(refusal.message, "info")
         return to_settings()
     flash(
-        f"{operations.name_of(found)} ({found.detail or found.user_id}) was unlinked. "
-        "It is now a separate account with no data from this profile.",
+        _(
+            "%(name)s (%(detail)s) was unlinked. "
+            "It is now a separate account with no data from this profile.",
+            name=operations.name_of(found),
+            detail=found.detail or found.user_id,
+        ),
         "success",
     )
     return to_settings()
@@ -132,7 +137,9 @@ def management_failed(error: m.ManagementError):
 def bad_request(error):
     """Answer a forged, stale or incomplete form (CSRF included) with a page, not a bare 400."""
     return refuse(
-        "This request could not be used",
-        "The form was incomplete or has expired, for example because the page was open for a "
-        "long time. Nothing was changed. Go back to your linked accounts and try again.",
+        _("This request could not be used"),
+        _(
+            "The form was incomplete or has expired, for example because the page was open for "
+            "a long time. Nothing was changed. Go back to your linked accounts and try again."
+        ),
     )

@@ -1,0 +1,80 @@
+"""Translations: every string the user sees goes through the `linked_accounts` gettext domain.
+
+The catalogs ship in `translations/` (English is the source language; German is complete). The
+domain is our own, so the extension works in a host with its own Flask-Babel (and catalogs) or
+with none:
+- a host without Flask-Babel: `init_app` creates one whose locale comes from `Accept-Language`,
+  among LINKED_ACCOUNTS_LOCALES (default ["en", "de"]); LINKED_ACCOUNTS_LOCALE_SELECTOR (a
+  callable returning a locale or None) overrides that choice, e.g. from the user's profile;
+- a host that already runs Flask-Babel (created before the extension): its own locale_selector
+  decides, and LINKED_ACCOUNTS_LOCALES / LINKED_ACCOUNTS_LOCALE_SELECTOR are not used.
+
+Templates call `la_("...", name=...)` and `la_n(singular, plural, n)`: the message is trusted
+markup from our catalog, the variables are escaped. `la_locale()` gives `<html lang>`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, Domain, get_locale
+from markupsafe import Markup
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+DEFAULT_LOCALES = ["en", "de"]
+SOURCE_LOCALE = "en"
+
+domain = Domain(translation_directories=str(TRANSLATIONS), domain="linked_accounts")
+_ = domain.gettext
+gettext = domain.gettext
+ngettext = domain.ngettext
+lazy_gettext = domain.lazy_gettext
+
+
+def init_app(app: Flask) -> None:
+    """Make sure the app chooses a locale, and give templates the translation helpers."""
+    app.config.setdefault("LINKED_ACCOUNTS_LOCALES", list(DEFAULT_LOCALES))
+    # Before LinkedAccounts.init_app's own defaults: the default name is translated too.
+    app.config.setdefault("LINKED_ACCOUNTS_APP_NAME", lazy_gettext("Your account"))
+    if "babel" not in app.extensions:
+        Babel(app, locale_selector=select_locale, configure_jinja=False)
+    app.add_template_global(template_gettext, "la_")
+    app.add_template_global(template_ngettext, "la_n")
+    app.add_template_global(html_lang, "la_locale")
+
+
+def select_locale() -> str | None:
+    """Return the host's choice (LINKED_ACCOUNTS_LOCALE_SELECTOR), else Accept-Language's best."""
+    chosen = current_app.config.get("LINKED_ACCOUNTS_LOCALE_SELECTOR")
+    if callable(chosen):
+        locale = chosen()
+        if locale:
+            return str(locale)
+    return request.accept_languages.best_match(current_app.config["LINKED_ACCOUNTS_LOCALES"])
+
+
+def template_gettext(message: str, **variables: Any) -> Markup:
+    """Translate `message` for a template; the variables are escaped, the message is not."""
+    # Our own catalog is trusted markup (it may hold <strong>); Markup's % escapes the variables.
+    text = Markup(domain.get_translations().ugettext(message))  # noqa: S704
+    return text % variables if variables else text
+
+
+def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+    """Translate a message with a count (`%(num)d`) for a template."""
+    text = Markup(domain.get_translations().ungettext(singular, plural, num))  # noqa: S704
+    return text % {"num": num, **variables}
+
+
+def html_lang() -> str:
+    """Return the language our text is shown in, as a BCP 47 tag for `<html lang>`."""
+    locale = get_locale()
+    if locale is None or not _has_catalog(locale.language):
+        return SOURCE_LOCALE
+    return "-".join(part for part in (locale.language, locale.territory) if part)
+
+
+def _has_catalog(language: str) -> bool:
+    return language == SOURCE_LOCALE or (TRANSLATIONS / language).is_dir()

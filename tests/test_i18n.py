@@ -1,0 +1,355 @@
+"""Translations: German on every page when the browser asks for it, English otherwise, the host's
+choice first, and a German catalog that is complete and compiled."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask_babel import Babel
+
+from linked_accounts import LinkedAccounts, init_sessions
+from tests.conftest import APP_CONFIG
+from tests.support import tenant as t
+from tests.support.servers import serving
+from tests.support.visitor import Visitor
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "linked_accounts" / "translations"
+POT = TRANSLATIONS / "linked_accounts.pot"
+PO = TRANSLATIONS / "de" / "LC_MESSAGES" / "linked_accounts.po"
+MO = TRANSLATIONS / "de" / "LC_MESSAGES" / "linked_accounts.mo"
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "la_": None, "la_n": (1, 2)}
+
+
+def _read_po(path: Path):
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+GERMAN = _read_po(PO)
+
+
+def _fragments(text: str) -> list[str]:
+    """Return the literal pieces of a message, between its placeholders and tags."""
+    return [p.strip() for p in re.split(r"%\(\w+\)[sd]|<[^>]+>", text) if p.strip()]
+
+
+def _english_fragments() -> list[str]:
+    """Return every English piece of the catalog that its German translation does not keep
+    (brand names such as "GitHub" or a shared "Browser:" are the same in both)."""
+    found = set()
+    for message in GERMAN:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        german = " ".join(strings)
+        for msgid in ids:
+            found.update(
+                f
+                for f in _fragments(msgid)
+                if re.search("[A-Za-z]{2}", f) and f.strip(".:;?,()") not in german
+            )
+    return sorted(found, key=len, reverse=True)
+
+
+ENGLISH = _english_fragments()
+
+
+def _page_text(html: str) -> str:
+    """Return what a person (or a screen reader) gets from the page: text, titles, labels."""
+    labels = " ".join(re.findall(r'aria-label="([^"]*)"', html))
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(html_lib.unescape(f"{text} {labels}").split())
+
+
+def assert_german(html: str, *phrases: str) -> None:
+    """The page is German: `lang`, the phrases given, and no English message of ours left."""
+    assert '<html lang="de">' in html, html[:300]
+    text = _page_text(html)
+    for phrase in phrases:
+        assert phrase in text, f"{phrase!r} not in {text!r}"
+    words = set(re.findall(r"[\w'-]+", text))
+    left = [
+        fragment
+        for fragment in ENGLISH
+        if (fragment in text if " " in fragment else fragment.strip(".:;?,") in words)
+    ]
+    assert not left, f"English left on the German page: {left}\n{text}"
+
+
+def assert_english(html: str, *phrases: str) -> None:
+    assert '<html lang="en">' in html, html[:300]
+    text = _page_text(html)
+    for phrase in phrases:
+        assert phrase in text, f"{phrase!r} not in {text!r}"
+
+
+def german(visitor: Visitor) -> Visitor:
+    """From now on the visitor's browser prefers German."""
+    visitor.http.headers["Accept-Language"] = "de-DE,de;q=0.9,en;q=0.5"
+    return visitor
+
+
+@pytest.fixture
+def serve(make_app):
+    """Serve the app with config overrides; return a Visitor for it."""
+    servers = []
+
+    def start(**config) -> Visitor:
+        server = serving(make_app(**config))
+        servers.append(server)
+        return Visitor(server.__enter__())
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+# --- Every page in German ---------------------------------------------------------------------
+
+
+def test_the_logged_out_home_page_is_german(visitor):
+    page = german(visitor).get("/")
+    assert_german(
+        page.text,
+        "Ihre Anmeldemethoden an einem Ort",
+        "Willkommen · Kontoeinstellungen",
+        "Zum Inhalt springen",
+        "Anmelden",
+    )
+
+
+def test_the_login_failed_page_is_german(visitor):
+    page = german(visitor).get("/account/callback?state=not-a-trip")
+    assert page.status_code == 400
+    assert_german(
+        page.text,
+        "Anmeldung nicht abgeschlossen",
+        "Diese Anmeldung wurde bereits verwendet oder ist abgelaufen.",
+        "Es wurde nichts geändert, und Sie sind nicht angemeldet.",
+        "Erneut versuchen",
+    )
+
+
+def test_the_settings_page_and_its_link_section_are_german(visitor):
+    visitor.login()
+    page = german(visitor).get("/account/")
+    assert_german(
+        page.text,
+        "Verknüpfte Konten · Kontoeinstellungen",
+        "Auf diese Arten können Sie sich bei Ihrem Profil",
+        "Hauptkonto",
+        "Mit diesem Konto melden Sie sich an; seine Verknüpfung kann nicht aufgehoben werden.",
+        "E-Mail und Passwort",
+        "Verknüpfung mit GitHub (",
+        "Weiteres Konto verknüpfen",
+        "Fügen Sie eine Anmeldemethode hinzu.",
+        "Liste aktualisieren",
+        "UTC von Auth0 abgerufen.",
+        "Abmelden",
+    )
+    assert 'aria-label="Verknüpfung mit GitHub (' in page.text
+
+
+def test_the_refresh_message_is_german(visitor):
+    visitor.login()
+    page = german(visitor).press(visitor.get("/account/"), "Liste aktualisieren")
+    assert_german(page.text, "Ihre verknüpften Konten sind auf dem neuesten Stand.")
+
+
+def test_the_confirmation_and_the_unlink_result_are_german(visitor, tenant):
+    visitor.login()
+    confirm = german(visitor).confirm_page(t.ADA_GITHUB)
+    assert_german(
+        confirm.text,
+        "Verknüpfung mit GitHub aufheben? · Kontoeinstellungen",
+        "Nachdem Sie die Verknüpfung aufgehoben haben:",
+        "Es wird zu einem separaten Konto mit keinen Daten aus diesem Profil",
+        "Ihr Profil und seine anderen Anmeldemethoden bleiben unverändert.",
+        "Abbrechen",
+    )
+    assert "<strong>separaten Konto</strong>" in confirm.text
+    result = visitor.press(confirm, "Verknüpfung mit GitHub aufheben")
+    assert_german(
+        result.text,
+        "Die Verknüpfung mit GitHub (",
+        ") wurde aufgehoben. Es ist jetzt ein separates Konto ohne Daten aus diesem Profil.",
+    )
+    assert t.ADA_GITHUB not in t.identity_keys(tenant, t.ADA)
+
+
+def test_the_primary_refusal_is_german(visitor):
+    visitor.login()
+    page = german(visitor).confirm_page(t.ADA)
+    assert page.status_code == 400
+    assert_german(
+        page.text,
+        "Das ist Ihr Hauptkonto",
+        "Mit diesem Konto melden Sie sich an",
+        "Zurück zu den verknüpften Konten",
+    )
+
+
+def test_an_auth0_failure_page_is_german(serve, tenant):
+    visitor = serve(IDENTITIES_CACHE_SECONDS="0")
+    visitor.login()
+    t.fault(tenant, "get_user", status=503, times=1)
+    page = german(visitor).get("/account/")
+    assert page.status_code == 502
+    assert_german(
+        page.text,
+        "Bei Auth0 ist ein Problem aufgetreten",
+        "Auth0 hat mit einem Fehler geantwortet. Es wurde nichts geändert.",
+    )
+
+
+def test_deleting_the_separated_account_is_offered_and_confirmed_in_german(serve):
+    visitor = serve(OFFER_DELETE_SEPARATED="1")
+    visitor.login()
+    german(visitor)
+    settings = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Verknüpfung mit GitHub")
+    offer = "Auch das separate Konto für GitHub löschen"
+    assert_german(settings.text, offer)
+    href = settings.text.split(offer)[0].rsplit('href="', 1)[1].split('"')[0]
+    page = visitor.get(html_lib.unescape(href))
+    assert_german(
+        page.text,
+        "Separates Konto für GitHub",
+        "Damit wird endgültig gelöscht:",
+        "Ihr Profil, seine Daten und Ihre anderen Anmeldemethoden werden nicht gelöscht.",
+        "Behalten",
+    )
+
+
+def test_a_stale_form_is_refused_in_german(visitor):
+    visitor.login()
+    page = german(visitor).post("/account/refresh", {"csrf_token": "forged"})
+    assert page.status_code == 400
+    assert_german(page.text, "Diese Anfrage konnte nicht verarbeitet werden")
+
+
+def test_api_errors_are_german_and_keep_their_codes(visitor):
+    response = german(visitor).get("/account/api/identities")
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == "not_authenticated"
+    assert error["message"] == "Bitte melden Sie sich zuerst an."
+
+
+def test_the_plural_of_the_rate_limit_message(make_app):
+    from linked_accounts import management as m
+    from linked_accounts.failures import describe
+
+    app = make_app()
+    for language, wait, expected in [
+        ("de", 1, "in 1 Sekunde erneut"),
+        ("de", 30, "in 30 Sekunden erneut"),
+        ("en", 1, "try again in 1 second."),
+        ("en", 30, "try again in 30 seconds."),
+    ]:
+        with app.test_request_context(headers={"Accept-Language": language}):
+            failure = describe(m.RateLimited(reset_at=100 + wait), now=100)
+        assert expected in failure.message
+
+
+# --- English by default -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", ["en", "fr-FR,fr;q=0.9", "", "*"])
+def test_english_unless_german_is_asked_for(visitor, accept):
+    visitor.http.headers["Accept-Language"] = accept
+    page = visitor.get("/")
+    assert_english(page.text, "Your sign-in methods, in one place", "Welcome · Account settings")
+    visitor.login()
+    assert_english(visitor.get("/account/").text, "These are the ways you can sign in")
+
+
+# --- The host decides ---------------------------------------------------------------------------
+
+
+def test_a_host_with_its_own_babel_chooses_the_locale(tenant, tmp_path):
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "SECRET_KEY": APP_CONFIG["APP_SECRET_KEY"]}
+    )
+    Babel(app, locale_selector=lambda: "de")
+    init_sessions(app)
+    LinkedAccounts(app, url_prefix="/x")
+    client = app.test_client()
+    headers = {"Accept-Language": "en"}
+    page = client.get("/x/callback?state=not-a-trip", headers=headers)
+    assert_german(page.text, "Anmeldung nicht abgeschlossen · Ihr Konto")
+    api = client.get("/x/api/identities", headers=headers)
+    assert api.json["error"]["message"] == "Bitte melden Sie sich zuerst an."
+
+
+def test_a_host_without_babel_can_choose_with_a_selector(make_app):
+    app = make_app(LINKED_ACCOUNTS_LOCALE_SELECTOR=lambda: "de")
+    page = app.test_client().get("/", headers={"Accept-Language": "en"})
+    assert_german(page.text, "Ihre Anmeldemethoden an einem Ort")
+
+
+def test_a_host_can_limit_the_locales(make_app):
+    app = make_app(LINKED_ACCOUNTS_LOCALES=["en"])
+    page = app.test_client().get("/", headers={"Accept-Language": "de"})
+    assert_english(page.text, "Your sign-in methods, in one place")
+
+
+# --- The catalog --------------------------------------------------------------------------------
+
+
+def test_the_template_holds_every_string_the_code_marks():
+    with (ROOT / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    marked = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=KEYWORDS
+        )
+    }
+    in_template = {m.id if isinstance(m.id, str) else m.id[0] for m in _read_po(POT) if m.id}
+    assert marked - in_template == set(), "run `make translations-update`"
+    assert in_template - marked == set(), "run `make translations-update`"
+
+
+def test_every_message_has_a_german_translation():
+    template = [m for m in _read_po(POT) if m.id]
+    assert len(template) > 100
+    for message in template:
+        translated = GERMAN.get(message.id)
+        assert translated is not None, message.id
+        strings = (
+            translated.string if isinstance(translated.string, tuple) else (translated.string,)
+        )
+        assert strings and all(s.strip() for s in strings), message.id
+        assert not translated.fuzzy, message.id
+    assert not GERMAN.fuzzy
+    problems = [(m.id, errors) for m, errors in GERMAN.check()]
+    assert problems == []  # placeholders and plural forms match the English
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def test_the_committed_mo_is_the_compiled_po(tmp_path):
+    fresh = tmp_path / "linked_accounts.mo"
+    with fresh.open("wb") as f:
+        write_mo(f, GERMAN)
+
+    def messages(path: Path) -> dict:
+        with path.open("rb") as f:
+            catalog = read_mo(f)
+        return {_hashable(m.id): _hashable(m.string) for m in catalog if m.id}
+
+    assert messages(MO) == messages(fresh)
