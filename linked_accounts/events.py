@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -31,5 +30,7 @@ def emit(signal, *, user_id: str, identity: Identity) -> None:
         "ip": request.remote_addr,
         "user_agent": request.user_agent.string[:200],
     }
-    log.info(json.dumps(record, sort_keys=True))
+    # The fields go in as `extra`, so the JSON log formatter writes them as fields of the line
+    # (searchable), not as a JSON string inside its message.
+    log.info("%s %s for %s", record["event"], record["identity"], user_id, extra=record)
     signal.send(current_app._get_current_object(), user_id=user_id, identity=identity, event=record)

@@ -6,7 +6,9 @@ import time
 
 from flask import url_for
 
+from . import account
 from .blueprint import bp
+from .forms import ActionForm
 from .identities import Identity
 from .operations import name_of
 from .state import state
@@ -37,6 +39,18 @@ def identity_icon(identity: Identity) -> str:
         return custom
     filename = ICONS.get(identity.provider, "account.svg")
     return url_for("linked_accounts.static", filename=f"icons/{filename}")
+
+
+@bp.app_template_global("la_signed_in")
+def signed_in() -> bool:
+    """Tell whether someone is signed in (to offer Log out)."""
+    return account.current() is not None
+
+
+@bp.app_template_global("la_action_form")
+def action_form() -> ActionForm:
+    """Return a form that carries just a CSRF token, for buttons such as Log out."""
+    return ActionForm()
 
 
 @bp.app_template_filter("la_time")

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from tests.support import tenant as t
-from tests.support.forms import forms
+from tests.support.forms import forms, submit
+from tests.support.servers import serving
+from tests.support.visitor import Visitor
 
 ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
@@ -131,3 +133,15 @@ def test_upstream_failures_on_unlink_leave_identities_unchanged(
     assert t.identity_keys(tenant, t.ADA) == ADA_ALL
     # The page recovers: the list is still there, every account still listed.
     assert visitor.get("/account/").text.count("Unlink ") >= 3
+
+
+def test_an_error_page_still_lets_the_user_log_out(make_app, tenant):
+    with serving(make_app(IDENTITIES_CACHE_SECONDS="0")) as url:
+        visitor = Visitor(url)
+        visitor.login()
+        t.fault(tenant, "get_user", status=503)  # Auth0 keeps failing
+        page = visitor.get("/account/")
+        assert page.status_code == 502
+        front = submit(visitor.http, page, "Log out")
+        assert front.url.split("?")[0] == url + "/"
+        assert visitor.get("/account/", allow_redirects=False).status_code == 302
