@@ -72,17 +72,17 @@ def tenant_url(value: str) -> str:
 
     Plain http is allowed only for loopback hosts (a local development tenant).
     """
-    value = value.strip().rstrip("/")
+    value = value.strip()
     if "://" not in value:
         value = f"https://{value}"
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(f"{value!r} is not a host name or an http(s) URL")
-    if parts.path or parts.query or parts.fragment:
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"{value!r} must be a bare host, without a path")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ValueError(f"{value!r} uses plain http, which is allowed only for 127.0.0.1")
-    return value
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def load_settings(
