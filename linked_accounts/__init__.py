@@ -86,6 +86,7 @@ class LinkedAccounts:
             return {
                 "la_base_template": app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"],
                 "la_app_name": app.config["LINKED_ACCOUNTS_APP_NAME"],
+                "la_logo_url": app.config.get("LINKED_ACCOUNTS_LOGO_URL"),
                 "la_dev_tenant": settings.dev_tenant,
                 "la_delete_mode": settings.delete_separated_mode,
             }
