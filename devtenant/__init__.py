@@ -6,18 +6,28 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from devtenant import admin, management, oidc
+from devtenant import (
+    admin,
+    authorize,
+    discovery,
+    grants,
+    logout,
+    management,
+    management_auth,
+    management_paths,
+    userinfo,
+)
 from devtenant.faults import drop_connection, fault_response, sleep
 from devtenant.state import TenantState, tenant
 
 __all__ = ["create_app"]
 
 OIDC_OPERATIONS = {
-    "oidc.discovery": "discovery",
-    "oidc.jwks": "jwks",
-    "oidc.authorize": "authorize",
-    "oidc.token": "token",
-    "oidc.userinfo": "userinfo",
+    "discovery.discovery": "discovery",
+    "discovery.jwks": "jwks",
+    "authorize.authorize": "authorize",
+    "grants.token": "token",
+    "userinfo.userinfo": "userinfo",
 }
 
 
@@ -28,9 +38,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # An id holding %2F%2F must not be "fixed" by a redirect; ids are parsed from the raw path.
     app.url_map.merge_slashes = False
     app.extensions["devtenant"] = TenantState(app.config)
-    app.register_blueprint(oidc.bp)
-    app.register_blueprint(management.bp)
-    app.register_blueprint(admin.bp)
+    for module in (discovery, authorize, grants, userinfo, logout, management, admin):
+        app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)
     return app
@@ -39,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _operation() -> str | None:
     """The fault endpoint name of this request, if it has one."""
     if request.blueprint == "management":
-        return management.operation(request.method, management.raw_segments())
+        return management_paths.operation(request.method, management_paths.raw_segments())
     return OIDC_OPERATIONS.get(request.endpoint or "")
 
 
@@ -52,14 +61,14 @@ def _before_request() -> Response | None:
     """Count the call, then apply a fault that acts before processing."""
     st = tenant()
     if _is_management():
-        sub = management.token_sub(st) or "<invalid token>"
+        sub = management_auth.token_sub(st) or "<invalid token>"
         with st.lock:
             calls = st.stats.management_calls
             calls[sub] = calls.get(sub, 0) + 1
             st.stats.management_connections.add(
                 (str(request.remote_addr), str(request.environ.get("REMOTE_PORT")))
             )
-    elif request.endpoint == "oidc.token":
+    elif request.endpoint == "grants.token":
         with st.lock:
             st.stats.token_requests += 1
     fault = st.faults.take(_operation())
@@ -86,7 +95,7 @@ def _after_request(response: Response) -> Response:
         if fault.replaces:
             response = fault_response(fault)
     if _is_management():
-        for name, value in management.ratelimit_headers(tenant()).items():
+        for name, value in management_auth.ratelimit_headers(tenant()).items():
             response.headers.setdefault(name, value)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":

@@ -3,141 +3,18 @@
 from __future__ import annotations
 
 import time
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Response, g, jsonify, request
 
 from devtenant import tokens
-from devtenant.ratelimit import Verdict
+from devtenant.management_auth import authenticate, check_scope
+from devtenant.management_errors import api_error, link_error
+from devtenant.management_paths import operation, raw_segments
 from devtenant.state import TenantState, tenant
 from devtenant.store import LinkError
 
 bp = Blueprint("management", __name__, url_prefix="/api/v2")
-
-USERS_PREFIX = "/api/v2/users"
-
-
-def api_error(status: int, message: str, error_code: str | None = None, **extra: Any) -> Response:
-    """Auth0's Management API error body."""
-    body: dict[str, Any] = {
-        "statusCode": status,
-        "error": HTTPStatus(status).phrase,
-        "message": message,
-    }
-    if error_code:
-        body["errorCode"] = error_code
-    body.update(extra)
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
-def unauthorized(message: str) -> Response:
-    """Auth0's 401 body (it has attributes and no errorCode)."""
-    return api_error(401, message, attributes={"error": message})
-
-
-def raw_segments() -> list[str] | None:
-    """Path segments after /api/v2/users, each percent-decoded from the RAW request path.
-
-    PATH_INFO is already decoded, so an id holding %2F would be split in the wrong place.
-    """
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if raw:
-        path = raw.split("?", 1)[0]
-        if "://" in path:  # absolute-form request target
-            path = urlsplit(path).path
-        prefix = request.script_root + USERS_PREFIX
-    else:
-        path, prefix = request.path, USERS_PREFIX
-    if not path.startswith(prefix + "/"):
-        return None
-    return [unquote(segment) for segment in path[len(prefix) + 1 :].split("/")]
-
-
-def operation(method: str, segments: list[str] | None) -> str | None:
-    """Which Management API operation a request is (also the fault endpoint name)."""
-    if not segments or not segments[0]:
-        return None
-    if len(segments) == 1:
-        return {"GET": "get_user", "DELETE": "delete_user"}.get(method)
-    if segments[1] != "identities":
-        return None
-    if len(segments) == 2 and method == "POST":
-        return "link_identity"
-    if len(segments) == 4 and method == "DELETE" and segments[2] and segments[3]:
-        return "delete_identity"
-    return None
-
-
-def authenticate(st: TenantState) -> dict[str, Any] | Response:
-    """Verify the bearer JWT (signature by kid, iss, aud, exp) or answer 401."""
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return unauthorized("Missing authentication")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return unauthorized("Bad HTTP authentication header format")
-    try:
-        claims = tokens.verify_signature(st.keys, value.strip())
-    except tokens.TokenError:
-        return unauthorized("Invalid token")
-    if claims.get("iss") != st.issuer() or not isinstance(claims.get("sub"), str):
-        return unauthorized("Invalid token")
-    exp = claims.get("exp")
-    if not isinstance(exp, int | float) or st.now() >= exp:
-        return unauthorized("Expired token received for JSON Web Token validation")
-    auds = tokens.audiences(claims)
-    if st.api_audience() not in auds:
-        return unauthorized(f"Bad audience: {' '.join(auds)}")
-    return claims
-
-
-def token_sub(st: TenantState) -> str | None:
-    """The sub of a correctly signed bearer token (exp not checked), for stats and limits."""
-    _, _, value = request.headers.get("Authorization", "").partition(" ")
-    try:
-        sub = tokens.verify_signature(st.keys, value.strip()).get("sub")
-    except tokens.TokenError:
-        return None
-    return sub if isinstance(sub, str) else None
-
-
-def ratelimit_headers(st: TenantState) -> dict[str, str]:
-    """x-ratelimit-* for this response (without counting a call when none was counted)."""
-    verdict: Verdict | None = g.get("devtenant_ratelimit")
-    if verdict is None:
-        key = token_sub(st) or f"addr:{request.remote_addr}"
-        verdict = st.limiter.check(key, int(st.settings["rate_limit"]), st.now(), consume=False)
-    return verdict.headers()
-
-
-def check_scope(claims: dict, user_id: str, server_scope: str, user_scope: str) -> Response | None:
-    """403 unless the token has the server scope (m2m) or the user scope on its own user."""
-    scopes = set(str(claims.get("scope", "")).split())
-    machine = claims.get("gty") == "client-credentials"
-    if machine and server_scope in scopes:
-        return None
-    if not machine and user_scope in scopes:
-        if user_id != claims["sub"]:
-            return api_error(
-                403,
-                "User to be acted on does not match subject in bearer token.",
-                "unowned_resource",
-            )
-        return None
-    return api_error(
-        403,
-        f"Insufficient scope, expected any of: {server_scope},{user_scope}",
-        "insufficient_scope",
-    )
-
-
-def link_error(exc: LinkError) -> Response:
-    """The Auth0 response for a refused link/unlink."""
-    return api_error(exc.status, exc.message, exc.error_code)
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "DELETE", "PATCH", "PUT"])

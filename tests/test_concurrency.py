@@ -68,11 +68,11 @@ def test_two_tabs_confirming_the_same_unlink_at_the_same_moment(app_url, tenant,
 
     with ThreadPoolExecutor(len(tabs)) as pool:
         results = list(pool.map(press, range(len(tabs))))
-    # Exactly one DELETE succeeds and neither tab sees an error. The two tabs share one server-side
-    # session, saved whole by each request, so at the same instant one tab's status message can
-    # overwrite the other's; the identities never can (see the sequential test for the messages).
-    done, already = unlinked_and_already(results)
-    assert done <= 1 and done + already >= 1
+    # Neither tab sees an error and the identities are exact. The two tabs share one server-side
+    # session, saved whole by each request, so at the same instant the tabs' status messages can
+    # cross ("was unlinked" in both, or "already" in both); the sequential test pins the wording.
+    assert [r.status_code for r in results] == [200, 200]
+    assert all(r.url.endswith("/account/") for r in results)  # both back on the settings page
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
     assert t.identity_keys(tenant, t.ADA_GITHUB) == [t.ADA_GITHUB]
 

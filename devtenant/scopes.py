@@ -1,0 +1,40 @@
+"""The scopes a user login may be granted, and the profile claims each scope reveals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OIDC_SCOPES = ("openid", "profile", "email")
+API_USER_SCOPES = (
+    "openid",
+    "profile",
+    "email",
+    "read:current_user",
+    "update:current_user_identities",
+    "update:current_user_metadata",
+    "delete:current_user",
+)
+
+
+def granted_scopes(requested: str, audience: str | None) -> list[str]:
+    """The requested scopes this tenant grants a user login (order kept, duplicates dropped)."""
+    allowed = API_USER_SCOPES if audience else OIDC_SCOPES
+    granted: list[str] = []
+    for scope in requested.split():
+        if scope in allowed and scope not in granted:
+            granted.append(scope)
+    return granted
+
+
+def profile_claims(user: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
+    """Standard claims about a user, by scope."""
+    claims: dict[str, Any] = {}
+    if "profile" in scopes:
+        for key in ("name", "nickname", "picture", "given_name", "family_name", "updated_at"):
+            if key in user:
+                claims[key] = user[key]
+    if "email" in scopes:
+        for key in ("email", "email_verified"):
+            if key in user:
+                claims[key] = user[key]
+    return claims
