@@ -7,7 +7,7 @@ exactly what Auth0 answered.
 
 from __future__ import annotations
 
-from . import account, events
+from . import account, events, refresh_claims
 from . import management as m
 from .account import Account
 from .i18n import _
@@ -34,6 +34,11 @@ def load_identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
     """Return the user's identities, from the session cache unless stale or `fresh` is asked."""
     st = state()
     raw = None if fresh else account.cached_identities(st.settings.cache_seconds)
+    if raw is None and not fresh:
+        stale = account.cached_identities(float("inf"))
+        # Another request of this session is refreshing right now: show what we have.
+        if stale is not None and not refresh_claims.claim(sum(st.client.timeout)):
+            raw = stale
     if raw is None:
         user = st.client.get_user(acct.access_token, acct.user_id)
         raw = user.get("identities")
