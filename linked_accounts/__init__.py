@@ -89,4 +89,5 @@ class LinkedAccounts:
                 "la_logo_url": app.config.get("LINKED_ACCOUNTS_LOGO_URL"),
                 "la_dev_tenant": settings.dev_tenant,
                 "la_delete_mode": settings.delete_separated_mode,
+                "la_offer_delete": settings.offer_delete_separated,
             }

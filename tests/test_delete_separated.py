@@ -213,3 +213,10 @@ def test_a_fresh_login_of_the_primary_comes_first(make_visitor, tenant):
     page = visitor.press(delete_page, "Continue as Ada Lovelace")
     assert "was deleted" in page.text
     assert t.user(tenant, t.ADA_GITHUB) is None
+
+
+def test_the_unlink_confirmation_says_deletion_will_be_offered(visitor, tenant):
+    visitor.login()
+    page = visitor.confirm_page(t.ADA_GITHUB)
+    assert "this page offers to delete the separate account too" in page.text
+    assert "ask for the separate account to be deleted" not in page.text
