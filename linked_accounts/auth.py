@@ -124,8 +124,14 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.get("/login")
 def login():
-    """Start a fresh session's login for the Management API audience."""
-    return begin_login(safe_next(request.args.get("next")))
+    """Start a login for the Management API audience, unless the user is signed in already."""
+    target = safe_next(request.args.get("next"))
+    acct = account.current()
+    if acct is not None and not acct.token_expired:
+        # A GET any site can trigger: it must never sign the user out. The session is replaced
+        # (cleared, id rotated) only when a login completes, in account.sign_in.
+        return redirect(target or url_for("linked_accounts.settings"))
+    return begin_login(target)
 
 
 @bp.get("/callback")
@@ -169,6 +175,7 @@ def finish_refresh(token: dict[str, Any], claims: dict[str, Any], flow: dict[str
     if acct is None or str(claims.get("sub")) != acct.user_id:
         # Auth0's session now belongs to someone else (say, an account signed in to for
         # linking): never switch users silently; ask who is signing in.
+        account.sign_out()  # never carry on as the wrong user
         return begin_login(flow.get("next"), prompt="login")
     account.refresh_login(token, claims)
     return redirect(flow.get("next") or url_for("linked_accounts.settings"))
@@ -212,8 +219,7 @@ def login_failed(status: int, reason: str):
 
 
 def begin_login(target: str | None, *, prompt: str | None = None):
-    """Start a new session's login; `prompt="login"` makes Auth0 ask who is signing in."""
-    session.clear()
+    """Start a login; `prompt="login"` makes Auth0 ask who is signing in."""
     st = state()
     # max_age makes Auth0 put auth_time in the ID token, and sets how fresh a login must be
     # for changes right after it (REAUTH_MAX_AGE) without asking again.
@@ -228,6 +234,7 @@ def _trip_failed(flow: dict[str, Any], status: int, reason: str):
         return login_failed(status, reason)
     if flow["purpose"] == "refresh":
         # Auth0 no longer has a session for the user (login_required): log in on its page.
+        account.sign_out()  # the expired sign-in is over
         return begin_login(flow.get("next"), prompt="login")
     # A re-authentication or a link that did not complete: the user stays signed in as before.
     flash(_("%(reason)s Nothing was changed.", reason=reason), "error")

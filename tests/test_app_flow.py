@@ -104,3 +104,14 @@ def test_logout_ends_the_session_at_the_app_and_the_tenant(visitor, tenant):
         timeout=5,
     )
     assert replay.status_code == 302
+
+
+def test_a_login_link_from_another_site_does_not_sign_the_user_out(visitor):
+    visitor.login()
+    cookie = visitor.http.cookies.get("session")
+    # What <img src="https://our.site/account/login"> on another site would make the browser do.
+    response = visitor.get("/account/login", allow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/"
+    assert visitor.http.cookies.get("session") == cookie
+    assert "Unlink GitHub" in visitor.get("/account/").text
