@@ -16,10 +16,10 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from . import account
+from . import account, outcomes
 from .blueprint import bp
 from .forms import ActionForm
 from .i18n import _
@@ -207,9 +207,11 @@ def logout():
     return redirect(url)
 
 
-def to_settings():
-    """Go back to the settings page after a form post (303: the browser GETs it)."""
-    return redirect(url_for("linked_accounts.settings"), 303)
+def to_settings(message: str | None = None, category: str = "info"):
+    """Go back to the settings page after a form post (303: the browser GETs it), with the
+    outcome in the URL rather than the session, which another tab may be saving too."""
+    args = {outcomes.PARAM: outcomes.seal(category, message)} if message else {}
+    return redirect(url_for("linked_accounts.settings", **args), 303)
 
 
 def login_failed(status: int, reason: str):
@@ -237,8 +239,7 @@ def _trip_failed(flow: dict[str, Any], status: int, reason: str):
         account.sign_out()  # the expired sign-in is over
         return begin_login(flow.get("next"), prompt="login")
     # A re-authentication or a link that did not complete: the user stays signed in as before.
-    flash(_("%(reason)s Nothing was changed.", reason=reason), "error")
-    return to_settings()
+    return to_settings(_("%(reason)s Nothing was changed.", reason=reason), "error")
 
 
 def _oauth_reason(exc: OAuthError) -> str:

@@ -72,17 +72,15 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], flow: dict[str, A
     if linked:
         events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
     detail = claims.get("email") or claims.get("name") or user_id
-    flash(
-        _(
-            "%(name)s (%(detail)s) is now linked. You can sign in with it.",
-            name=name,
-            detail=detail,
-        ),
-        "success",
+    message = _(
+        "%(name)s (%(detail)s) is now linked. You can sign in with it.", name=name, detail=detail
     )
-    if flow.get("next"):  # started from the JSON API: back to the single-page app
+    if flow.get("next"):
+        # Started from the JSON API: back to the single-page app, which reads the message from
+        # GET /api/session (the session's flash: the SPA has no settings URL to carry it).
+        flash(message, "success")
         return redirect(flow["next"], 303)
-    return to_settings()
+    return to_settings(message, "success")
 
 
 def _refusal(acct: Account, claims: dict[str, Any], sub: str, flow: dict[str, Any]) -> str | None:

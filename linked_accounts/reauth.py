@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect, request, url_for
+from flask import g, redirect, request, url_for
 
 from . import account
 from .account import Account
@@ -93,5 +93,4 @@ def finish_reauth(token: dict[str, Any], claims: dict[str, Any], flow: dict[str,
 
 
 def _refused(message: str):
-    flash(message, "error")
-    return to_settings()
+    return to_settings(message, "error")

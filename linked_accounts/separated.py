@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import abort, flash, render_template, request, session
+from flask import abort, render_template, request, session
 
 from . import account, events, reauth
 from . import management as m
@@ -162,8 +162,9 @@ def _delete(acct: Account, target: dict[str, Any], token: str):
     session[SEPARATED] = separated
     deleted = Identity(target["provider"], target["user_id"], target["connection"], False, False)
     events.emit(events.separated_deleted, user_id=acct.user_id, identity=deleted)
-    flash(_("The separate %(name)s account was deleted.", name=target["name"]), "success")
-    return to_settings()
+    return to_settings(
+        _("The separate %(name)s account was deleted.", name=target["name"]), "success"
+    )
 
 
 def _target(key: str) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ import time
 
 from flask import url_for
 
-from . import account
+from . import account, outcomes
 from .blueprint import bp
 from .forms import ActionForm
 from .identities import Identity
@@ -39,6 +39,12 @@ def identity_icon(identity: Identity) -> str:
         return custom
     filename = ICONS.get(identity.provider, "account.svg")
     return url_for("linked_accounts.static", filename=f"icons/{filename}")
+
+
+@bp.app_template_global("la_outcome")
+def outcome() -> tuple[str, str] | None:
+    """Return the outcome of the form post that led to this page, if any."""
+    return outcomes.current()
 
 
 @bp.app_template_global("la_signed_in")

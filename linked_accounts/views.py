@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import abort, flash, render_template, request
+from flask import abort, render_template, request
 
 from . import account, operations, reauth, templating  # noqa: F401  (registers template helpers)
 from . import management as m
@@ -47,8 +47,7 @@ def refresh(acct: Account):
     last = account.last_read_at()
     if last is None or time.time() - last >= state().settings.refresh_interval:
         load_identities(acct, fresh=True)
-    flash(_("Your linked accounts are up to date."), "success")
-    return to_settings()
+    return to_settings(_("Your linked accounts are up to date."), "success")
 
 
 @bp.get("/unlink")
@@ -60,8 +59,7 @@ def confirm_unlink(acct: Account):
     except Refusal as refusal:
         if refusal.code != "identity_not_found":
             raise
-        flash(_("That account is not linked to your profile (any more)."), "info")
-        return to_settings()
+        return to_settings(_("That account is not linked to your profile (any more)."), "info")
     form = IdentityForm(identity=identity.key)
     return render_template("linked_accounts/confirm_unlink.html", identity=identity, form=form)
 
@@ -88,18 +86,14 @@ def unlink_identity(acct: Account, identity: str):
     except Refusal as refusal:
         if refusal.code != "identity_not_found":
             raise
-        flash(refusal.message, "info")
-        return to_settings()
-    flash(
-        _(
-            "%(name)s (%(detail)s) was unlinked. "
-            "It is now a separate account with no data from this profile.",
-            name=operations.name_of(found),
-            detail=found.detail or found.user_id,
-        ),
-        "success",
+        return to_settings(refusal.message, "info")
+    message = _(
+        "%(name)s (%(detail)s) was unlinked. "
+        "It is now a separate account with no data from this profile.",
+        name=operations.name_of(found),
+        detail=found.detail or found.user_id,
     )
-    return to_settings()
+    return to_settings(message, "success")
 
 
 def refuse(title: str, message: str, status: int = 400):

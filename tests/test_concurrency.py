@@ -68,11 +68,9 @@ def test_two_tabs_confirming_the_same_unlink_at_the_same_moment(app_url, tenant,
 
     with ThreadPoolExecutor(len(tabs)) as pool:
         results = list(pool.map(press, range(len(tabs))))
-    # Neither tab sees an error and the identities are exact. The two tabs share one server-side
-    # session, saved whole by each request, so at the same instant the tabs' status messages can
-    # cross ("was unlinked" in both, or "already" in both); the sequential test pins the wording.
-    assert [r.status_code for r in results] == [200, 200]
-    assert all(r.url.endswith("/account/") for r in results)  # both back on the settings page
+    # One tab says it was unlinked, the other that it already was: each outcome rides in its own
+    # tab's redirect, so the shared session cannot swap or lose them.
+    assert unlinked_and_already(results) == (1, 1)
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
     assert t.identity_keys(tenant, t.ADA_GITHUB) == [t.ADA_GITHUB]
 

@@ -164,7 +164,7 @@ def test_link_identity_failure_after_signing_in_to_the_other_account(serve, tena
     if name == "401":
         page = visitor.press(response, "Continue as Ben Carter")
         assert page.status_code == 200, page.text[:300]
-        assert page.url == visitor.base + "/account/"
+        assert page.url.split("?")[0] == visitor.base + "/account/"
         assert "ben@example.com" in page.text
     t.clear_faults(tenant)
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]

@@ -27,7 +27,7 @@ def test_settings_offers_each_configured_connection_and_the_chooser(visitor):
 def test_link_github_to_a_profile_without_links_then_unlink_it(visitor, tenant):
     visitor.login("Ben Carter")
     page = visitor.link("Link GitHub", "Grace Hopper")
-    assert page.url == visitor.base + "/account/"
+    assert page.url.split("?")[0] == visitor.base + "/account/"
     assert "GitHub (grace@example.com) is now linked" in page.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN, t.GRACE]
     assert t.user(tenant, t.GRACE) is None  # no longer a separate user
@@ -76,7 +76,7 @@ def test_cancelling_at_auth0_changes_nothing(visitor, tenant):
     visitor.login("Ben Carter")
     login_page = visitor.press(visitor.get("/account/"), "Link GitHub")
     page = visitor.press(login_page, "Cancel")
-    assert page.url == visitor.base + "/account/"
+    assert page.url.split("?")[0] == visitor.base + "/account/"
     assert "cancelled" in page.text and "Nothing was changed" in page.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
     assert t.user(tenant, t.GRACE) is not None
@@ -91,7 +91,7 @@ def test_an_error_on_the_redirect_changes_nothing_and_keeps_the_user_signed_in(v
         "/account/callback",
         params={"state": query["state"][0], "error": "server_error", "error_description": "x"},
     )
-    assert back.url == visitor.base + "/account/"
+    assert back.url.split("?")[0] == visitor.base + "/account/"
     assert "Nothing was changed" in back.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
 

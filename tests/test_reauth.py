@@ -31,7 +31,7 @@ def test_unlink_asks_for_a_fresh_login_first_and_writes_nothing_before_it(visito
     assert t.identity_keys(tenant, t.ADA) == ADA_ALL
 
     page = visitor.press(login_page, "Continue as Ada Lovelace")
-    assert page.url == visitor.base + "/account/"
+    assert page.url.split("?")[0] == visitor.base + "/account/"
     assert "GitHub (ada@users.noreply.github.com) was unlinked" in page.text
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
 
@@ -80,5 +80,5 @@ def test_a_fresh_login_is_not_asked_within_reauth_max_age(make_app, tenant):
         visitor = Visitor(url)
         visitor.login()
         page = visitor.unlink(t.ADA_GITHUB)
-        assert page.url == url + "/account/"
+        assert page.url.split("?")[0] == url + "/account/"
         assert "was unlinked" in page.text

@@ -38,7 +38,7 @@ def test_login_on_one_instance_unlink_on_another_and_survive_a_restart(make_app,
         assert t.stats(tenant)["management_calls_total"] == calls_after_login
 
         done = on(url_b, ada).unlink(t.ADA_GITHUB)
-        assert done.url == url_b + "/account/"
+        assert done.url.split("?")[0] == url_b + "/account/"
         assert "GitHub (ada@users.noreply.github.com) was unlinked" in done.text
 
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]

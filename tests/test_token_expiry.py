@@ -65,7 +65,7 @@ def test_an_expired_token_is_renewed_silently_while_auth0_has_a_session(served, 
     page = visitor.get("/account/")
     hops = authorize_hops(page)
     assert [h["prompt"] for h in hops] == [["none"]]  # one silent trip, no login page
-    assert page.status_code == 200 and page.url == visitor.base + "/account/"
+    assert page.status_code == 200 and page.url.split("?")[0] == visitor.base + "/account/"
     assert "ada@example.com" in page.text
     assert token_expires_at(app, visitor) > time.time() + 3600  # a new token, kept
     assert visitor.get("/account/").history == []  # the new token is used, no further trips
@@ -91,7 +91,7 @@ def test_without_an_auth0_session_the_user_logs_in_on_auth0s_page(served, tenant
     assert [h["prompt"] for h in authorize_hops(login_page)] == [["none"], ["login"]]
     assert "Continue as Ada Lovelace" in login_page.text
     page = visitor.press(login_page, "Continue as Ada Lovelace")
-    assert page.url == visitor.base + "/account/"
+    assert page.url.split("?")[0] == visitor.base + "/account/"
     assert "ada@example.com" in page.text
 
 
@@ -151,7 +151,7 @@ def test_an_expired_token_during_a_link_never_signs_in_as_the_other_account(serv
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
     assert t.identity_keys(tenant, t.GRACE) == [t.GRACE]
     settings = visitor.press(page, "Continue as Ben Carter")
-    assert settings.status_code == 200 and settings.url == visitor.base + "/account/"
+    assert settings.status_code == 200 and settings.url.split("?")[0] == visitor.base + "/account/"
     assert "ben@example.com" in settings.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
 

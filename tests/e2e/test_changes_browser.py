@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import log_in, unlink_control
+from tests.e2e.pages import log_in, settings_url, unlink_control
 from tests.support import tenant as t
 
 pytestmark = pytest.mark.browser
@@ -54,7 +54,7 @@ def test_unlink_asks_for_a_fresh_login_then_finishes_without_asking_again(
         expect(page).to_have_url(re.compile(r"prompt=login"))
         assert t.identity_keys(tenant, t.ADA)[2] == t.ADA_GITHUB  # nothing written yet
         page.get_by_role("button", name="Continue as Ada Lovelace").click()
-        expect(page).to_have_url(app_url + "/account/")
+        expect(page).to_have_url(settings_url(app_url))
         expect(page.get_by_role("status")).to_contain_text("was unlinked")
         assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
 
@@ -100,7 +100,7 @@ def test_keep_it_and_cancel_at_auth0_delete_nothing(page: Page, serve_app, tenan
         page.get_by_role("button", name="Unlink GitHub").click()
         page.get_by_role("link", name="Also delete the separate GitHub account").click()
         page.get_by_role("link", name="Keep it").click()
-        expect(page).to_have_url(app_url + "/account/")
+        expect(page).to_have_url(settings_url(app_url))
         page.get_by_role("link", name="Also delete the separate GitHub account").click()
         page.get_by_role("button", name="Delete the separate GitHub account").click()
         page.get_by_role("button", name="Cancel").click()

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from examples.product_host.app import create_app as create_example
 from tests.conftest import APP_CONFIG
+from tests.e2e.pages import settings_url
 from tests.support import tenant as t
 from tests.support.servers import serving
 
@@ -30,7 +31,7 @@ def log_in(page: Page, example: str, name: str) -> None:
     page.goto(example + "/")
     page.get_by_role("link", name="Log in").click()
     page.get_by_role("button", name=f"Continue as {name}").click()
-    expect(page).to_have_url(example + PREFIX)
+    expect(page).to_have_url(settings_url(example, PREFIX))
 
 
 def test_the_page_wears_the_products_layout_brand_and_names(page: Page, example, tenant):
@@ -59,6 +60,6 @@ def test_link_in_the_example_host(page: Page, example, tenant):
     log_in(page, example, "Ben Carter")
     page.get_by_role("button", name="Link GitHub").click()
     page.get_by_role("button", name="Continue as Grace Hopper").click()
-    expect(page).to_have_url(example + PREFIX)
+    expect(page).to_have_url(settings_url(example, PREFIX))
     expect(page.get_by_role("status")).to_contain_text("GitHub (grace@example.com) is now linked")
     assert t.identity_keys(tenant, t.BEN) == [t.BEN, "github|7654321"]

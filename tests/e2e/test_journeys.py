@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import log_in, unlink_control
+from tests.e2e.pages import log_in, settings_url, unlink_control
 from tests.support import tenant as t
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,7 @@ def test_unlinking_github_through_the_confirmation_page(
     assert t.identity_keys(tenant, t.ADA) == ADA_ALL  # the confirmation page changes nothing
 
     page.get_by_role("button", name="Unlink GitHub").click()
-    expect(page).to_have_url(app_url + "/account/")
+    expect(page).to_have_url(settings_url(app_url))
     expect(page.get_by_role("status")).to_contain_text(
         "GitHub (ada@users.noreply.github.com) was unlinked"
     )
@@ -68,7 +68,7 @@ def test_cancelling_an_unlink_leaves_everything_linked(page: Page, app_url: str,
     unlink_control(page, "Google").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Unlink Google")
     page.get_by_role("link", name="Cancel").click()
-    expect(page).to_have_url(app_url + "/account/")
+    expect(page).to_have_url(settings_url(app_url))
     for provider in ("Google", "GitHub", "acme-saml"):
         expect(unlink_control(page, provider)).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("")
@@ -93,7 +93,7 @@ def test_a_failing_auth0_shows_a_clear_message_and_the_page_recovers(
 
         t.clear_faults(tenant)
         page.get_by_role("link", name="Back to linked accounts").click()
-        expect(page).to_have_url(app_url + "/account/")
+        expect(page).to_have_url(settings_url(app_url))
         expect(
             page.get_by_role("list", name="Linked accounts").get_by_role("listitem")
         ).to_have_count(4)

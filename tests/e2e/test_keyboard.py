@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import log_in
+from tests.e2e.pages import log_in, settings_url
 from tests.support import tenant as t
 
 pytestmark = pytest.mark.browser
@@ -70,7 +70,7 @@ def test_unlinking_with_only_the_keyboard(page: Page, app_url: str, tenant: str)
     page.keyboard.press("Space")
     trail.append("Space (press the button)")
 
-    expect(page).to_have_url(app_url + "/account/")
+    expect(page).to_have_url(settings_url(app_url))
     expect(page.get_by_role("status")).to_contain_text("was unlinked")
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
     print("\n".join(trail))  # shown with -s: the whole keyboard-only run

@@ -1,0 +1,45 @@
+"""The outcome of a form post ("GitHub was unlinked"), carried to the next page in its URL.
+
+Two tabs share one server-side session, which each request saves whole: a message kept in the
+session (Flask's `flash`) by one tab can be overwritten, or shown, by the other. The outcome rides
+in the URL of the redirect instead, sealed with Fernet (encrypted, so the account it names stays
+private; authenticated, so no one can make the page say something else; and short-lived).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, request
+
+PARAM = "done"
+LIFETIME = 300  # seconds: long enough for a slow redirect, short enough not to replay for long
+
+
+def seal(category: str, text: str) -> str:
+    """Return the outcome as an opaque URL-safe token."""
+    return _fernet().encrypt(json.dumps([category, str(text)]).encode()).decode()
+
+
+def current() -> tuple[str, str] | None:
+    """Return the outcome this page was sent with, if it is genuine and recent."""
+    token = request.args.get(PARAM)
+    if not token:
+        return None
+    try:
+        category, text = json.loads(_fernet().decrypt(token.encode(), ttl=LIFETIME))
+    except (InvalidToken, ValueError, TypeError):
+        return None
+    return str(category), str(text)
+
+
+def _fernet() -> Fernet:
+    # A key of its own, derived from the app's secret: the secret itself signs CSRF tokens.
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"linked-accounts outcome"
+    ).derive(current_app.secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
