@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,31 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
+from tests.support.servers import free_port, wait_for  # bench.py puts the repository on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "scripts" / "rotate_cookies.lua"
-
-
-def free_port() -> int:
-    """Return a loopback port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    """Wait until `url` answers; fail if the process dies first."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing answered at {url}")
 
 
 @contextmanager

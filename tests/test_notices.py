@@ -11,8 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.support import tenant as t
-from tests.support.redis_server import free_port
-from tests.support.servers import serving
+from tests.support.servers import free_port, serving
 from tests.support.visitor import Visitor
 
 UA = "NoticesTest/1.0 (X11; Linux)"

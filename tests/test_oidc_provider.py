@@ -29,8 +29,7 @@ from flask_wtf.csrf import generate_csrf
 from app import create_app
 from tests.conftest import APP_CONFIG
 from tests.support.forms import submit
-from tests.support.redis_server import free_port
-from tests.support.servers import serving
+from tests.support.servers import free_port, serving, wait_for
 
 PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
 CLIENT = {"AUTH0_CLIENT_ID": "op-client", "AUTH0_CLIENT_SECRET": "op-client-secret"}
@@ -52,20 +51,6 @@ def _node() -> str:
     return node
 
 
-def _wait_for_discovery(issuer: str, process: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oidc-provider exited with {process.returncode}")
-        try:
-            if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"oidc-provider did not answer at {issuer}")
-
-
 @pytest.fixture(scope="module")
 def provider_app() -> Iterator[tuple[object, str, str]]:
     """(app, app base URL, issuer): the app configured for oidc-provider, both running."""
@@ -81,7 +66,7 @@ def provider_app() -> Iterator[tuple[object, str, str]]:
             stderr=subprocess.PIPE,
         )
         try:
-            _wait_for_discovery(issuer, process)
+            wait_for(f"{issuer}/.well-known/openid-configuration", process, seconds=20)
             yield app, base, issuer
         finally:
             process.terminate()

@@ -20,8 +20,8 @@ import requests
 from devtenant import create_app as create_tenant
 from linked_accounts.logs import json_handler, scrub
 from tests.support import tenant as t
-from tests.support.redis_server import free_port, running_redis
-from tests.support.servers import serving
+from tests.support.redis_server import running_redis
+from tests.support.servers import free_port, serving, wait_for
 from tests.support.visitor import Visitor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,7 +181,7 @@ def test_gunicorn_finishes_the_request_in_flight_on_sigterm(tenant, tmp_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base + "/healthz", server, log_path)
+        wait_for(base + "/healthz", server)
         ada = Visitor(base)
         ada.login("Ada Lovelace")
         requests.post(f"{tenant}/__dev/config", json={"latency": 1.5}, timeout=5)
@@ -203,16 +203,3 @@ def test_gunicorn_finishes_the_request_in_flight_on_sigterm(tenant, tmp_path):
             server.wait()
         requests.post(f"{tenant}/__dev/config", json={"latency": 0}, timeout=5)
     assert "Handling signal: term" in log_path.read_text()
-
-
-def _wait_for(url: str, server: subprocess.Popen, log: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"gunicorn exited: {log.read_text()}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
-            time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not answer at {url}")
