@@ -54,24 +54,26 @@ def main() -> None:
         print(f"wrote {(OUT / name).relative_to(ROOT)}")
 
 
-def shoot(browser, app: str, example: str) -> None:
-    """Take each picture: the standalone app's two main pages, and the themed example host."""
+def logged_in_page(browser, base: str, settings_path: str):
+    """Open a light-theme page, log in as Ada from the front page, and land on the settings."""
     page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1, color_scheme="light")
-    page.goto(app + "/")
+    page.goto(base + "/")
     page.get_by_role("link", name="Log in").click()
     page.get_by_role("button", name="Continue as Ada Lovelace").click()
-    expect(page).to_have_url(app + "/account/")
+    expect(page).to_have_url(base + settings_path)
+    return page
+
+
+def shoot(browser, app: str, example: str) -> None:
+    """Take each picture: the standalone app's two main pages, and the themed example host."""
+    page = logged_in_page(browser, app, "/account/")
     page.screenshot(path=OUT / "settings.png", full_page=True)
 
     page.goto(app + "/account/unlink?" + urlencode({"identity": GITHUB}))
     expect(page.get_by_role("button", name="Unlink GitHub")).to_be_visible()
     page.screenshot(path=OUT / "confirm.png", full_page=True)
 
-    page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1, color_scheme="light")
-    page.goto(example + "/")
-    page.get_by_role("link", name="Log in").click()
-    page.get_by_role("button", name="Continue as Ada Lovelace").click()
-    expect(page).to_have_url(example + "/settings/sign-in/")
+    page = logged_in_page(browser, example, "/settings/sign-in/")
     page.screenshot(path=OUT / "themed.png", full_page=True)
 
 

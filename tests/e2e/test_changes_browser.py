@@ -14,6 +14,13 @@ from tests.support import tenant as t
 pytestmark = pytest.mark.browser
 
 
+def log_in_and_unlink_github(page: Page, app_url: str) -> None:
+    """Log in as Ada and confirm unlinking her GitHub account on its confirmation page."""
+    log_in(page, app_url)
+    unlink_control(page, "GitHub").click()
+    page.get_by_role("button", name="Unlink GitHub").click()
+
+
 def test_link_github_to_a_profile_without_links_then_unlink_it(page: Page, serve_app, tenant):
     with serve_app(LINK_CONNECTIONS="github") as app_url:
         log_in(page, app_url, "Ben Carter")
@@ -48,9 +55,7 @@ def test_unlink_asks_for_a_fresh_login_then_finishes_without_asking_again(
     page: Page, serve_app, tenant
 ):
     with serve_app(REAUTH_MAX_AGE="0") as app_url:
-        log_in(page, app_url)
-        unlink_control(page, "GitHub").click()
-        page.get_by_role("button", name="Unlink GitHub").click()
+        log_in_and_unlink_github(page, app_url)
         expect(page).to_have_url(re.compile(r"prompt=login"))
         assert t.identity_keys(tenant, t.ADA)[2] == t.ADA_GITHUB  # nothing written yet
         page.get_by_role("button", name="Continue as Ada Lovelace").click()
@@ -61,9 +66,7 @@ def test_unlink_asks_for_a_fresh_login_then_finishes_without_asking_again(
 
 def test_a_stale_fresh_login_is_refused(page: Page, serve_app, tenant):
     with serve_app(REAUTH_MAX_AGE="0") as app_url:
-        log_in(page, app_url)
-        unlink_control(page, "GitHub").click()
-        page.get_by_role("button", name="Unlink GitHub").click()
+        log_in_and_unlink_github(page, app_url)
         requests.post(f"{tenant}/__dev/clock", json={"offset": -600}, timeout=5).raise_for_status()
         page.get_by_role("button", name="Continue as Ada Lovelace").click()
         expect(page.get_by_role("status")).to_contain_text("did not confirm a fresh sign-in")
@@ -76,9 +79,7 @@ def test_unlink_github_then_delete_the_separated_account(page: Page, serve_app, 
     if mode == "server":
         config.update(AUTH0_M2M_CLIENT_ID="dev-m2m", AUTH0_M2M_CLIENT_SECRET="dev-m2m-secret")
     with serve_app(**config) as app_url:
-        log_in(page, app_url)
-        unlink_control(page, "GitHub").click()
-        page.get_by_role("button", name="Unlink GitHub").click()
+        log_in_and_unlink_github(page, app_url)
         page.get_by_role("link", name="Also delete the separate GitHub account").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(
             "Delete the separate GitHub account"
@@ -95,9 +96,7 @@ def test_unlink_github_then_delete_the_separated_account(page: Page, serve_app, 
 
 def test_keep_it_and_cancel_at_auth0_delete_nothing(page: Page, serve_app, tenant):
     with serve_app(OFFER_DELETE_SEPARATED="1") as app_url:
-        log_in(page, app_url)
-        unlink_control(page, "GitHub").click()
-        page.get_by_role("button", name="Unlink GitHub").click()
+        log_in_and_unlink_github(page, app_url)
         page.get_by_role("link", name="Also delete the separate GitHub account").click()
         page.get_by_role("link", name="Keep it").click()
         expect(page).to_have_url(settings_url(app_url))
