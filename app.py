@@ -7,6 +7,7 @@ With AUTH0_DOMAIN unset it talks to the development tenant (`make run` starts on
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -22,12 +23,12 @@ from linked_accounts import (
     LinkedAccounts,
     Settings,
     account,
-    health,
     init_sessions,
     load_settings,
 )
-from linked_accounts.logs import install_request_logging
-from linked_accounts.security import install_security_headers
+from standalone import health
+from standalone.logs import install_request_logging
+from standalone.security import install_security_headers
 
 # The development tenant's published demo client (see devtenant/). Used only when AUTH0_DOMAIN is
 # unset, so a newcomer needs no Auth0 account; never a real tenant's credentials.
@@ -38,6 +39,35 @@ DEV_TENANT = {
 }
 
 
+# The environment variables the README documents, and the extension's config key each one sets.
+ENVIRONMENT = {
+    **{
+        name: name
+        for name in (
+            "AUTH0_DOMAIN",
+            "AUTH0_CLIENT_ID",
+            "AUTH0_CLIENT_SECRET",
+            "AUTH0_MANAGEMENT_DOMAIN",
+            "AUTH0_CONNECT_TIMEOUT",
+            "AUTH0_READ_TIMEOUT",
+            "AUTH0_M2M_CLIENT_ID",
+            "AUTH0_M2M_CLIENT_SECRET",
+            "LINKED_ACCOUNTS_CONNECTIONS",
+        )
+    },
+    "IDENTITIES_CACHE_SECONDS": "LINKED_ACCOUNTS_CACHE_SECONDS",
+    "REFRESH_MIN_INTERVAL": "LINKED_ACCOUNTS_REFRESH_MIN_INTERVAL",
+    "REAUTH_MAX_AGE": "LINKED_ACCOUNTS_REAUTH_MAX_AGE",
+    "LINK_CONNECTIONS": "LINKED_ACCOUNTS_LINK_CONNECTIONS",
+    "LINK_REQUIRE_VERIFIED_EMAIL": "LINKED_ACCOUNTS_LINK_REQUIRE_VERIFIED_EMAIL",
+    "OFFER_DELETE_SEPARATED": "LINKED_ACCOUNTS_OFFER_DELETE_SEPARATED",
+    "DELETE_SEPARATED_MODE": "LINKED_ACCOUNTS_DELETE_SEPARATED_MODE",
+    "DELETE_SEPARATED_WINDOW": "LINKED_ACCOUNTS_DELETE_SEPARATED_WINDOW",
+    "SMTP_URL": "LINKED_ACCOUNTS_SMTP_URL",
+    "SMTP_FROM": "LINKED_ACCOUNTS_SMTP_FROM",
+}
+
+
 # CSP frame-ancestors sources a host may allow to frame its pages (default: nobody). Only
 # keywords and origins: a ';' or a newline would smuggle other directives or headers in.
 _SOURCE = r"(?:'self'|https?://[A-Za-z0-9.*-]+(?::\d{1,5})?)"
@@ -45,8 +75,18 @@ SAFE_FRAME_ANCESTORS = re.compile(rf"'none'|{_SOURCE}(?: {_SOURCE})*")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Create the app from the environment or `test_config`; stop with a clear message if wrong."""
-    test_config = test_config or {}
+    """Create the app from the environment or `test_config`; stop with a clear message if wrong.
+
+    `test_config` takes the environment's names (`REAUTH_MAX_AGE`) as well as config keys.
+    """
+    try:
+        return _create_app(test_config or {})
+    except ConfigError as exc:
+        # One message naming every problem, and a non-zero exit: no traceback for a typo.
+        raise SystemExit(str(exc)) from None
+
+
+def _create_app(test_config: dict) -> Flask:
     # INSTANCE_PATH lets tests (and read-only deployments) keep session files elsewhere.
     app = Flask(__name__, instance_path=test_config.get("INSTANCE_PATH"))
     app.config.update(test_config)
@@ -86,12 +126,19 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
             f"(e.g. https://portal.example.com), got {frame_ancestors!r}"
         )
     app.config["FRAME_ANCESTORS"] = frame_ancestors
-    if not _setting(app, "AUTH0_DOMAIN"):
+    for name, key in ENVIRONMENT.items():
+        value = app.config.get(name) if name in app.config else os.environ.get(name)
+        if name == "LINKED_ACCOUNTS_CONNECTIONS" and isinstance(value, str):
+            value = _json(value)
+        if value is not None:
+            app.config[key] = value
+    dev_tenant = not _setting(app, "AUTH0_DOMAIN")
+    if dev_tenant:
         for key, value in DEV_TENANT.items():
             app.config[key] = os.environ.get("DEV_" + key, value)
-        app.config["DEV_TENANT"] = "1"
+    app.config["LINKED_ACCOUNTS_DEV_TENANT"] = dev_tenant
     secret = _setting(app, "APP_SECRET_KEY")
-    if not secret and app.config.get("DEV_TENANT"):
+    if not secret and dev_tenant:
         secret = _dev_secret(Path(app.instance_path))
     if not secret:
         problems.append(
@@ -107,7 +154,7 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
         )
     if not secure_cookie_chosen:
         # Not setdefault: Flask's defaults already hold SESSION_COOKIE_SECURE=False.
-        app.config["SESSION_COOKIE_SECURE"] = not app.config.get("DEV_TENANT") and not _flag(
+        app.config["SESSION_COOKIE_SECURE"] = not dev_tenant and not _flag(
             app, "INSECURE_HTTP_COOKIES"
         )
     if frame_ancestors not in ("'none'", "'self'"):
@@ -118,10 +165,24 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
     try:
         settings = load_settings(app.config)
     except ConfigError as exc:
-        problems.extend(exc.problems)
+        problems.extend(_in_environment_names(p) for p in exc.problems)
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _in_environment_names(problem: str) -> str:
+    """Name a setting as the reader set it: `REAUTH_MAX_AGE`, not the config key it maps to."""
+    for name, key in ENVIRONMENT.items():
+        problem = problem.replace(key, name)
+    return problem
+
+
+def _json(text: str) -> object:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return text  # the extension's check names the setting and what it must look like
 
 
 def _setting(app: Flask, name: str) -> str:

@@ -60,7 +60,7 @@ def worker_exit(server, worker) -> None:
     extensions = getattr(app, "extensions", {})
     state = extensions.get("linked_accounts")
     if state is not None:
-        state.client.http.close()
+        state.management.http.close()
     redis = getattr(app, "config", {}).get("SESSION_REDIS")
     if redis is not None:
         redis.close()

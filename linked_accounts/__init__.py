@@ -2,22 +2,25 @@
 
 from linked_accounts import LinkedAccounts
 LinkedAccounts(app, url_prefix="/account")      # or: ext = LinkedAccounts(); ext.init_app(app)
+
+`init_app` is the whole wiring, in one place: the config defaults, the clients, every route, what
+finishes each trip to Auth0, and which confirmed actions a fresh login resumes.
 """
 
 from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
-from flask import Flask
+from flask import Blueprint, Flask
 
-from . import account, auth, i18n, linking, notices, separated, views  # noqa: F401  (add routes)
-from .api import api
-from .blueprint import bp
+from . import account, api, auth, i18n, pages, reauth, templating, trips
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
+from .notices import Notifier
 from .sessions import init_sessions, is_server_side
-from .settings import ConfigError, Settings, load_settings
+from .settings import DEFAULTS, ConfigError, Settings, load_settings
 from .state import EXTENSION, State
+from .trips import TripHandler
 
 __all__ = [
     "account",
@@ -41,6 +44,9 @@ class LinkedAccounts:
 
     def init_app(self, app: Flask, url_prefix: str = "/account") -> None:
         """Read settings, create this app's Auth0 clients, and mount the pages at `url_prefix`."""
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
         settings = load_settings(app.config)
         if not is_server_side(app):
             raise RuntimeError(
@@ -48,46 +54,72 @@ class LinkedAccounts:
                 "server-side: call linked_accounts.init_sessions(app) (or Flask-Session's "
                 "Session(app)) before LinkedAccounts(app)."
             )
-        i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
-        app.config.setdefault("LINKED_ACCOUNTS_BASE_TEMPLATE", "linked_accounts/base.html")
-        app.config.setdefault("LINKED_ACCOUNTS_APP_NAME", "Your account")
-        # A registry of its own per app: Authlib caches clients (and their config) on it.
-        oauth = OAuth(app)
-        client = oauth.register(
-            "auth0",
-            client_id=settings.client_id,
-            client_secret=settings.client_secret,
-            server_metadata_url=settings.metadata_url,
-            client_kwargs={
-                "scope": auth.SCOPES,
-                "code_challenge_method": "S256",
-                "default_timeout": (settings.connect_timeout, settings.read_timeout),
+        management = ManagementClient(settings.management_url, timeout=settings.timeout)
+        st = State(
+            settings=settings,
+            management=management,
+            auth0=_register_auth0(app, settings),
+            m2m=_m2m_client(settings, management),
+            notifier=Notifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else None,
+            trip_handlers={
+                "login": TripHandler(auth.finish_login, fail=trips.login_failed),
+                "renew": TripHandler(auth.finish_renewal, fail=auth.renewal_failed),
+                "reauth": TripHandler(reauth.finish, fail=pages.change_trip_failed),
+                "link": TripHandler(pages.finish_link, fail=pages.change_trip_failed),
+                "delete_separated": TripHandler(pages.finish_delete, fail=pages.change_trip_failed),
+            },
+            resumable={
+                "unlink": pages.unlink_identity,
+                "link": pages.start_link,
+                "delete_separated": pages.delete_separated,
+                "return_to": reauth.return_to,
             },
         )
-        timeout = (settings.connect_timeout, settings.read_timeout)
-        management = ManagementClient(settings.management_url, timeout=timeout)
-        m2m = None
-        if settings.offer_delete_separated and settings.delete_separated_mode == "server":
-            m2m = ClientCredentials(
-                f"{settings.issuer_url}/oauth/token",
-                settings.m2m_client_id,
-                settings.m2m_client_secret,
-                settings.audience,
-                http=management.http,
-                timeout=timeout,
-            )
-        app.extensions[EXTENSION] = State(settings, management, client, m2m)
-        app.register_blueprint(bp, url_prefix=url_prefix)
-        app.register_blueprint(api, url_prefix=f"{url_prefix.rstrip('/')}/api")
-        notices.init_app(app, settings)  # security emails after link/unlink when SMTP_URL is set
+        app.extensions[EXTENSION] = st
 
-        @app.context_processor
-        def linked_accounts_context():
-            return {
-                "la_base_template": app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"],
-                "la_app_name": app.config["LINKED_ACCOUNTS_APP_NAME"],
-                "la_logo_url": app.config.get("LINKED_ACCOUNTS_LOGO_URL"),
-                "la_dev_tenant": settings.dev_tenant,
-                "la_delete_mode": settings.delete_separated_mode,
-                "la_offer_delete": settings.offer_delete_separated,
-            }
+        html = Blueprint(
+            "linked_accounts",
+            __name__,
+            template_folder="templates",
+            static_folder="static",
+            # Not "/static": under an empty url_prefix the host app's own /static would shadow it.
+            static_url_path="/la-static",
+        )
+        auth.register(html)
+        reauth.register(html)
+        pages.register(html)
+        app.register_blueprint(html, url_prefix=url_prefix)
+        json_api = Blueprint("linked_accounts_api", __name__)
+        api.register(json_api)
+        app.register_blueprint(json_api, url_prefix=f"{url_prefix.rstrip('/')}/api")
+        templating.init_app(app, st)
+
+
+def _register_auth0(app: Flask, settings: Settings):
+    """Register the tenant with Authlib, on a registry of this app's own: Authlib caches clients
+    (and their config) on its registry, so a shared one would serve another app's settings."""
+    return OAuth(app).register(
+        "auth0",
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        server_metadata_url=settings.metadata_url,
+        client_kwargs={
+            "scope": auth.SCOPES,
+            "code_challenge_method": "S256",
+            "default_timeout": settings.timeout,
+        },
+    )
+
+
+def _m2m_client(settings: Settings, management: ManagementClient) -> ClientCredentials | None:
+    """The M2M token source, only for deleting separated accounts in server mode."""
+    if not (settings.offer_delete_separated and settings.delete_separated_mode == "server"):
+        return None
+    return ClientCredentials(
+        f"{settings.issuer_url}/oauth/token",
+        settings.m2m_client_id,
+        settings.m2m_client_secret,
+        settings.audience,
+        http=management.http,
+        timeout=settings.timeout,
+    )

@@ -46,7 +46,7 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     return current()  # type: ignore[return-value]
 
 
-def refresh_login(token: dict[str, Any], claims: dict[str, Any]) -> Account:
+def renew_token(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     """Take the newer token (and auth_time, if any) from a new login of the same user.
 
     A silent login (`prompt=none`) carries no auth_time: the last real one still stands.

@@ -1,54 +1,34 @@
 """A JSON API under the same prefix, for single-page apps that keep the cookie session.
 
-Same rules as the pages: the user's own identities only, CSRF on every POST (header
-`X-CSRFToken`), a fresh login before changes. Errors are `{"error": {"code", "message", ...}}`;
-when the browser must go somewhere (log in, re-authenticate), `redirect_to` says where, as Ory
-Kratos does with `session_refresh_required`.
+The same operations as the pages, translated to JSON in one place: CSRF on every POST (header
+`X-CSRFToken`), errors as `{"error": {"code", "message", ...}}`, and when the browser must go
+somewhere (log in, renew the token, re-authenticate) `redirect_to` says where, as Ory Kratos does
+with `session_refresh_required`.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
-from flask import Blueprint, get_flashed_messages, jsonify, request, url_for
+from flask import get_flashed_messages, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from . import account, operations, reauth
 from . import management as m
-from .account import Account
-from .auth import safe_next, start_flow
-from .failures import describe
+from .auth import signed_in
 from .i18n import _, lazy_gettext
 from .identities import Identity
-from .operations import Refusal
-from .state import state
+from .navigation import safe_next
+from .refusals import Refusal, from_auth0
 
-api = Blueprint("linked_accounts_api", __name__)
+log = logging.getLogger(__name__)
 
 CSRF_MESSAGE = lazy_gettext("Send the session's CSRF token (from GET /api/session) as X-CSRFToken.")
-AUTH0_CODES = {
-    400: "auth0_bad_request",
-    403: "auth0_forbidden",
-    404: "auth0_not_found",
-    409: "conflict",
-    429: "rate_limited",
-    502: "auth0_error",
-    503: "auth0_unreachable",
-    504: "auth0_timeout",
-}
 
 
-class ApiError(Exception):
-    """An error answer: HTTP status, a stable code for programs, a message for people."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any):
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
-
-
-@api.get("/session")
 def session_info():
     """Tell the SPA who is signed in, and give it the CSRF token for its POSTs."""
     acct = account.current()
@@ -65,108 +45,60 @@ def session_info():
     return jsonify(body)
 
 
-@api.get("/identities")
 def identities():
     """List the signed-in user's identities, primary first."""
-    acct = _signed_in()
-    items = operations.load_identities(acct)
-    return jsonify(_listing(items))
+    return jsonify(_listing(operations.identities(signed_in())))
 
 
-@api.post("/identities/unlink")
 def unlink():
     """Unlink one of the user's own secondaries, named by `identity` (`{provider}|{user_id}`)."""
-    acct = _signed_in(csrf=True)
-    key = _text(_body(), "identity", required=True)
-    found = operations.secondary(acct, key)
-    _require_fresh_login(acct)
-    remaining = operations.unlink(acct, found)
-    return jsonify({"unlinked": _identity(found), **_listing(remaining)})
+    _check_csrf()
+    acct = signed_in()
+    result = operations.unlink(acct, _text(_body(), "identity", required=True))
+    return jsonify({"unlinked": _identity(result.identity), **_listing(result.remaining)})
 
 
-@api.post("/identities/link")
 def link():
     """Start linking: answer the URL to send the browser to (Auth0's login for the account)."""
-    acct = _signed_in(csrf=True)
+    _check_csrf()
+    acct = signed_in()
     connection = _text(_body(), "connection")
-    if connection and connection not in state().settings.link_connections:
-        raise ApiError(400, "connection_not_offered", _("Linking that account is not offered."))
-    _require_fresh_login(acct)
-    params: dict[str, Any] = {"prompt": "login", "max_age": 0}
-    if connection:
-        params["connection"] = connection
-    response = start_flow("link", params, connection=connection, next=_return_to())
-    return jsonify({"redirect_to": response.location})
+    trip = operations.start_link(acct, connection, next=_return_to())
+    return jsonify({"redirect_to": trip.url})
 
 
-@api.errorhandler(ApiError)
-def api_error(error: ApiError):
-    body = {"code": error.code, "message": str(error.message), **error.extra}
-    return jsonify({"error": body}), error.status
-
-
-@api.errorhandler(Refusal)
 def refused(refusal: Refusal):
-    return api_error(ApiError(refusal.status, refusal.code, refusal.message))
-
-
-@api.errorhandler(CSRFError)
-def csrf_failed(error: CSRFError):
-    return api_error(ApiError(400, "csrf_failed", CSRF_MESSAGE))
-
-
-@api.errorhandler(m.ManagementError)
-def auth0_failed(error: m.ManagementError):
-    if isinstance(error, m.TokenRejected):
+    """Answer a refusal as JSON; say where the browser must go when it must go somewhere."""
+    body: dict[str, Any] = {"code": refusal.code, "message": str(refusal.message)}
+    if refusal.code == "not_authenticated":
+        body["redirect_to"] = url_for("linked_accounts.login", next=_return_to())
+    elif refusal.code == "login_required":
         account.forget_identities()
-        return api_error(_login_required())
-    failure = describe(error)
-    code = AUTH0_CODES.get(failure.status, "auth0_error")
-    if not failure.retry_after:
-        return api_error(ApiError(failure.status, code, failure.message))
-    body, status = api_error(
-        ApiError(failure.status, code, failure.message, retry_after=failure.retry_after)
-    )
-    body.headers["Retry-After"] = str(failure.retry_after)
-    return body, status
+        body["redirect_to"] = url_for("linked_accounts.relogin_page", next=_return_to())
+    elif refusal.code == "session_refresh_required":
+        body["redirect_to"] = url_for("linked_accounts.reauthenticate", next=_return_to())
+    headers = {}
+    if refusal.retry_after:
+        body["retry_after"] = refusal.retry_after
+        headers["Retry-After"] = str(refusal.retry_after)
+    return jsonify({"error": body}), refusal.status, headers
 
 
-def _signed_in(*, csrf: bool = False) -> Account:
-    if csrf:
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken", ""))
-        except ValidationError as exc:
-            raise ApiError(400, "csrf_failed", CSRF_MESSAGE) from exc
-    acct = account.current()
-    if acct is None:
-        raise ApiError(
-            401,
-            "not_authenticated",
-            _("Log in first."),
-            redirect_to=url_for("linked_accounts.login", next=_return_to()),
-        )
-    if acct.token_expired:
-        raise _login_required()
-    return acct
+def auth0_failed(error: m.ManagementError):
+    if not isinstance(error, m.TokenRejected):
+        log.warning("management API failed: %s status=%s", type(error).__name__, error.status)
+    return refused(from_auth0(error))
 
 
-def _login_required() -> ApiError:
-    return ApiError(
-        401,
-        "login_required",
-        _("Your sign-in has expired; the browser must visit Auth0 again."),
-        redirect_to=url_for("linked_accounts.relogin_page", next=_return_to()),
-    )
+def csrf_failed(error: CSRFError):
+    return refused(_invalid("csrf_failed", CSRF_MESSAGE))
 
 
-def _require_fresh_login(acct: Account) -> None:
-    if not reauth.is_fresh(acct):
-        raise ApiError(
-            403,
-            "session_refresh_required",
-            _("Sign in again to confirm it is you, then repeat the request."),
-            redirect_to=url_for("linked_accounts.reauthenticate", next=_return_to()),
-        )
+def _check_csrf() -> None:
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError as exc:
+        raise _invalid("csrf_failed", CSRF_MESSAGE) from exc
 
 
 def _return_to() -> str | None:
@@ -179,7 +111,7 @@ def _return_to() -> str | None:
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_request", _("Send a JSON object."))
+        raise _invalid("invalid_request", _("Send a JSON object."))
     return body
 
 
@@ -189,8 +121,12 @@ def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
-        raise ApiError(400, "invalid_request", _("`%(field)s` must be a string.", field=name))
+        raise _invalid("invalid_request", _("`%(field)s` must be a string.", field=name))
     return value
+
+
+def _invalid(code: str, message: str) -> Refusal:
+    return Refusal(code, _("This request could not be used"), message)
 
 
 def _listing(items: list[Identity]) -> dict[str, Any]:
@@ -212,3 +148,14 @@ def _identity(identity: Identity) -> dict[str, Any]:
         "is_primary": identity.is_primary,
         "is_social": identity.is_social,
     }
+
+
+def register(bp) -> None:
+    """Add the JSON routes, and their error answers, to the API's blueprint."""
+    bp.add_url_rule("/session", view_func=session_info, methods=["GET"])
+    bp.add_url_rule("/identities", view_func=identities, methods=["GET"])
+    bp.add_url_rule("/identities/unlink", view_func=unlink, methods=["POST"])
+    bp.add_url_rule("/identities/link", view_func=link, methods=["POST"])
+    bp.register_error_handler(Refusal, refused)
+    bp.register_error_handler(CSRFError, csrf_failed)
+    bp.register_error_handler(m.ManagementError, auth0_failed)

@@ -1,4 +1,5 @@
-"""Link and unlink events: a Flask signal for the host, and one structured log line each."""
+"""Link, unlink and deletion events: one structured log line, the security email (when
+configured), and a Flask signal for the host."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from blinker import Namespace
 from flask import current_app, request
 
 from .identities import Identity
+from .state import state
 
 signals = Namespace()
 identity_linked = signals.signal("identity-linked")
@@ -17,9 +19,12 @@ separated_deleted = signals.signal("separated-account-deleted")
 
 log = logging.getLogger("linked_accounts.events")
 
+# The changes the user is emailed about (when LINKED_ACCOUNTS_SMTP_URL is set).
+NOTIFIED = {identity_linked: "linked", identity_unlinked: "unlinked"}
+
 
 def emit(signal, *, user_id: str, identity: Identity) -> None:
-    """Tell subscribers and the log who changed what, when and from where; never a token."""
+    """Tell the log, the user and the host who changed what, when and from where; never a token."""
     record = {
         "event": signal.name,
         "user_id": user_id,
@@ -33,4 +38,7 @@ def emit(signal, *, user_id: str, identity: Identity) -> None:
     # The fields go in as `extra`, so the JSON log formatter writes them as fields of the line
     # (searchable), not as a JSON string inside its message.
     log.info("%s %s for %s", record["event"], record["identity"], user_id, extra=record)
+    notifier = state().notifier
+    if notifier is not None and signal in NOTIFIED:
+        notifier.notify(NOTIFIED[signal], identity, record)
     signal.send(current_app._get_current_object(), user_id=user_id, identity=identity, event=record)

@@ -1,29 +1,9 @@
-"""The domain: a user's linked identities, which one is primary, and what to call each."""
+"""The domain: a user's linked identities, which one is primary, and how Auth0 names them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-
-from .i18n import lazy_gettext
-
-# Providers whose name says more than their connection name does. Anything else (enterprise
-# connections such as SAML, custom OIDC, passwordless) is shown by its connection name, which is
-# what the tenant's admin chose and what the user saw on the login page.
-PROVIDER_NAMES: Mapping[str, object] = {
-    "auth0": lazy_gettext("Email and password"),
-    "google-oauth2": "Google",
-    "github": "GitHub",
-    "windowslive": "Microsoft",
-    "apple": "Apple",
-    "facebook": "Facebook",
-    "twitter": "X",
-    "linkedin": "LinkedIn",
-    "gitlab": "GitLab",
-    "bitbucket": "Bitbucket",
-    "sms": lazy_gettext("Phone number"),
-    "email": lazy_gettext("Email code"),
-}
 
 
 class IdentityFormatError(ValueError):
@@ -52,14 +32,6 @@ class Identity:
     def detail(self) -> str | None:
         """Return what tells the user which account of that provider this is."""
         return self.email or self.username or self.name
-
-
-def display_name(provider: str, connection: str, overrides: Mapping[str, str] | None = None) -> str:
-    """Return the name a person knows this sign-in method by."""
-    if overrides and connection in overrides:
-        return overrides[connection]
-    name = PROVIDER_NAMES.get(provider)
-    return str(name) if name else connection or provider  # str(): translated for this request
 
 
 def parse_identities(raw: object) -> list[Identity]:

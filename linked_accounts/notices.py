@@ -1,8 +1,9 @@
 """Security notices: email the user after every link and unlink, saying what changed, when, and
 from which IP address and browser.
 
-On when `SMTP_URL` is set (app config, else the environment): `smtp://host:port`, or
-`smtps://user:password@host:465`; `SMTP_FROM` names the sender. Mail goes out from a background
+On when `LINKED_ACCOUNTS_SMTP_URL` is set: `smtp://host:port`, or
+`smtps://user:password@host:465`; `LINKED_ACCOUNTS_SMTP_FROM` names the sender. `events.emit`
+calls `notify` after every link and unlink. Mail goes out from a background
 thread with a short socket timeout, so a slow or dead mail server never makes the user wait, and
 a failure is logged (one line, no secrets) without touching the change already made.
 """
@@ -10,30 +11,26 @@ a failure is logged (one line, no secrets) without touching the change already m
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import threading
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask
-
 from . import account
-from .events import identity_linked, identity_unlinked
 from .i18n import _
-from .identities import Identity, display_name
+from .identities import Identity
+from .names import display_name
 
 log = logging.getLogger(__name__)
 
-EXTENSION = "linked_accounts.notices"
 SMTP_TIMEOUT = 5.0  # seconds per socket operation, in the background thread
 
 
 class Notifier:
     """Sends one email per link/unlink event to the signed-in user's address."""
 
-    def __init__(self, url: str, sender: str | None = None, timeout: float = SMTP_TIMEOUT):
+    def __init__(self, url: str, sender: str = "", timeout: float = SMTP_TIMEOUT):
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("SMTP_URL must look like smtp://host:port or smtps://host:port")
@@ -47,12 +44,6 @@ class Notifier:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def on_linked(self, sender: Flask, **kwargs: Any) -> None:
-        self._notify("linked", kwargs["identity"], kwargs["event"])
-
-    def on_unlinked(self, sender: Flask, **kwargs: Any) -> None:
-        self._notify("unlinked", kwargs["identity"], kwargs["event"])
-
     def flush(self, timeout: float = 10.0) -> None:
         """Wait for the mails being sent (tests, and a clean shutdown)."""
         with self._lock:
@@ -60,8 +51,9 @@ class Notifier:
         for thread in threads:
             thread.join(timeout)
 
-    def _notify(self, change: str, identity: Identity, event: dict[str, Any]) -> None:
-        acct = account.current()  # the signal is sent inside the request that made the change
+    def notify(self, change: str, identity: Identity, event: dict[str, Any]) -> None:
+        """Email the signed-in user that `identity` was `change`d ("linked"/"unlinked")."""
+        acct = account.current()  # called inside the request that made the change
         if acct is None or not acct.email:
             log.warning("security notice not sent: the account has no email address")
             return
@@ -110,16 +102,3 @@ class Notifier:
         except (OSError, smtplib.SMTPException) as exc:
             # The change stands either way; say what failed, never the address or credentials.
             log.warning("security notice for %s not sent: %s", event_name, type(exc).__name__)
-
-
-def init_app(app: Flask, settings: object = None) -> Notifier | None:
-    """Send security notices for this app when SMTP_URL is configured; else do nothing."""
-    url = str(app.config.get("SMTP_URL") or os.environ.get("SMTP_URL", "")).strip()
-    if not url:
-        return None
-    sender = str(app.config.get("SMTP_FROM") or os.environ.get("SMTP_FROM", "")).strip()
-    notifier = Notifier(url, sender or None)
-    app.extensions[EXTENSION] = notifier  # keeps the weakly connected handlers alive
-    identity_linked.connect(notifier.on_linked, app)
-    identity_unlinked.connect(notifier.on_unlinked, app)
-    return notifier

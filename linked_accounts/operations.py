@@ -1,65 +1,96 @@
-"""What a signed-in user can do to their linked accounts, whatever the front end (HTML or JSON).
+"""What a signed-in user can do to their linked accounts: see and refresh the list, unlink, link,
+and delete an account an unlink split off. HTML pages and the JSON API both call these.
 
-Views turn results into pages or JSON; these functions know neither. Every change starts from
-the user's own identities (never from what a form says) and leaves the session cache holding
-exactly what Auth0 answered.
+They know neither HTML nor JSON: each returns a result or raises a `Refusal`. Every change starts
+from the user's own identities (never from what a form says), needs a fresh login
+(`reauthenticated` says this request resumes one just verified), and leaves the session cache
+holding exactly what Auth0 answered.
 """
 
 from __future__ import annotations
 
-from . import account, events, refresh_claims
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import account, events, reauth, separated, single_flight, trips
 from . import management as m
 from .account import Account
 from .i18n import _
 from .identities import (
     Identity,
     IdentityFormatError,
-    display_name,
     find,
     parse_identities,
+    split_user_id,
     with_primary_profile,
 )
+from .names import display_name
+from .refusals import Refusal
 from .state import state
 
-
-class Refusal(Exception):
-    """The request will not be carried out; nothing was changed."""
-
-    def __init__(self, code: str, title: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.title, self.message, self.status = code, title, message, status
+DELETE_SCOPES = "openid profile email read:current_user delete:current_user"
 
 
-def load_identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
+@dataclass(frozen=True)
+class Unlinked:
+    identity: Identity
+    remaining: list[Identity]
+
+
+@dataclass(frozen=True)
+class Linked:
+    name: str  # the sign-in method's display name
+    detail: str  # which account of it: email, name or id
+    remaining: list[Identity]
+
+
+@dataclass(frozen=True)
+class Deleted:
+    name: str
+
+
+@dataclass(frozen=True)
+class SignInAtAuth0:
+    """The operation goes on after the browser signs in at `url` (a trip to Auth0)."""
+
+    url: str
+
+
+def name_of(identity: Identity) -> str:
+    """Return the sign-in method's display name, honouring the host's connection names."""
+    return display_name(identity.provider, identity.connection)
+
+
+def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
     """Return the user's identities, from the session cache unless stale or `fresh` is asked."""
     st = state()
     raw = None if fresh else account.cached_identities(st.settings.cache_seconds)
     if raw is None and not fresh:
         stale = account.cached_identities(float("inf"))
-        # Another request of this session is refreshing right now: show what we have.
-        if stale is not None and not refresh_claims.claim(sum(st.client.timeout)):
+        # Another request of this session is reading them right now: show what we have.
+        if stale is not None and not single_flight.claim(sum(st.management.timeout)):
             raw = stale
     if raw is None:
-        user = st.client.get_user(acct.access_token, acct.user_id)
+        user = st.management.get_user(acct.access_token, acct.user_id)
         raw = user.get("identities")
-        check_identities(raw)  # refuse a malformed answer before caching it
+        _check(raw)  # refuse a malformed answer before caching it
         account.remember_identities(raw)
     return with_primary_profile(parse_identities(raw), acct.email, acct.name)
 
 
-def check_identities(raw: object) -> None:
-    """Raise BadResponse unless `raw` is an identities array as Auth0 documents it."""
-    try:
-        parse_identities(raw)
-    except IdentityFormatError as exc:
-        raise m.BadResponse(str(exc)) from exc
+def refresh(acct: Account) -> list[Identity]:
+    """Re-read the identities from Auth0, at most once per REFRESH_MIN_INTERVAL."""
+    last = account.last_read_at()
+    due = last is None or time.time() - last >= state().settings.refresh_interval
+    return identities(acct, fresh=due)
 
 
 def secondary(acct: Account, key: str) -> Identity:
     """Return the user's own secondary identity `key`, or refuse."""
-    found = find(load_identities(acct), key)
+    found = find(identities(acct), key)
     if found is None:
-        raise already_unlinked()
+        raise _already_unlinked()
     if found.is_primary:
         raise Refusal(
             "primary_identity",
@@ -72,36 +103,209 @@ def secondary(acct: Account, key: str) -> Identity:
     return found
 
 
-def already_unlinked(name: str | None = None) -> Refusal:
-    if name:
-        message = _("%(name)s was already unlinked.", name=name)
-    else:
-        message = _("That account was already unlinked.")
-    return Refusal("identity_not_found", _("Already unlinked"), message, status=404)
-
-
-def unlink(acct: Account, identity: Identity) -> list[Identity]:
-    """DELETE a secondary the user has; return the identities Auth0 says remain."""
+def unlink(acct: Account, key: str, *, reauthenticated: bool = False) -> Unlinked:
+    """DELETE the user's own secondary `key` after a fresh login; return what remains."""
+    identity = secondary(acct, key)
+    args = {"identity": identity.key}
+    reauth.require_fresh(acct, "unlink", args, reauthenticated=reauthenticated)
     try:
-        remaining = state().client.unlink(
+        remaining = state().management.unlink(
             acct.access_token, acct.user_id, identity.provider, identity.user_id
         )
-        check_identities(remaining)
+        _check(remaining)
     except (m.BadRequest, m.NotFound):
         # Auth0 does not document its answer for an identity that is no longer linked (another
         # tab may have unlinked it): re-read and tell the truth either way.
-        if find(load_identities(acct, fresh=True), identity.key) is None:
-            raise already_unlinked(name_of(identity)) from None
+        if find(identities(acct, fresh=True), identity.key) is None:
+            raise _already_unlinked(name_of(identity)) from None
         raise
     except (m.Timeout, m.ConnectionFailed, m.BadResponse):
         # Auth0 may have done it without our hearing back: re-read before showing anything.
         account.forget_identities()
         raise
     account.remember_identities(remaining)
+    if state().settings.offer_delete_separated:
+        separated.remember(identity)  # so the page can offer to delete it
     events.emit(events.identity_unlinked, user_id=acct.user_id, identity=identity)
-    return with_primary_profile(parse_identities(remaining), acct.email, acct.name)
+    profile = with_primary_profile(parse_identities(remaining), acct.email, acct.name)
+    return Unlinked(identity, profile)
 
 
-def name_of(identity: Identity) -> str:
-    """Return the sign-in method's display name, honouring the host's connection names."""
-    return display_name(identity.provider, identity.connection, state().settings.connection_names)
+def link_options() -> list[tuple[str, str]]:
+    """Return the connections offered as "Link <name>" buttons, with their display names."""
+    return [(c, display_name(c, c)) for c in state().settings.link_connections]
+
+
+def start_link(
+    acct: Account, connection: str, *, next: str | None = None, reauthenticated: bool = False
+) -> SignInAtAuth0:
+    """After a fresh login, send the user to sign in to the other account (`connection`, or
+    Auth0's own chooser when empty); `next` is where a single-page app wants the browser back."""
+    if connection and connection not in state().settings.link_connections:
+        raise Refusal(
+            "connection_not_offered",
+            _("Not available"),
+            _("Linking that kind of account is not offered here."),
+        )
+    reauth.require_fresh(acct, "link", {"connection": connection}, reauthenticated=reauthenticated)
+    # prompt=login and max_age=0: the user must prove they hold the other account now, not
+    # ride on whatever session Auth0 already has.
+    params: dict[str, Any] = {"prompt": "login", "max_age": 0}
+    if connection:
+        params["connection"] = connection
+    data = {"connection": connection, **({"next": next} if next else {})}
+    return SignInAtAuth0(trips.start("link", params, **data))
+
+
+def finish_link(
+    acct: Account, token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]
+) -> Linked:
+    """Check the other account's login, then POST its ID token as `link_with`. Its tokens are
+    not kept."""
+    sub = str(claims.get("sub", ""))
+    reason = _why_not_linkable(acct, claims, sub, trip)
+    if reason:
+        raise Refusal("not_linkable", _("Not linked"), reason)
+    try:
+        raw = state().management.link(acct.access_token, acct.user_id, token["id_token"])
+        _check(raw)
+    except (m.Timeout, m.ConnectionFailed, m.BadResponse):
+        account.forget_identities()  # it may have been linked: re-read before drawing
+        raise
+    account.remember_identities(raw)
+    remaining = with_primary_profile(parse_identities(raw), acct.email, acct.name)
+    provider, user_id = split_user_id(sub)
+    linked = find(remaining, sub)
+    if linked:
+        events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
+    name = display_name(provider, linked.connection if linked else provider)
+    detail = claims.get("email") or claims.get("name") or user_id
+    return Linked(name, str(detail), remaining)
+
+
+def delete_separated(
+    acct: Account, key: str, *, reauthenticated: bool = False
+) -> Deleted | SignInAtAuth0:
+    """Delete an account this session just split off, after a fresh login: with the M2M token
+    (server mode), or by sending the user to sign in to it (client mode, finished below)."""
+    target = separated_target(acct, key)
+    reauth.require_fresh(acct, "delete_separated", {"user": key}, reauthenticated=reauthenticated)
+    st = state()
+    if st.settings.delete_separated_mode == "server":
+        return _delete(acct, target, st.m2m.token())
+    params = {
+        "audience": st.settings.audience,
+        "scope": DELETE_SCOPES,
+        "connection": target["connection"],
+        "prompt": "login",
+        "max_age": 0,
+    }
+    if target["detail"] and "@" in target["detail"]:
+        params["login_hint"] = target["detail"]
+    return SignInAtAuth0(trips.start("delete_separated", params, user=key))
+
+
+def finish_delete_separated(
+    acct: Account, token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]
+) -> Deleted:
+    """Delete with the separated account's own token, if it is exactly the one split off."""
+    target = separated_target(acct, trip["user"])
+    if str(claims.get("sub")) != target["key"]:
+        raise _not_deleted(
+            _(
+                "You signed in to a different account, not the separate %(name)s account, "
+                "so nothing was deleted.",
+                name=target["name"],
+            )
+        )
+    if not trips.signed_in_during(claims, trip):
+        raise _not_deleted(_("Auth0 did not confirm a fresh sign-in; nothing was deleted."))
+    # Used for these two calls only, then dropped with this request: never put in the session.
+    return _delete(acct, target, token["access_token"])
+
+
+def _delete(acct: Account, target: dict[str, Any], token: str) -> Deleted:
+    client = state().management
+    try:
+        user = client.get_user(token, target["key"])
+        if len(user.get("identities") or []) != 1:
+            raise _not_deleted(
+                _(
+                    "The separate %(name)s account has other sign-in methods linked to it, "
+                    "so it was not deleted.",
+                    name=target["name"],
+                )
+            )
+        client.delete_user(token, target["key"])
+    except m.TokenRejected:
+        raise _not_deleted(
+            _("Auth0 did not accept that sign-in; nothing was deleted."), 403
+        ) from None
+    except m.NotFound:
+        pass  # already gone: the user's wish holds
+    separated.forget(target["key"])
+    deleted = Identity(target["provider"], target["user_id"], target["connection"], False, False)
+    events.emit(events.separated_deleted, user_id=acct.user_id, identity=deleted)
+    return Deleted(target["name"])
+
+
+def separated_target(acct: Account, key: str) -> dict[str, Any]:
+    """Return the separated account `key` if it may be deleted from here, or refuse."""
+    target = separated.find(key)
+    if target is None:
+        raise Refusal(
+            "not_offered",
+            _("Not available"),
+            _(
+                "Only an account you unlinked a few minutes ago, in this session, can be deleted "
+                "here. Nothing was deleted."
+            ),
+        )
+    if target["key"] == acct.user_id or find(identities(acct), target["key"]):
+        raise _not_deleted(
+            _("That account is part of your profile again, so it cannot be deleted from here.")
+        )
+    return target
+
+
+def _why_not_linkable(
+    acct: Account, claims: dict[str, Any], sub: str, trip: dict[str, Any]
+) -> str | None:
+    if sub == acct.user_id:
+        return _("That is the account you are signed in with, so there is nothing to link.")
+    if not trips.signed_in_during(claims, trip):
+        return _("Auth0 did not ask you to sign in to that account, so it was not linked.")
+    if find(identities(acct), sub):
+        return _("That account is already linked to your profile.")
+    if state().settings.require_verified_email and claims.get("email_verified") is not True:
+        if not claims.get("email"):
+            return _(
+                "That account's email address is not verified, so it cannot be linked. "
+                "Verify it with the provider first, then try again."
+            )
+        return _(
+            "That account's email address (%(email)s) is not verified, so it cannot be linked. "
+            "Verify it with the provider first, then try again.",
+            email=claims["email"],
+        )
+    return None
+
+
+def _already_unlinked(name: str | None = None) -> Refusal:
+    if name:
+        message = _("%(name)s was already unlinked.", name=name)
+    else:
+        message = _("That account was already unlinked.")
+    return Refusal("identity_not_found", _("Already unlinked"), message, 404)
+
+
+def _not_deleted(message: str, status: int = 400) -> Refusal:
+    return Refusal("not_deleted", _("Not deleted"), message, status)
+
+
+def _check(raw: object) -> None:
+    """Raise BadResponse unless `raw` is an identities array as Auth0 documents it."""
+    try:
+        parse_identities(raw)
+    except IdentityFormatError as exc:
+        raise m.BadResponse(str(exc)) from exc

@@ -1,28 +1,56 @@
-"""Read and check the extension's settings: host app config first, then the environment."""
+"""The extension's configuration: one table of keys in `app.config`, checked once at start-up.
+
+The extension reads `app.config` only, never the environment: a host maps its environment onto
+config itself (the standalone `app.py` does). The tenant's own values keep Auth0's short names
+(`AUTH0_*`); everything else the extension owns is `LINKED_ACCOUNTS_*`.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = {"localhost"}
 
+# Every key the extension owns, with its default. `init_app` setdefaults them all, so a host can
+# read the effective value of any of them from `app.config`.
+DEFAULTS: Mapping[str, Any] = {
+    "AUTH0_DOMAIN": "",  # required: the tenant's domain
+    "AUTH0_CLIENT_ID": "",  # required
+    "AUTH0_CLIENT_SECRET": "",  # required
+    "AUTH0_MANAGEMENT_DOMAIN": "",  # the Management API's domain (default: AUTH0_DOMAIN)
+    "AUTH0_CONNECT_TIMEOUT": 3.05,
+    "AUTH0_READ_TIMEOUT": 10.0,
+    "AUTH0_M2M_CLIENT_ID": "",  # only for LINKED_ACCOUNTS_DELETE_SEPARATED_MODE = "server"
+    "AUTH0_M2M_CLIENT_SECRET": "",
+    "LINKED_ACCOUNTS_CACHE_SECONDS": 60,
+    "LINKED_ACCOUNTS_REFRESH_MIN_INTERVAL": 10,
+    "LINKED_ACCOUNTS_REAUTH_MAX_AGE": 300,
+    "LINKED_ACCOUNTS_LINK_CONNECTIONS": (),  # a sequence, or a comma-separated string
+    "LINKED_ACCOUNTS_LINK_REQUIRE_VERIFIED_EMAIL": True,
+    "LINKED_ACCOUNTS_OFFER_DELETE_SEPARATED": False,
+    "LINKED_ACCOUNTS_DELETE_SEPARATED_MODE": "client",  # or "server" (M2M)
+    "LINKED_ACCOUNTS_DELETE_SEPARATED_WINDOW": 600,
+    "LINKED_ACCOUNTS_CONNECTIONS": {},  # {"acme-saml": {"name": "Acme SSO", "icon": "/..."}}
+    "LINKED_ACCOUNTS_SMTP_URL": "",  # security emails after every change
+    "LINKED_ACCOUNTS_SMTP_FROM": "",
+    "LINKED_ACCOUNTS_DEV_TENANT": False,  # shows the development tenant's banner
+    "LINKED_ACCOUNTS_BASE_TEMPLATE": "linked_accounts/base.html",
+    "LINKED_ACCOUNTS_LOGO_URL": None,
+    # LINKED_ACCOUNTS_APP_NAME, _LOCALES and _LOCALE_SELECTOR: defaulted by i18n.init_app
+}
 
-class ConfigError(SystemExit):
-    """Start-up settings are missing or wrong. Names every problem at once.
 
-    A SystemExit, so `flask run` and gunicorn stop with this message instead of a traceback.
-    """
+class ConfigError(Exception):
+    """Start-up settings are missing or wrong; `problems` names every one of them at once."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(
-            "Cannot start: fix these settings (environment variables or app config):\n"
-            + "\n".join(f"  - {p}" for p in problems)
+            "Cannot start: fix these settings:\n" + "\n".join(f"  - {p}" for p in problems)
         )
 
 
@@ -47,6 +75,8 @@ class Settings:
     delete_separated_window: int = 600
     m2m_client_id: str = ""
     m2m_client_secret: str = ""
+    smtp_url: str = ""
+    smtp_from: str = ""
     # Per-connection display names and icons (same-origin paths), e.g. for enterprise logins.
     connection_names: Mapping[str, str] = field(default_factory=dict)
     connection_icons: Mapping[str, str] = field(default_factory=dict)
@@ -55,6 +85,11 @@ class Settings:
     def audience(self) -> str:
         """Return the Management API audience, which also names its base URL."""
         return f"{self.management_url}/api/v2/"
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """Return (connect, read) seconds for every call to Auth0."""
+        return (self.connect_timeout, self.read_timeout)
 
     @property
     def issuer_origin(self) -> str:
@@ -85,21 +120,22 @@ def tenant_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def load_settings(
-    config: Mapping[str, object], environ: Mapping[str, str] | None = None
-) -> Settings:
-    """Build Settings, or raise ConfigError listing every missing or invalid value."""
-    environ = os.environ if environ is None else environ
+def load_settings(config: Mapping[str, Any]) -> Settings:
+    """Build Settings from `config`, or raise ConfigError listing every missing or invalid value.
+
+    Values may be typed (`60`, `True`, a list) or strings as an environment gives them.
+    """
     problems: list[str] = []
 
-    def get(name: str) -> str:
-        value = config.get(name)
-        if value is None:
-            value = environ.get(name, "")
-        return str(value).strip()
+    def get(name: str) -> Any:
+        return config.get(name, DEFAULTS.get(name))
+
+    def text(name: str) -> str:
+        value = get(name)
+        return "" if value is None else str(value).strip()
 
     def url(name: str, default: str = "") -> str:
-        raw = get(name) or default
+        raw = text(name) or default
         if not raw:
             problems.append(f"{name} is not set (your tenant's domain, e.g. example.eu.auth0.com)")
             return ""
@@ -110,28 +146,31 @@ def load_settings(
             return ""
 
     def flag(name: str) -> bool:
-        return get(name).lower() in ("1", "true", "yes", "on")
+        value = get(name)
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
 
-    def number(name: str, default: float, cast=int):
-        raw = get(name)
-        if not raw:
-            return default
+    def number(name: str, cast=int):
+        value = get(name)
+        if isinstance(value, str) and not value.strip():
+            value = DEFAULTS[name]
         try:
-            value = cast(raw)
-        except ValueError:
-            problems.append(f"{name} must be a number, got {raw!r}")
-            return default
-        if value < 0:
+            number = cast(value)
+        except (TypeError, ValueError):
+            problems.append(f"{name} must be a number, got {value!r}")
+            return DEFAULTS[name]
+        if number < 0:
             problems.append(f"{name} must not be negative")
-        return value
+        return number
+
+    def names(name: str) -> tuple[str, ...]:
+        value = get(name) or ()
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(str(c).strip() for c in items if str(c).strip())
 
     def connections() -> dict[str, dict[str, str]]:
-        raw = config.get("LINKED_ACCOUNTS_CONNECTIONS")
-        if raw is None:
-            try:
-                raw = json.loads(environ.get("LINKED_ACCOUNTS_CONNECTIONS") or "{}")
-            except ValueError:
-                raw = None
+        raw = get("LINKED_ACCOUNTS_CONNECTIONS")
         valid = isinstance(raw, Mapping) and all(
             isinstance(v, Mapping)
             and all(k in ("name", "icon") and isinstance(x, str) for k, x in v.items())
@@ -148,41 +187,45 @@ def load_settings(
         return {str(k): dict(v) for k, v in raw.items()}
 
     issuer = url("AUTH0_DOMAIN")
-    management = url("AUTH0_MANAGEMENT_DOMAIN", get("AUTH0_DOMAIN")) if issuer else ""
+    management = url("AUTH0_MANAGEMENT_DOMAIN", text("AUTH0_DOMAIN")) if issuer else ""
     for name in ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"):
-        if not get(name):
+        if not text(name):
             problems.append(f"{name} is not set (from your Auth0 application's settings)")
     custom = connections()
     settings = Settings(
         issuer_url=issuer,
         management_url=management,
-        client_id=get("AUTH0_CLIENT_ID"),
-        client_secret=get("AUTH0_CLIENT_SECRET"),
-        cache_seconds=number("IDENTITIES_CACHE_SECONDS", 60),
-        refresh_interval=number("REFRESH_MIN_INTERVAL", 10),
-        reauth_max_age=number("REAUTH_MAX_AGE", 300),
-        link_connections=tuple(c.strip() for c in get("LINK_CONNECTIONS").split(",") if c.strip()),
-        require_verified_email=get("LINK_REQUIRE_VERIFIED_EMAIL").lower()
-        not in ("0", "false", "no"),
-        connect_timeout=number("AUTH0_CONNECT_TIMEOUT", 3.05, float),
-        read_timeout=number("AUTH0_READ_TIMEOUT", 10.0, float),
-        dev_tenant=flag("DEV_TENANT"),
-        offer_delete_separated=flag("OFFER_DELETE_SEPARATED"),
-        delete_separated_mode=get("DELETE_SEPARATED_MODE").lower() or "client",
-        delete_separated_window=number("DELETE_SEPARATED_WINDOW", 600),
-        m2m_client_id=get("AUTH0_M2M_CLIENT_ID"),
-        m2m_client_secret=get("AUTH0_M2M_CLIENT_SECRET"),
+        client_id=text("AUTH0_CLIENT_ID"),
+        client_secret=text("AUTH0_CLIENT_SECRET"),
+        cache_seconds=number("LINKED_ACCOUNTS_CACHE_SECONDS"),
+        refresh_interval=number("LINKED_ACCOUNTS_REFRESH_MIN_INTERVAL"),
+        reauth_max_age=number("LINKED_ACCOUNTS_REAUTH_MAX_AGE"),
+        link_connections=names("LINKED_ACCOUNTS_LINK_CONNECTIONS"),
+        require_verified_email=text("LINKED_ACCOUNTS_LINK_REQUIRE_VERIFIED_EMAIL").lower()
+        not in ("0", "false", "no", "off"),
+        connect_timeout=number("AUTH0_CONNECT_TIMEOUT", float),
+        read_timeout=number("AUTH0_READ_TIMEOUT", float),
+        dev_tenant=flag("LINKED_ACCOUNTS_DEV_TENANT"),
+        offer_delete_separated=flag("LINKED_ACCOUNTS_OFFER_DELETE_SEPARATED"),
+        delete_separated_mode=text("LINKED_ACCOUNTS_DELETE_SEPARATED_MODE").lower() or "client",
+        delete_separated_window=number("LINKED_ACCOUNTS_DELETE_SEPARATED_WINDOW"),
+        m2m_client_id=text("AUTH0_M2M_CLIENT_ID"),
+        m2m_client_secret=text("AUTH0_M2M_CLIENT_SECRET"),
+        smtp_url=text("LINKED_ACCOUNTS_SMTP_URL"),
+        smtp_from=text("LINKED_ACCOUNTS_SMTP_FROM"),
         connection_names={k: v["name"] for k, v in custom.items() if "name" in v},
         connection_icons={k: v["icon"] for k, v in custom.items() if "icon" in v},
     )
     if settings.delete_separated_mode not in ("client", "server"):
-        problems.append("DELETE_SEPARATED_MODE must be 'client' or 'server'")
+        problems.append("LINKED_ACCOUNTS_DELETE_SEPARATED_MODE must be 'client' or 'server'")
     server_side = settings.offer_delete_separated and settings.delete_separated_mode == "server"
     if server_side and not (settings.m2m_client_id and settings.m2m_client_secret):
         problems.append(
-            "DELETE_SEPARATED_MODE=server needs AUTH0_M2M_CLIENT_ID and "
+            "LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server needs AUTH0_M2M_CLIENT_ID and "
             "AUTH0_M2M_CLIENT_SECRET (a machine-to-machine client with delete:users)"
         )
+    if settings.smtp_url and urlsplit(settings.smtp_url).scheme not in ("smtp", "smtps"):
+        problems.append("LINKED_ACCOUNTS_SMTP_URL must look like smtp://host:port or smtps://...")
     if problems:
         raise ConfigError(problems)
     return settings

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from .m2m import ClientCredentials
-from .management import ManagementClient
-from .settings import Settings
+if TYPE_CHECKING:  # types only: these modules themselves look up the state
+    from .m2m import ClientCredentials
+    from .management import ManagementClient
+    from .notices import Notifier
+    from .settings import Settings
 
 EXTENSION = "linked_accounts"
+
+# Finishes a trip to Auth0 once Authlib has checked it: (acct or None, token, claims, trip).
+TripHandler = Callable[..., Any]
+# Carries out a confirmed action after a fresh login: (acct, reauthenticated=True, **args).
+Action = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -19,9 +27,12 @@ class State:
     """What one host app's instance of the extension works with."""
 
     settings: Settings
-    client: ManagementClient
-    oauth: Any  # Authlib's FlaskOAuth2App registered as "auth0" on this app's own registry
-    m2m: ClientCredentials | None = None  # only for DELETE_SEPARATED_MODE=server
+    management: ManagementClient  # the Management API, with the user's own token
+    auth0: Any  # Authlib's FlaskOAuth2App for the tenant, on this app's own OAuth registry
+    m2m: ClientCredentials | None  # only for LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server
+    notifier: Notifier | None  # security emails, when LINKED_ACCOUNTS_SMTP_URL is set
+    trip_handlers: Mapping[str, TripHandler]  # what finishes each kind of trip to Auth0
+    resumable: Mapping[str, Action]  # which confirmed actions a fresh login resumes
 
 
 def state() -> State:

@@ -1,65 +1,55 @@
-"""Helpers the extension's templates use: names, icons and times."""
+"""What the extension's templates can use: names, icons, times, the outcome, the settings."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from flask import url_for
+from flask import Flask
 
 from . import account, outcomes
-from .blueprint import bp
 from .forms import ActionForm
 from .identities import Identity
-from .operations import name_of
-from .state import state
-
-ICONS = {
-    "auth0": "password.svg",
-    "google-oauth2": "google.svg",
-    "github": "github.svg",
-    "samlp": "enterprise.svg",
-    "waad": "enterprise.svg",
-    "adfs": "enterprise.svg",
-    "oidc": "enterprise.svg",
-    "okta": "enterprise.svg",
-}
+from .names import display_name, icon_url
+from .state import State
 
 
-@bp.app_template_global("identity_name")
 def identity_name(identity: Identity) -> str:
     """Return the name a person knows this identity's sign-in method by."""
-    return name_of(identity)
+    return display_name(identity.provider, identity.connection)
 
 
-@bp.app_template_global("identity_icon")
 def identity_icon(identity: Identity) -> str:
-    """Return the icon URL: the host's for this connection, else the one shipped locally."""
-    custom = state().settings.connection_icons.get(identity.connection)
-    if custom:
-        return custom
-    filename = ICONS.get(identity.provider, "account.svg")
-    return url_for("linked_accounts.static", filename=f"icons/{filename}")
+    """Return the URL of the icon for this identity's sign-in method."""
+    return icon_url(identity.provider, identity.connection)
 
 
-@bp.app_template_global("la_outcome")
-def outcome() -> tuple[str, str] | None:
-    """Return the outcome of the form post that led to this page, if any."""
-    return outcomes.current()
-
-
-@bp.app_template_global("la_signed_in")
 def signed_in() -> bool:
     """Tell whether someone is signed in (to offer Log out)."""
     return account.current() is not None
 
 
-@bp.app_template_global("la_action_form")
-def action_form() -> ActionForm:
-    """Return a form that carries just a CSRF token, for buttons such as Log out."""
-    return ActionForm()
-
-
-@bp.app_template_filter("la_time")
 def la_time(timestamp: float) -> str:
     """Format a Unix time as HH:MM:SS in UTC."""
     return time.strftime("%H:%M:%S", time.gmtime(timestamp))
+
+
+def init_app(app: Flask, st: State) -> None:
+    """Give templates the helpers and the host's choices (layout, name, logo)."""
+    app.add_template_global(identity_name)
+    app.add_template_global(identity_icon)
+    app.add_template_global(outcomes.current, "la_outcome")
+    app.add_template_global(signed_in, "la_signed_in")
+    app.add_template_global(ActionForm, "la_action_form")  # a CSRF token alone, e.g. Log out
+    app.add_template_filter(la_time)
+
+    @app.context_processor
+    def linked_accounts_context() -> dict[str, Any]:
+        return {
+            "la_base_template": app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"],
+            "la_app_name": app.config["LINKED_ACCOUNTS_APP_NAME"],
+            "la_logo_url": app.config["LINKED_ACCOUNTS_LOGO_URL"],
+            "la_dev_tenant": st.settings.dev_tenant,
+            "la_delete_mode": st.settings.delete_separated_mode,
+            "la_offer_delete": st.settings.offer_delete_separated,
+        }

@@ -248,7 +248,7 @@ def test_api_errors_are_german_and_keep_their_codes(visitor):
 
 def test_the_plural_of_the_rate_limit_message(make_app):
     from linked_accounts import management as m
-    from linked_accounts.failures import describe
+    from linked_accounts.refusals import from_auth0
 
     app = make_app()
     for language, wait, expected in [
@@ -258,7 +258,7 @@ def test_the_plural_of_the_rate_limit_message(make_app):
         ("en", 30, "try again in 30 seconds."),
     ]:
         with app.test_request_context(headers={"Accept-Language": language}):
-            failure = describe(m.RateLimited(reset_at=100 + wait), now=100)
+            failure = from_auth0(m.RateLimited(reset_at=100 + wait), now=100)
         assert expected in failure.message
 
 

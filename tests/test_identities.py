@@ -1,10 +1,9 @@
-"""The identity rules: primary first, ids as strings, `|` inside ids, names people know."""
+"""The identity rules: primary first, ids as strings, `|` inside ids."""
 
 import pytest
 
 from linked_accounts.identities import (
     IdentityFormatError,
-    display_name,
     find,
     parse_identities,
     split_user_id,
@@ -59,24 +58,6 @@ def test_find_does_not_match_on_a_prefix_or_another_provider():
     assert find(identities, "github|123456") is None
     assert find(identities, "google-oauth2|1234567") is None
     assert find(identities, "samlp|acme-saml") is None
-
-
-@pytest.mark.parametrize(
-    ("provider", "connection", "expected"),
-    [
-        ("google-oauth2", "google-oauth2", "Google"),
-        ("github", "github", "GitHub"),
-        ("auth0", "Username-Password-Authentication", "Email and password"),
-        ("samlp", "acme-saml", "acme-saml"),
-        ("oidc", "partner-login", "partner-login"),
-    ],
-)
-def test_display_names(provider, connection, expected):
-    assert display_name(provider, connection) == expected
-
-
-def test_connection_overrides_win_over_provider_names():
-    assert display_name("samlp", "acme-saml", {"acme-saml": "Acme SSO"}) == "Acme SSO"
 
 
 def test_detail_prefers_email_then_username():

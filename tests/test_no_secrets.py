@@ -14,7 +14,7 @@ from http.cookies import SimpleCookie
 import pytest
 import requests
 
-from linked_accounts.logs import JsonFormatter
+from standalone.logs import JsonFormatter
 from tests.support import tenant as t
 from tests.support.servers import serving
 from tests.support.visitor import Visitor

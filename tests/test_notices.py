@@ -85,7 +85,7 @@ def test_a_mail_server_that_is_down_never_blocks_or_undoes_an_unlink(make_app, t
         visitor = Visitor(base)
         visitor.login("Ada Lovelace")
         page = visitor.unlink(t.ADA_GITHUB)
-        app.extensions["linked_accounts.notices"].flush()
+        app.extensions["linked_accounts"].notifier.flush()
     assert page.status_code == 200 and "was unlinked" in page.text
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
     failures = [r.getMessage() for r in caplog.records if r.name == "linked_accounts.notices"]
@@ -95,6 +95,6 @@ def test_a_mail_server_that_is_down_never_blocks_or_undoes_an_unlink(make_app, t
 
 def test_without_smtp_url_no_notices_are_set_up(make_app, monkeypatch):
     monkeypatch.delenv("SMTP_URL", raising=False)
-    assert "linked_accounts.notices" not in make_app().extensions
+    assert make_app().extensions["linked_accounts"].notifier is None
     monkeypatch.setenv("SMTP_URL", "smtp://127.0.0.1:2525")
-    assert make_app().extensions["linked_accounts.notices"].port == 2525
+    assert make_app().extensions["linked_accounts"].notifier.port == 2525

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from devtenant import create_app as create_tenant
-from linked_accounts.logs import json_handler, scrub
+from standalone.logs import json_handler, scrub
 from tests.support import tenant as t
 from tests.support.redis_server import running_redis
 from tests.support.servers import free_port, serving, wait_for
@@ -87,7 +87,7 @@ def test_readyz_asks_the_tenant_every_time_not_authlibs_cache(make_app):
     with serving(create_tenant()) as own_tenant:
         app = make_app(AUTH0_DOMAIN=own_tenant)
         with app.app_context():
-            app.extensions["linked_accounts"].oauth.load_server_metadata()  # cached forever
+            app.extensions["linked_accounts"].auth0.load_server_metadata()  # cached forever
         client = app.test_client()
     assert client.get("/readyz").status_code == 503
 
@@ -156,7 +156,7 @@ def test_scrub_removes_tokens_cookies_and_query_strings(message, leak):
 def test_worker_exit_closes_the_pooled_auth0_connections(make_app):
     app = make_app()
     assert app.test_client().get("/readyz").status_code == 200
-    pools = app.extensions["linked_accounts"].client.http.adapters["http://"].poolmanager.pools
+    pools = app.extensions["linked_accounts"].management.http.adapters["http://"].poolmanager.pools
     assert len(pools) == 1  # the keep-alive connection readiness just used
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     hooks["worker_exit"](None, type("Worker", (), {"wsgi": app})())

@@ -16,7 +16,7 @@ from joserfc.jwk import RSAKey
 
 from app import create_app
 from devtenant import create_app as create_tenant
-from linked_accounts.auth import safe_next
+from linked_accounts.navigation import safe_next
 from tests.conftest import APP_CONFIG
 from tests.support import tenant as t
 from tests.support.forms import forms

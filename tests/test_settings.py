@@ -1,4 +1,5 @@
-"""Configuration: from the host's config, else the environment; every problem named at once."""
+"""Configuration: the extension reads app.config only (the standalone app maps the environment
+onto it); every problem is named at once."""
 
 from __future__ import annotations
 
@@ -43,31 +44,66 @@ def test_refused_tenant_urls(bad):
 
 def test_every_problem_is_named_in_one_message():
     with pytest.raises(ConfigError) as caught:
-        load_settings({"AUTH0_DOMAIN": "http://auth.example.com", "REAUTH_MAX_AGE": "soon"}, {})
+        load_settings(
+            {"AUTH0_DOMAIN": "http://auth.example.com", "LINKED_ACCOUNTS_REAUTH_MAX_AGE": "soon"}
+        )
     message = str(caught.value)
     for name in ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "REAUTH_MAX_AGE"):
         assert name in message
     assert len(caught.value.problems) == 4
 
 
-def test_host_config_wins_and_the_environment_fills_the_rest():
+def test_the_extension_never_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("AUTH0_CLIENT_ID", "from-the-environment")
+    monkeypatch.setenv("LINKED_ACCOUNTS_REAUTH_MAX_AGE", "1")
+    with pytest.raises(ConfigError, match="AUTH0_CLIENT_ID is not set"):
+        load_settings({"AUTH0_DOMAIN": "example.eu.auth0.com", "AUTH0_CLIENT_SECRET": "s"})
+    assert load_settings(VALID).reauth_max_age == 300
+
+
+@pytest.mark.parametrize(
+    "value", ["github, google-oauth2", ["github", "google-oauth2"], ("github", " google-oauth2")]
+)
+def test_values_may_be_typed_or_strings_as_an_environment_gives_them(value):
     settings = load_settings(
-        {"AUTH0_DOMAIN": "config.auth0.com"},
-        {**VALID, "AUTH0_DOMAIN": "env.auth0.com", "LINK_CONNECTIONS": "github, google-oauth2"},
+        {**VALID, "LINKED_ACCOUNTS_LINK_CONNECTIONS": value, "LINKED_ACCOUNTS_CACHE_SECONDS": 5}
     )
-    assert settings.issuer_url == "https://config.auth0.com"
-    assert settings.client_id == "client"
     assert settings.link_connections == ("github", "google-oauth2")
+    assert settings.cache_seconds == 5
+
+
+def test_init_app_fills_every_key_it_owns_and_keeps_the_hosts(tmp_path):
+    from flask import Flask
+
+    from linked_accounts import LinkedAccounts, init_sessions
+    from linked_accounts.settings import DEFAULTS
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(VALID, SECRET_KEY="k" * 32, LINKED_ACCOUNTS_REAUTH_MAX_AGE=30)
+    init_sessions(app)
+    LinkedAccounts(app)
+    assert set(DEFAULTS) <= set(app.config)
+    assert app.config["LINKED_ACCOUNTS_REAUTH_MAX_AGE"] == 30
+    assert app.config["LINKED_ACCOUNTS_CACHE_SECONDS"] == DEFAULTS["LINKED_ACCOUNTS_CACHE_SECONDS"]
+    assert app.extensions["linked_accounts"].settings.reauth_max_age == 30
+
+
+def test_a_config_error_is_an_ordinary_exception_a_host_can_catch():
+    try:
+        load_settings({})
+    except Exception as exc:  # what a host's start-up code would write
+        assert isinstance(exc, ConfigError) and len(exc.problems) == 3
+    else:
+        raise AssertionError("no ConfigError")
 
 
 def test_management_domain_sets_the_api_base_and_audience_for_custom_domains():
     settings = load_settings(
-        {**VALID, "AUTH0_DOMAIN": "login.example.com", "AUTH0_MANAGEMENT_DOMAIN": "ex.auth0.com"},
-        {},
+        {**VALID, "AUTH0_DOMAIN": "login.example.com", "AUTH0_MANAGEMENT_DOMAIN": "ex.auth0.com"}
     )
     assert settings.metadata_url == "https://login.example.com/.well-known/openid-configuration"
     assert settings.audience == "https://ex.auth0.com/api/v2/"
-    plain = load_settings(VALID, {})
+    plain = load_settings(VALID)
     assert plain.audience == "https://example.eu.auth0.com/api/v2/"
 
 
@@ -82,13 +118,17 @@ def test_management_domain_sets_the_api_base_and_audience_for_custom_domains():
 )
 def test_connection_icons_must_come_from_this_site(connections):
     with pytest.raises(ConfigError, match="LINKED_ACCOUNTS_CONNECTIONS"):
-        load_settings({**VALID, "LINKED_ACCOUNTS_CONNECTIONS": connections}, {})
+        load_settings({**VALID, "LINKED_ACCOUNTS_CONNECTIONS": connections})
 
 
 def test_the_app_names_its_own_problems_with_the_extensions(make_app):
-    with pytest.raises(ConfigError) as caught:
-        make_app(APP_SECRET_KEY="short", REDIS_URL="http://redis", AUTH0_CLIENT_ID="")
+    with pytest.raises(SystemExit) as caught:  # one message and a non-zero exit, no traceback
+        make_app(
+            APP_SECRET_KEY="short", REDIS_URL="http://redis", AUTH0_CLIENT_ID="", REAUTH_MAX_AGE="x"
+        )
     message = str(caught.value)
+    assert "REAUTH_MAX_AGE must be a number" in message  # named as the environment names it
+    assert "LINKED_ACCOUNTS_REAUTH_MAX_AGE" not in message
     assert "APP_SECRET_KEY is too short" in message
     assert "REDIS_URL must start with redis://" in message
     assert "AUTH0_CLIENT_ID is not set" in message

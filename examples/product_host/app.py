@@ -15,7 +15,8 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 
 from linked_accounts import LinkedAccounts, account, init_sessions
-from linked_accounts.security import install_security_headers
+
+AUTH0_SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -28,13 +29,21 @@ def create_app(config: dict | None = None) -> Flask:
             "acme-saml": {"name": "Acme SSO", "icon": "/static/acme-sso.svg"},
         },
     )
+    for name in AUTH0_SETTINGS:  # the extension reads app.config only: the product maps its env
+        app.config[name] = os.environ.get(name)
     app.config.update(config or {})
     app.config["SECRET_KEY"] = app.config.get("APP_SECRET_KEY") or os.environ["APP_SECRET_KEY"]
     init_sessions(app)  # server-side sessions first: the extension keeps Auth0 tokens in them
     CSRFProtect(app)
-    LinkedAccounts(app, url_prefix="/settings/sign-in")  # AUTH0_* from config, else environment
+    LinkedAccounts(app, url_prefix="/settings/sign-in")
     issuer = app.extensions["linked_accounts"].settings.issuer_origin
-    install_security_headers(app, form_action=(issuer,))  # logout posts on to Auth0
+    # The product's own policy: nothing from elsewhere, and logout posts on to Auth0.
+    policy = f"default-src 'self'; img-src 'self' data:; form-action 'self' {issuer}"
+
+    @app.after_request
+    def content_security_policy(response):
+        response.headers.setdefault("Content-Security-Policy", policy + "; frame-ancestors 'none'")
+        return response
 
     @app.get("/")
     def home():

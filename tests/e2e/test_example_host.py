@@ -22,7 +22,7 @@ PREFIX = "/settings/sign-in/"
 
 @pytest.fixture
 def example(tenant):
-    config = {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "LINK_CONNECTIONS": "github"}
+    config = {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "LINKED_ACCOUNTS_LINK_CONNECTIONS": "github"}
     with serving(create_example(config)) as url:
         yield url
 

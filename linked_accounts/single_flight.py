@@ -1,8 +1,9 @@
-"""One refresh at a time per session: when a session's cached identities expire, the first
-request re-reads them from Auth0 and requests arriving meanwhile (other tabs, other workers)
-serve the just-expired list instead of spending another of the user's 10 calls a minute.
+"""Single flight: one read of the identities at a time per session. When a session's cached
+identities expire, the first request re-reads them from Auth0 and requests arriving meanwhile
+(other tabs, other workers) serve the just-expired list instead of spending another of the user's
+10 calls a minute.
 
-The claim lives beside the sessions (Redis `SET NX PX`; with the file store, a file created with
+The lock lives beside the sessions (Redis `SET NX PX`; with the file store, a file created with
 O_EXCL in the instance folder), so it holds across workers and instances. It is released once the
 response (and so the session with the new list) has been saved, and lapses if its holder dies.
 """
@@ -18,11 +19,11 @@ from contextlib import suppress
 from cachelib.file import FileSystemCache
 from flask import after_this_request, current_app, session
 
-PREFIX = "linked-accounts:refreshing:"
+PREFIX = "linked-accounts:single-flight:"
 
 
 def claim(seconds: float) -> bool:
-    """Try to become the one request refreshing this session's identities, for `seconds`."""
+    """Try to become the one request reading this session's identities, for `seconds`."""
     store = _store()
     sid = getattr(session, "sid", None)
     if store is None or sid is None:
@@ -48,11 +49,11 @@ def _store() -> tuple[Callable[[str, float], bool], Callable[[str], object]] | N
     if config.get("SESSION_TYPE") == "cachelib" and isinstance(
         config.get("SESSION_CACHELIB"), FileSystemCache
     ):
-        return _file_claims(os.path.join(current_app.instance_path, "refresh-claims"))
+        return _file_locks(os.path.join(current_app.instance_path, "single-flight"))
     return None
 
 
-def _file_claims(directory: str) -> tuple[Callable[[str, float], bool], Callable[[str], None]]:
+def _file_locks(directory: str) -> tuple[Callable[[str, float], bool], Callable[[str], None]]:
     # cachelib's own add() checks, then writes: not atomic. O_EXCL is, across processes too.
     os.makedirs(directory, exist_ok=True)
 
@@ -62,7 +63,7 @@ def _file_claims(directory: str) -> tuple[Callable[[str, float], bool], Callable
     def add(key: str, seconds: float) -> bool:
         with suppress(FileNotFoundError):
             if time.time() - os.path.getmtime(path(key)) > seconds:
-                os.unlink(path(key))  # its holder died: the claim has lapsed
+                os.unlink(path(key))  # its holder died: the lock has lapsed
         try:
             os.close(os.open(path(key), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:

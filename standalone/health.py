@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, current_app, jsonify
 
-from .state import EXTENSION
+from linked_accounts.state import EXTENSION
 
 # Short on purpose: a probe that hangs is worse than one that says "not ready".
 PROBE_TIMEOUT = (1.0, 2.0)
@@ -69,7 +69,7 @@ def check_auth0(app: Flask) -> Check:
     state = app.extensions[EXTENSION]
 
     def probe() -> None:
-        response = state.client.http.get(state.settings.metadata_url, timeout=PROBE_TIMEOUT)
+        response = state.management.http.get(state.settings.metadata_url, timeout=PROBE_TIMEOUT)
         response.raise_for_status()
 
     return timed(probe)

@@ -1,0 +1,61 @@
+"""What to call a sign-in method, and which icon to draw: the host's choice first, always.
+
+Every page, message, email and JSON answer names a connection through `display_name`, so a host's
+own names (`LINKED_ACCOUNTS_CONNECTIONS`, e.g. "Acme SSO") hold everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import url_for
+
+from .i18n import lazy_gettext
+from .state import state
+
+# Providers whose name says more than their connection name does. Anything else (enterprise
+# connections such as SAML, custom OIDC, passwordless) is shown by its connection name, which is
+# what the tenant's admin chose and what the user saw on the login page.
+PROVIDER_NAMES: Mapping[str, object] = {
+    "auth0": lazy_gettext("Email and password"),
+    "google-oauth2": "Google",
+    "github": "GitHub",
+    "windowslive": "Microsoft",
+    "apple": "Apple",
+    "facebook": "Facebook",
+    "twitter": "X",
+    "linkedin": "LinkedIn",
+    "gitlab": "GitLab",
+    "bitbucket": "Bitbucket",
+    "sms": lazy_gettext("Phone number"),
+    "email": lazy_gettext("Email code"),
+}
+
+ICONS = {
+    "auth0": "password.svg",
+    "google-oauth2": "google.svg",
+    "github": "github.svg",
+    "samlp": "enterprise.svg",
+    "waad": "enterprise.svg",
+    "adfs": "enterprise.svg",
+    "oidc": "enterprise.svg",
+    "okta": "enterprise.svg",
+}
+
+
+def display_name(provider: str, connection: str) -> str:
+    """Return the name a person knows this sign-in method by, honouring the host's names."""
+    custom = state().settings.connection_names.get(connection)
+    if custom:
+        return custom
+    name = PROVIDER_NAMES.get(provider)
+    return str(name) if name else connection or provider  # str(): translated for this request
+
+
+def icon_url(provider: str, connection: str) -> str:
+    """Return the icon URL: the host's for this connection, else the one shipped locally."""
+    custom = state().settings.connection_icons.get(connection)
+    if custom:
+        return custom
+    filename = ICONS.get(provider, "account.svg")
+    return url_for("linked_accounts.static", filename=f"icons/{filename}")

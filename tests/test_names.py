@@ -1,0 +1,86 @@
+"""Display names and icons: the host's names for its connections hold on every page, in every
+message, in the JSON API and in the security email."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support import tenant as t
+from tests.support.forms import submit
+from tests.support.servers import serving
+from tests.support.visitor import Visitor
+from tests.test_notices import body, smtp  # noqa: F401  (the local SMTP server fixture)
+
+ACME = {"acme-saml": {"name": "Acme SSO", "icon": "/static/acme-sso.svg"}}
+
+
+@pytest.mark.parametrize(
+    ("provider", "connection", "expected"),
+    [
+        ("google-oauth2", "google-oauth2", "Google"),
+        ("github", "github", "GitHub"),
+        ("auth0", "Username-Password-Authentication", "Email and password"),
+        ("samlp", "acme-saml", "acme-saml"),
+        ("oidc", "partner-login", "partner-login"),
+    ],
+)
+def test_display_names(make_app, provider, connection, expected):
+    from linked_accounts.names import display_name
+
+    with make_app().test_request_context():
+        assert display_name(provider, connection) == expected
+
+
+def test_the_hosts_names_and_icons_win_over_the_providers(make_app):
+    from linked_accounts.names import display_name, icon_url
+
+    with make_app(LINKED_ACCOUNTS_CONNECTIONS=ACME).test_request_context():
+        assert display_name("samlp", "acme-saml") == "Acme SSO"
+        assert icon_url("samlp", "acme-saml") == "/static/acme-sso.svg"
+        assert icon_url("github", "github").endswith("/la-static/icons/github.svg")
+
+
+def test_the_hosts_name_holds_on_every_page_message_and_email(make_app, tenant, smtp):  # noqa: F811
+    inbox, url = smtp
+    app = make_app(
+        LINKED_ACCOUNTS_CONNECTIONS=ACME,
+        LINK_CONNECTIONS="acme-saml",
+        OFFER_DELETE_SEPARATED="1",
+        LINK_REQUIRE_VERIFIED_EMAIL="0",  # the SAML login does not say its email is verified
+        SMTP_URL=url,
+    )
+    with serving(app) as base:
+        visitor = Visitor(base)
+        settings = visitor.login("Ada Lovelace")
+        assert "Link Acme SSO</button>" in settings.text
+        confirm = visitor.confirm_page(t.ADA_SAML)
+        assert "Unlink Acme SSO" in confirm.text and "acme-saml" not in _visible(confirm.text)
+
+        page = submit(visitor.http, confirm, "Unlink")
+        assert "Acme SSO (ada@acme.test) was unlinked" in page.text
+        assert "Also delete the separate Acme SSO account" in page.text
+        offer = visitor.get("/account/separated/delete", params={"user": t.ADA_SAML})
+        assert "Acme SSO" in offer.text and "acme-saml" not in _visible(offer.text)
+        listing = visitor.get("/account/api/identities").json()["identities"]
+        assert "Acme SSO" not in [i["display_name"] for i in listing]  # unlinked: gone
+
+        page = visitor.link("Link Acme SSO", "Ada Lovelace")
+        assert "Acme SSO (ada@acme.test) is now linked" in page.text, re.sub(
+            r"<[^>]*>", " ", page.text
+        )
+        listing = visitor.get("/account/api/identities").json()["identities"]
+        assert [i["display_name"] for i in listing if i["key"] == t.ADA_SAML] == ["Acme SSO"]
+        app.extensions["linked_accounts"].notifier.flush()
+    subjects = [msg["Subject"] for _, msg in inbox.wait_for(2)]
+    assert subjects == [
+        "Acme SSO was unlinked on your account",
+        "Acme SSO was linked on your account",
+    ]
+    assert all("Acme SSO (ada@acme.test)" in body(msg) for _, msg in inbox.messages)
+
+
+def _visible(html: str) -> str:
+    """The page's text without attribute values (ids may name the connection)."""
+    return re.sub(r"<[^>]*>", " ", html)
