@@ -21,6 +21,7 @@ from app import create_app  # noqa: E402
 from devtenant import create_app as create_tenant  # noqa: E402
 from examples.product_host.app import create_app as create_example  # noqa: E402
 from tests.support.browser import CHROMIUM_FLAGS, system_chromium  # noqa: E402
+from tests.support.images import wait_for_images  # noqa: E402
 from tests.support.servers import serving  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -64,17 +65,27 @@ def logged_in_page(browser, base: str, settings_path: str):
     return page
 
 
+def snap(page, name: str) -> None:
+    """Write the page to docs/screenshots/`name` once every image on it has loaded.
+
+    The URL changes before the icons arrive, and a screenshot does not wait for images: taken at
+    once it can show empty squares where icons belong.
+    """
+    wait_for_images(page)
+    page.screenshot(path=OUT / name, full_page=True)
+
+
 def shoot(browser, app: str, example: str) -> None:
     """Take each picture: the standalone app's two main pages, and the themed example host."""
     page = logged_in_page(browser, app, "/account/")
-    page.screenshot(path=OUT / "settings.png", full_page=True)
+    snap(page, "settings.png")
 
     page.goto(app + "/account/unlink?" + urlencode({"identity": GITHUB}))
     expect(page.get_by_role("button", name="Unlink GitHub")).to_be_visible()
-    page.screenshot(path=OUT / "confirm.png", full_page=True)
+    snap(page, "confirm.png")
 
     page = logged_in_page(browser, example, "/settings/sign-in/")
-    page.screenshot(path=OUT / "themed.png", full_page=True)
+    snap(page, "themed.png")
 
 
 if __name__ == "__main__":
