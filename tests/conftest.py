@@ -1,6 +1,9 @@
-"""Shared fixtures: a development tenant served over real HTTP."""
+"""Shared fixtures: a development tenant served over real HTTP, and apps served for one test."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import pytest
 import requests
@@ -42,6 +45,18 @@ def _instance_path(tmp_path_factory):
 
 
 @pytest.fixture
+def serve() -> Iterator[Callable[[Callable], str]]:
+    """`serve(app)` serves a WSGI app on a free loopback port and returns its base URL (no
+    trailing slash); every server a test started is shut down when the test ends."""
+    with ExitStack() as servers:
+
+        def start(app: Callable) -> str:
+            return servers.enter_context(serving(app))
+
+        yield start
+
+
+@pytest.fixture
 def make_app(tenant):
     """Build the standalone app pointed at the test tenant; keyword arguments override config."""
     from app import create_app
@@ -53,10 +68,9 @@ def make_app(tenant):
 
 
 @pytest.fixture
-def app_url(make_app):
+def app_url(make_app, serve):
     """The app served over real HTTP on a free loopback port."""
-    with serving(make_app()) as url:
-        yield url
+    return serve(make_app())
 
 
 @pytest.fixture

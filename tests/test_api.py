@@ -18,20 +18,14 @@ ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
 
 @pytest.fixture
-def make_spa(make_app):
-    opened = []
-
+def make_spa(make_app, serve):
     def make(login: str | None = "Ada Lovelace", **config):
-        server = serving(make_app(LINK_CONNECTIONS="github", **config))
-        opened.append(server)
-        visitor = Visitor(server.__enter__())
+        visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github", **config)))
         if login:
             visitor.login(login)
         return Spa(visitor)
 
-    yield make
-    for server in opened:
-        server.__exit__(None, None, None)
+    return make
 
 
 @pytest.fixture

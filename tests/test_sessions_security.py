@@ -47,9 +47,8 @@ def app(make_app):
 
 
 @pytest.fixture
-def base(app):
-    with serving(app) as url:
-        yield url
+def base(app, serve):
+    return serve(app)
 
 
 def stored(app, sid: str) -> dict | None:
