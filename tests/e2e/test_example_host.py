@@ -13,7 +13,6 @@ from examples.product_host.app import create_app as create_example
 from tests.conftest import APP_CONFIG
 from tests.e2e.pages import settings_url
 from tests.support import tenant as t
-from tests.support.servers import serving
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +20,9 @@ PREFIX = "/settings/sign-in/"
 
 
 @pytest.fixture
-def example(tenant):
+def example(tenant, serve):
     config = {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "LINK_CONNECTIONS": "github"}
-    with serving(create_example(config)) as url:
-        yield url
+    return serve(create_example(config))
 
 
 def log_in(page: Page, example: str, name: str) -> None:
