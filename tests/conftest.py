@@ -1,9 +1,11 @@
-"""Shared fixtures: a development tenant served over real HTTP, and apps served for one test."""
+"""Shared fixtures: a development tenant served over real HTTP, the app's test config, and apps
+served for one test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
+from types import MappingProxyType
 
 import pytest
 import requests
@@ -27,21 +29,24 @@ def tenant(tenant_server):
     return tenant_server
 
 
-APP_CONFIG = {
-    "AUTH0_CLIENT_ID": "dev-client",
-    "AUTH0_CLIENT_SECRET": "dev-client-secret",
-    "APP_SECRET_KEY": "test-secret-key-" + "x" * 32,
-    "REDIS_URL": "",
-    "SESSION_COOKIE_SECURE": False,
-    "AUTH0_READ_TIMEOUT": "1.5",
-    "TESTING": True,
-}
+@pytest.fixture(scope="session")
+def app_config(tmp_path_factory) -> Mapping[str, object]:
+    """The app's config for tests, read-only: build each app's own with `{**app_config, ...}`.
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _instance_path(tmp_path_factory):
-    """Keep the test apps' session files out of the checkout."""
-    APP_CONFIG["INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    Its INSTANCE_PATH keeps the test apps' session files out of the checkout.
+    """
+    return MappingProxyType(
+        {
+            "AUTH0_CLIENT_ID": "dev-client",
+            "AUTH0_CLIENT_SECRET": "dev-client-secret",
+            "APP_SECRET_KEY": "test-secret-key-" + "x" * 32,
+            "REDIS_URL": "",
+            "SESSION_COOKIE_SECURE": False,
+            "AUTH0_READ_TIMEOUT": "1.5",
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        }
+    )
 
 
 @pytest.fixture
@@ -57,12 +62,12 @@ def serve() -> Iterator[Callable[[Callable], str]]:
 
 
 @pytest.fixture
-def make_app(tenant):
+def make_app(tenant, app_config):
     """Build the standalone app pointed at the test tenant; keyword arguments override config."""
     from app import create_app
 
     def make(**overrides):
-        return create_app({**APP_CONFIG, "AUTH0_DOMAIN": tenant, **overrides})
+        return create_app({**app_config, "AUTH0_DOMAIN": tenant, **overrides})
 
     return make
 

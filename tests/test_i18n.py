@@ -16,7 +16,6 @@ from flask import Flask
 from flask_babel import Babel
 
 from linked_accounts import LinkedAccounts, init_sessions
-from tests.conftest import APP_CONFIG
 from tests.support import tenant as t
 from tests.support.visitor import Visitor
 
@@ -261,10 +260,10 @@ def test_english_unless_german_is_asked_for(visitor, accept):
 # --- The host decides ---------------------------------------------------------------------------
 
 
-def test_a_host_with_its_own_babel_chooses_the_locale(tenant, tmp_path):
+def test_a_host_with_its_own_babel_chooses_the_locale(tenant, app_config, tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(
-        {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "SECRET_KEY": APP_CONFIG["APP_SECRET_KEY"]}
+        {**app_config, "AUTH0_DOMAIN": tenant, "SECRET_KEY": app_config["APP_SECRET_KEY"]}
     )
     Babel(app, locale_selector=lambda: "de")
     init_sessions(app)

@@ -10,7 +10,6 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from examples.product_host.app import create_app as create_example
-from tests.conftest import APP_CONFIG
 from tests.e2e.pages import settings_url
 from tests.support import tenant as t
 
@@ -20,8 +19,8 @@ PREFIX = "/settings/sign-in/"
 
 
 @pytest.fixture
-def example(tenant, serve):
-    config = {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "LINK_CONNECTIONS": "github"}
+def example(tenant, app_config, serve):
+    config = {**app_config, "AUTH0_DOMAIN": tenant, "LINK_CONNECTIONS": "github"}
     return serve(create_example(config))
 
 
