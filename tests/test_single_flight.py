@@ -1,4 +1,5 @@
-"""When a session's cache expires, concurrent views make one Auth0 call, not one each."""
+"""Single flight: when a session's cached list expires, concurrent views make one Auth0 call to
+refresh it, not one each."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def concurrent_views(visitor: Visitor, n: int) -> list[int]:
 
 @pytest.fixture(params=["files", "redis"])
 def session_store(request):
-    """The file store, then a real redis-server: the claim must hold in both."""
+    """The file store, then a real redis-server: the single flight must hold in both."""
     if request.param == "files":
         yield ""
     else:
@@ -40,7 +41,7 @@ def test_an_expired_cache_is_refreshed_once_while_other_views_show_the_list(
         before = t.stats(tenant)["management_calls_total"]
         assert concurrent_views(visitor, 4) == [200] * 4
         assert t.stats(tenant)["management_calls_total"] == before + 1
-        # Released once the new list is saved: the next expiry refreshes again.
+        # The single flight ends once the new list is saved: the next expiry refreshes again.
         requests.post(f"{tenant}/__dev/config", json={"latency": 0}, timeout=5).raise_for_status()
         time.sleep(1.2)
         visitor.get("/account/")
