@@ -1,6 +1,11 @@
-"""Shared fixtures: a development tenant served over real HTTP."""
+"""Shared fixtures: a development tenant served over real HTTP, the app's test config, and apps
+served for one test."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from types import MappingProxyType
 
 import pytest
 import requests
@@ -24,39 +29,53 @@ def tenant(tenant_server):
     return tenant_server
 
 
-APP_CONFIG = {
-    "AUTH0_CLIENT_ID": "dev-client",
-    "AUTH0_CLIENT_SECRET": "dev-client-secret",
-    "APP_SECRET_KEY": "test-secret-key-" + "x" * 32,
-    "REDIS_URL": "",
-    "SESSION_COOKIE_SECURE": False,
-    "AUTH0_READ_TIMEOUT": "1.5",
-    "TESTING": True,
-}
+@pytest.fixture(scope="session")
+def app_config(tmp_path_factory) -> Mapping[str, object]:
+    """The app's config for tests, read-only: build each app's own with `{**app_config, ...}`.
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _instance_path(tmp_path_factory):
-    """Keep the test apps' session files out of the checkout."""
-    APP_CONFIG["INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    Its INSTANCE_PATH keeps the test apps' session files out of the checkout.
+    """
+    return MappingProxyType(
+        {
+            "AUTH0_CLIENT_ID": "dev-client",
+            "AUTH0_CLIENT_SECRET": "dev-client-secret",
+            "APP_SECRET_KEY": "test-secret-key-" + "x" * 32,
+            "REDIS_URL": "",
+            "SESSION_COOKIE_SECURE": False,
+            "AUTH0_READ_TIMEOUT": "1.5",
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        }
+    )
 
 
 @pytest.fixture
-def make_app(tenant):
+def serve() -> Iterator[Callable[[Callable], str]]:
+    """`serve(app)` serves a WSGI app on a free loopback port and returns its base URL (no
+    trailing slash); every server a test started is shut down when the test ends."""
+    with ExitStack() as servers:
+
+        def start(app: Callable) -> str:
+            return servers.enter_context(serving(app))
+
+        yield start
+
+
+@pytest.fixture
+def make_app(tenant, app_config):
     """Build the standalone app pointed at the test tenant; keyword arguments override config."""
     from app import create_app
 
     def make(**overrides):
-        return create_app({**APP_CONFIG, "AUTH0_DOMAIN": tenant, **overrides})
+        return create_app({**app_config, "AUTH0_DOMAIN": tenant, **overrides})
 
     return make
 
 
 @pytest.fixture
-def app_url(make_app):
+def app_url(make_app, serve):
     """The app served over real HTTP on a free loopback port."""
-    with serving(make_app()) as url:
-        yield url
+    return serve(make_app())
 
 
 @pytest.fixture

@@ -18,20 +18,14 @@ ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
 
 @pytest.fixture
-def make_spa(make_app):
-    opened = []
-
+def make_spa(make_app, serve):
     def make(login: str | None = "Ada Lovelace", **config):
-        server = serving(make_app(LINK_CONNECTIONS="github", **config))
-        opened.append(server)
-        visitor = Visitor(server.__enter__())
+        visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github", **config)))
         if login:
             visitor.login(login)
         return Spa(visitor)
 
-    yield make
-    for server in opened:
-        server.__exit__(None, None, None)
+    return make
 
 
 @pytest.fixture
@@ -204,12 +198,11 @@ def test_a_rejected_token_sends_the_browser_to_renew_it(make_spa, tenant):
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(tenant_server):
+def fuzz_target(tenant_server, app_config):
     """One signed-in session for the whole fuzz run (a module-scoped app on the shared tenant)."""
     from app import create_app
-    from tests.conftest import APP_CONFIG
 
-    app = create_app({**APP_CONFIG, "AUTH0_DOMAIN": tenant_server, "LINK_CONNECTIONS": "github"})
+    app = create_app({**app_config, "AUTH0_DOMAIN": tenant_server, "LINK_CONNECTIONS": "github"})
     with serving(app) as url:
         visitor = Visitor(url)
         visitor.http.post(f"{tenant_server}/__dev/reset", timeout=5)

@@ -15,16 +15,14 @@ import requests
 
 from tests.support import tenant as t
 from tests.support.forms import submit
-from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
 ADA_SECONDARIES = [t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
 
 @pytest.fixture
-def app_url(make_app):
-    with serving(make_app(LINK_CONNECTIONS="github", REFRESH_MIN_INTERVAL="0")) as url:
-        yield url
+def app_url(make_app, serve):
+    return serve(make_app(LINK_CONNECTIONS="github", REFRESH_MIN_INTERVAL="0"))
 
 
 def second_tab(visitor: Visitor) -> requests.Session:

@@ -8,7 +8,6 @@ import pytest
 
 from linked_accounts import separated_deleted
 from tests.support import tenant as t
-from tests.support.servers import serving
 from tests.support.tenant_api import auth, http, m2m_token, user_url
 from tests.support.visitor import Visitor
 
@@ -17,18 +16,12 @@ DELETE = "Delete the separate GitHub account"
 
 
 @pytest.fixture
-def make_visitor(make_app):
-    servers = []
-
+def make_visitor(make_app, serve):
     def make(**config):
         app = make_app(OFFER_DELETE_SEPARATED="1", **config)
-        server = serving(app)
-        servers.append(server)
-        return Visitor(server.__enter__()), app
+        return Visitor(serve(app)), app
 
-    yield make
-    for server in servers:
-        server.__exit__(None, None, None)
+    return make
 
 
 @pytest.fixture
@@ -48,13 +41,12 @@ def open_offer(visitor: Visitor, page):
     return visitor.http.get(visitor.base + href if href.startswith("/") else href, timeout=10)
 
 
-def test_the_offer_is_opt_in(make_app, tenant):
-    with serving(make_app()) as url:
-        visitor = Visitor(url)
-        visitor.login()
-        page = visitor.unlink(t.ADA_GITHUB)
-        assert "was unlinked" in page.text
-        assert OFFER not in page.text
+def test_the_offer_is_opt_in(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app()))
+    visitor.login()
+    page = visitor.unlink(t.ADA_GITHUB)
+    assert "was unlinked" in page.text
+    assert OFFER not in page.text
 
 
 def test_confirmation_says_what_is_deleted_and_what_is_not(visitor, tenant):

@@ -15,7 +15,6 @@ import time
 import pytest
 
 from tests.support import tenant as t
-from tests.support.servers import serving
 from tests.support.visitor import Visitor, unlink_buttons
 
 READ_TIMEOUT = 1.5  # conftest's AUTH0_READ_TIMEOUT
@@ -106,24 +105,9 @@ def _check_answer(name: str, response, expect: str) -> None:
         assert f"{int(response.headers['Retry-After'])} seconds" in response.text
 
 
-@pytest.fixture
-def serve(make_app):
-    """Serve the app with config overrides; yield a fresh Visitor for it."""
-    servers = []
-
-    def start(**overrides):
-        cm = serving(make_app(**overrides))
-        servers.append(cm)
-        return Visitor(cm.__enter__())
-
-    yield start
-    for cm in servers:
-        cm.__exit__(None, None, None)
-
-
 @pytest.mark.parametrize("name", FAULTS)
-def test_get_user_failure_on_the_settings_page(serve, tenant, name):
-    visitor = serve(IDENTITIES_CACHE_SECONDS="0")
+def test_get_user_failure_on_the_settings_page(make_app, serve, tenant, name):
+    visitor = Visitor(serve(make_app(IDENTITIES_CACHE_SECONDS="0")))
     visitor.login("Ada Lovelace")
     t.fault(tenant, "get_user", **_spec(name, "get_user"))
     response = _timed(lambda: visitor.get("/account/"))
@@ -134,8 +118,8 @@ def test_get_user_failure_on_the_settings_page(serve, tenant, name):
 
 
 @pytest.mark.parametrize("name", FAULTS)
-def test_delete_identity_failure_on_a_confirmed_unlink(serve, tenant, name):
-    visitor = serve()
+def test_delete_identity_failure_on_a_confirmed_unlink(make_app, serve, tenant, name):
+    visitor = Visitor(serve(make_app()))
     visitor.login("Ada Lovelace")
     confirm = visitor.confirm_page(t.ADA_GITHUB)
     t.fault(tenant, "delete_identity", **_spec(name, "delete_identity"))
@@ -152,8 +136,8 @@ def test_delete_identity_failure_on_a_confirmed_unlink(serve, tenant, name):
 
 
 @pytest.mark.parametrize("name", FAULTS)
-def test_link_identity_failure_after_signing_in_to_the_other_account(serve, tenant, name):
-    visitor = serve(LINK_CONNECTIONS="github")
+def test_link_identity_failure_after_signing_in_to_the_other_account(make_app, serve, tenant, name):
+    visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github")))
     visitor.login("Ben Carter")
     login_page = visitor.press(visitor.get("/account/"), "Link GitHub")
     t.fault(tenant, "link_identity", **_spec(name, "link_identity"))
@@ -182,8 +166,8 @@ LOST_ANSWERS = {
 
 
 @pytest.mark.parametrize("name", LOST_ANSWERS)
-def test_unlink_done_by_auth0_with_its_answer_lost(serve, tenant, name):
-    visitor = serve()
+def test_unlink_done_by_auth0_with_its_answer_lost(make_app, serve, tenant, name):
+    visitor = Visitor(serve(make_app()))
     visitor.login("Ada Lovelace")
     confirm = visitor.confirm_page(t.ADA_GITHUB)
     spec, status = LOST_ANSWERS[name]
@@ -206,8 +190,8 @@ def test_unlink_done_by_auth0_with_its_answer_lost(serve, tenant, name):
 
 
 @pytest.mark.parametrize("name", LOST_ANSWERS)
-def test_link_done_by_auth0_with_its_answer_lost(serve, tenant, name):
-    visitor = serve(LINK_CONNECTIONS="github")
+def test_link_done_by_auth0_with_its_answer_lost(make_app, serve, tenant, name):
+    visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github")))
     visitor.login("Ben Carter")
     login_page = visitor.press(visitor.get("/account/"), "Link GitHub")
     spec, status = LOST_ANSWERS[name]

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from tests.support import tenant as t
 from tests.support.app_session import app_session, client_for
-from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
 EXAMPLES = 100
@@ -59,18 +58,17 @@ SEED_MAP: dict[str, list[str]] = {}
 
 
 @pytest.fixture
-def ada(make_app, tenant):
+def ada(make_app, serve, tenant):
     """Ada signed in (over real HTTP) and her session in a fast Flask test client."""
     requests.post(
         f"{tenant}/__dev/config", json={"rate_limit": 10000}, timeout=5
     ).raise_for_status()
     app = make_app(LINK_CONNECTIONS="github")
-    with serving(app) as url:
-        visitor = Visitor(url)
-        visitor.login("Ada Lovelace")
-        csrf = visitor.csrf_token()
-        seed = identity_map(tenant)
-        yield app, visitor, client_for(app, visitor), csrf, seed
+    visitor = Visitor(serve(app))
+    visitor.login("Ada Lovelace")
+    csrf = visitor.csrf_token()
+    seed = identity_map(tenant)
+    return app, visitor, client_for(app, visitor), csrf, seed
 
 
 def restore(tenant: str, app, visitor) -> None:

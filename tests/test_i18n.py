@@ -16,9 +16,7 @@ from flask import Flask
 from flask_babel import Babel
 
 from linked_accounts import LinkedAccounts, init_sessions
-from tests.conftest import APP_CONFIG
 from tests.support import tenant as t
-from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,21 +96,6 @@ def german(visitor: Visitor) -> Visitor:
     """From now on the visitor's browser prefers German."""
     visitor.http.headers["Accept-Language"] = "de-DE,de;q=0.9,en;q=0.5"
     return visitor
-
-
-@pytest.fixture
-def serve(make_app):
-    """Serve the app with config overrides; return a Visitor for it."""
-    servers = []
-
-    def start(**config) -> Visitor:
-        server = serving(make_app(**config))
-        servers.append(server)
-        return Visitor(server.__enter__())
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
 
 
 # --- Every page in German ---------------------------------------------------------------------
@@ -200,8 +183,8 @@ def test_the_primary_refusal_is_german(visitor):
     )
 
 
-def test_an_auth0_failure_page_is_german(serve, tenant):
-    visitor = serve(IDENTITIES_CACHE_SECONDS="0")
+def test_an_auth0_failure_page_is_german(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app(IDENTITIES_CACHE_SECONDS="0")))
     visitor.login()
     t.fault(tenant, "get_user", status=503, times=1)
     page = german(visitor).get("/account/")
@@ -213,8 +196,8 @@ def test_an_auth0_failure_page_is_german(serve, tenant):
     )
 
 
-def test_deleting_the_separated_account_is_offered_and_confirmed_in_german(serve):
-    visitor = serve(OFFER_DELETE_SEPARATED="1")
+def test_deleting_the_separated_account_is_offered_and_confirmed_in_german(make_app, serve):
+    visitor = Visitor(serve(make_app(OFFER_DELETE_SEPARATED="1")))
     visitor.login()
     german(visitor)
     settings = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Verknüpfung mit GitHub")
@@ -277,10 +260,10 @@ def test_english_unless_german_is_asked_for(visitor, accept):
 # --- The host decides ---------------------------------------------------------------------------
 
 
-def test_a_host_with_its_own_babel_chooses_the_locale(tenant, tmp_path):
+def test_a_host_with_its_own_babel_chooses_the_locale(tenant, app_config, tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(
-        {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "SECRET_KEY": APP_CONFIG["APP_SECRET_KEY"]}
+        {**app_config, "AUTH0_DOMAIN": tenant, "SECRET_KEY": app_config["APP_SECRET_KEY"]}
     )
     Babel(app, locale_selector=lambda: "de")
     init_sessions(app)

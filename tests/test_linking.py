@@ -7,14 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.support import tenant as t
-from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
 
 @pytest.fixture
-def visitor(make_app):
-    with serving(make_app(LINK_CONNECTIONS="github,google-oauth2")) as url:
-        yield Visitor(url)
+def visitor(make_app, serve):
+    return Visitor(serve(make_app(LINK_CONNECTIONS="github,google-oauth2")))
 
 
 def test_settings_offers_each_configured_connection_and_the_chooser(visitor):

@@ -40,10 +40,9 @@ def json_reply(status, body, headers=None):
 
 
 @pytest.fixture
-def upstream():
+def upstream(serve):
     server = Upstream()
-    with serving(server) as url:
-        yield server, m.ManagementClient(url, timeout=(1, 0.5))
+    return server, m.ManagementClient(serve(server), timeout=(1, 0.5))
 
 
 def test_every_path_segment_is_percent_encoded(upstream):

@@ -27,7 +27,6 @@ from flask import session
 from flask_wtf.csrf import generate_csrf
 
 from app import create_app
-from tests.conftest import APP_CONFIG
 from tests.support.forms import submit
 from tests.support.servers import free_port, serving, wait_for
 
@@ -52,11 +51,11 @@ def _node() -> str:
 
 
 @pytest.fixture(scope="module")
-def provider_app() -> Iterator[tuple[object, str, str]]:
+def provider_app(app_config) -> Iterator[tuple[object, str, str]]:
     """(app, app base URL, issuer): the app configured for oidc-provider, both running."""
     node = _node()
     issuer = f"http://127.0.0.1:{free_port()}"
-    app = create_app({**APP_CONFIG, **CLIENT, "AUTH0_DOMAIN": issuer})
+    app = create_app({**app_config, **CLIENT, "AUTH0_DOMAIN": issuer})
     with serving(app) as base:
         port = urlsplit(issuer).port
         process = subprocess.Popen(

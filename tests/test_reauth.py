@@ -13,10 +13,9 @@ ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
 
 @pytest.fixture
-def visitor(make_app):
+def visitor(make_app, serve):
     # REAUTH_MAX_AGE=0: every change needs a login made for it.
-    with serving(make_app(REAUTH_MAX_AGE="0", LINK_CONNECTIONS="github")) as url:
-        yield Visitor(url)
+    return Visitor(serve(make_app(REAUTH_MAX_AGE="0", LINK_CONNECTIONS="github")))
 
 
 def test_unlink_asks_for_a_fresh_login_first_and_writes_nothing_before_it(visitor, tenant):

@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from app import create_app
-from tests.conftest import APP_CONFIG
 from tests.support import tenant as t
 from tests.support.servers import serving
 from tests.support.visitor import Visitor
@@ -41,11 +40,11 @@ def csp(response) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def pages(tenant_server):
+def pages(tenant_server, app_config):
     """One response of each page type the app serves, fetched over HTTP as a browser would."""
     tenant = tenant_server
     requests.post(f"{tenant}/__dev/reset", timeout=5).raise_for_status()
-    app = create_app({**APP_CONFIG, "AUTH0_DOMAIN": tenant, "IDENTITIES_CACHE_SECONDS": "0"})
+    app = create_app({**app_config, "AUTH0_DOMAIN": tenant, "IDENTITIES_CACHE_SECONDS": "0"})
     with serving(app) as base:
         visitor = Visitor(base)
         got = {

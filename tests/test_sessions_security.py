@@ -17,7 +17,6 @@ from joserfc.jwk import RSAKey
 from app import create_app
 from devtenant import create_app as create_tenant
 from linked_accounts.navigation import safe_next
-from tests.conftest import APP_CONFIG
 from tests.support import tenant as t
 from tests.support.forms import forms
 from tests.support.servers import serving
@@ -47,9 +46,8 @@ def app(make_app):
 
 
 @pytest.fixture
-def base(app):
-    with serving(app) as url:
-        yield url
+def base(app, serve):
+    return serve(app)
 
 
 def stored(app, sid: str) -> dict | None:
@@ -115,17 +113,17 @@ def test_session_cookie_is_secure_when_configured(make_app):
     assert "secure" in attributes and "httponly" in attributes and "samesite=lax" in attributes
 
 
-def test_session_cookie_is_secure_by_default_for_a_real_tenant(tenant):
+def test_session_cookie_is_secure_by_default_for_a_real_tenant(tenant, app_config):
     # Not the dev tenant, nothing said about cookies: a deployment must get Secure cookies.
-    config = {k: v for k, v in APP_CONFIG.items() if k != "SESSION_COOKIE_SECURE"}
+    config = {k: v for k, v in app_config.items() if k != "SESSION_COOKIE_SECURE"}
     app = create_app({**config, "AUTH0_DOMAIN": tenant})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/account/login", base_url="https://app.test")
     assert "secure" in [a.strip().lower() for a in response.headers["Set-Cookie"].split(";")]
 
 
-def test_insecure_http_cookies_flag_turns_secure_off_for_a_real_tenant(tenant):
-    config = {k: v for k, v in APP_CONFIG.items() if k != "SESSION_COOKIE_SECURE"}
+def test_insecure_http_cookies_flag_turns_secure_off_for_a_real_tenant(tenant, app_config):
+    config = {k: v for k, v in app_config.items() if k != "SESSION_COOKIE_SECURE"}
     app = create_app({**config, "AUTH0_DOMAIN": tenant, "INSECURE_HTTP_COOKIES": "1"})
     assert app.config["SESSION_COOKIE_SECURE"] is False
 

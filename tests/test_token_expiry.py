@@ -12,7 +12,6 @@ import requests
 
 from tests.support import tenant as t
 from tests.support.app_session import app_session, expire_token
-from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
 ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
@@ -22,11 +21,10 @@ SHORT_LIFETIME, AHEAD = 45, 60
 
 
 @pytest.fixture
-def served(make_app):
+def served(make_app, serve):
     """The app object (to reach its session store) and a Visitor of it over real HTTP."""
     app = make_app(LINK_CONNECTIONS="github", IDENTITIES_CACHE_SECONDS="0")
-    with serving(app) as url:
-        yield app, Visitor(url)
+    return app, Visitor(serve(app))
 
 
 def authorize_hops(response: requests.Response) -> list[dict[str, list[str]]]:

@@ -8,13 +8,12 @@ context (cookies).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import APP_CONFIG
 from tests.support.browser import CHROMIUM_FLAGS, system_chromium
 from tests.support.servers import serving
 
@@ -36,17 +35,17 @@ def browser_type_launch_args(browser_type_launch_args, browser_type):
     pytest.skip(message)
 
 
-def _create_app(tenant_url: str, **overrides):
+def _create_app(app_config: Mapping[str, object], tenant_url: str, **overrides):
     from app import create_app
 
     # A browser is slower than requests: a longer read timeout keeps slow CI runs honest.
-    config = {**APP_CONFIG, "AUTH0_READ_TIMEOUT": "5", "AUTH0_DOMAIN": tenant_url}
+    config = {**app_config, "AUTH0_READ_TIMEOUT": "5", "AUTH0_DOMAIN": tenant_url}
     return create_app({**config, **overrides})
 
 
 @pytest.fixture(scope="session")
-def app_server(tenant_server: str) -> Iterator[str]:
-    with serving(_create_app(tenant_server)) as url:
+def app_server(tenant_server: str, app_config: Mapping[str, object]) -> Iterator[str]:
+    with serving(_create_app(app_config, tenant_server)) as url:
         yield url
 
 
@@ -57,11 +56,13 @@ def app_url(app_server: str, tenant: str) -> str:
 
 
 @pytest.fixture
-def serve_app(tenant: str) -> Callable[..., AbstractContextManager[str]]:
+def serve_app(
+    tenant: str, app_config: Mapping[str, object]
+) -> Callable[..., AbstractContextManager[str]]:
     """Serve an app with extra config for one test: `with serve_app(KEY=value) as url:`."""
 
     def serve(**overrides) -> AbstractContextManager[str]:
-        return serving(_create_app(tenant, **overrides))
+        return serving(_create_app(app_config, tenant, **overrides))
 
     return serve
 

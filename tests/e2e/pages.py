@@ -16,12 +16,13 @@ def settings_url(app_url: str, prefix: str = "/account/") -> re.Pattern[str]:
     return re.compile(re.escape(app_url + prefix) + r"(\?done=[^&#]+)?$")
 
 
-def log_in(page: Page, app_url: str, name: str = "Ada Lovelace") -> None:
-    """Log in from the front page through the tenant's login page; end on the settings page."""
+def log_in(page: Page, app_url: str, name: str = "Ada Lovelace", prefix: str = "/account/") -> None:
+    """Log in from the front page through the tenant's login page; end on the settings page
+    (mounted at `prefix`: the example host has its own)."""
     page.goto(app_url + "/")
     page.get_by_role("link", name="Log in").click()
     page.get_by_role("button", name=f"Continue as {name}").click()
-    expect(page).to_have_url(settings_url(app_url))
+    expect(page).to_have_url(settings_url(app_url, prefix))
     expect(page.get_by_role("heading", level=1)).to_have_text("Linked accounts")
 
 

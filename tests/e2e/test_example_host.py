@@ -10,10 +10,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from examples.product_host.app import create_app as create_example
-from tests.conftest import APP_CONFIG
-from tests.e2e.pages import settings_url
+from tests.e2e import pages
 from tests.support import tenant as t
-from tests.support.servers import serving
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +19,13 @@ PREFIX = "/settings/sign-in/"
 
 
 @pytest.fixture
-def example(tenant):
-    config = {**APP_CONFIG, "AUTH0_DOMAIN": tenant, "LINKED_ACCOUNTS_LINK_CONNECTIONS": "github"}
-    with serving(create_example(config)) as url:
-        yield url
+def example(tenant, app_config, serve):
+    config = {**app_config, "AUTH0_DOMAIN": tenant, "LINKED_ACCOUNTS_LINK_CONNECTIONS": "github"}
+    return serve(create_example(config))
 
 
 def log_in(page: Page, example: str, name: str) -> None:
-    page.goto(example + "/")
-    page.get_by_role("link", name="Log in").click()
-    page.get_by_role("button", name=f"Continue as {name}").click()
-    expect(page).to_have_url(settings_url(example, PREFIX))
+    pages.log_in(page, example, name, prefix=PREFIX)
 
 
 def test_the_page_wears_the_products_layout_brand_and_names(page: Page, example, tenant):
@@ -60,6 +54,6 @@ def test_link_in_the_example_host(page: Page, example, tenant):
     log_in(page, example, "Ben Carter")
     page.get_by_role("button", name="Link GitHub").click()
     page.get_by_role("button", name="Continue as Grace Hopper").click()
-    expect(page).to_have_url(settings_url(example, PREFIX))
+    expect(page).to_have_url(pages.settings_url(example, PREFIX))
     expect(page.get_by_role("status")).to_contain_text("GitHub (grace@example.com) is now linked")
     assert t.identity_keys(tenant, t.BEN) == [t.BEN, "github|7654321"]

@@ -4,16 +4,13 @@ its own prefix with its own icon for its enterprise login."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 
 import pytest
-from playwright.sync_api import Page, Request, Response, expect
+from playwright.sync_api import Page, Request, Response
 
 from examples.product_host.app import create_app as create_example
-from tests.conftest import APP_CONFIG
-from tests.e2e.pages import log_in, settings_url
+from tests.e2e.pages import log_in
 from tests.support.images import image_sources, settle_images
-from tests.support.servers import serving
 
 pytestmark = pytest.mark.browser
 
@@ -51,21 +48,13 @@ class ImageWatch:
 
 
 @pytest.fixture
-def serve_example(tenant: str) -> Callable[..., AbstractContextManager[str]]:
-    """Serve the example product for one test: `with serve_example(KEY=value) as url:`."""
+def serve_example(tenant: str, app_config, serve) -> Callable[..., str]:
+    """Serve the example product for one test: `serve_example(KEY=value)` gives its URL."""
 
-    def serve(**overrides) -> AbstractContextManager[str]:
-        config = {**APP_CONFIG, "AUTH0_DOMAIN": tenant, **overrides}
-        return serving(create_example(config))
+    def serve_it(**overrides) -> str:
+        return serve(create_example({**app_config, "AUTH0_DOMAIN": tenant, **overrides}))
 
-    return serve
-
-
-def log_in_to_example(page: Page, example: str) -> None:
-    page.goto(example + "/")
-    page.get_by_role("link", name="Log in").click()
-    page.get_by_role("button", name="Continue as Ada Lovelace").click()
-    expect(page).to_have_url(settings_url(example, PREFIX))
+    return serve_it
 
 
 def test_every_image_on_the_standalone_settings_page_loads(page: Page, app_url: str):
@@ -84,26 +73,26 @@ def test_every_image_on_the_standalone_settings_page_loads(page: Page, app_url: 
 
 def test_every_image_in_the_example_host_loads(page: Page, serve_example):
     watch = ImageWatch(page)
-    with serve_example() as example:
-        log_in_to_example(page, example)
-        assert watch.problems(page) == []
-        icons = example + PREFIX + "la-static/icons/"
-        assert image_sources(page) == [
-            icons + "password.svg",
-            icons + "google.svg",
-            icons + "github.svg",
-            example + "/static/acme-sso.svg",  # the product's own icon for Acme SSO
-        ]
+    example = serve_example()
+    log_in(page, example, prefix=PREFIX)
+    assert watch.problems(page) == []
+    icons = example + PREFIX + "la-static/icons/"
+    assert image_sources(page) == [
+        icons + "password.svg",
+        icons + "google.svg",
+        icons + "github.svg",
+        example + "/static/acme-sso.svg",  # the product's own icon for Acme SSO
+    ]
 
 
 def test_a_broken_icon_is_named(page: Page, serve_example):
     """The check above fails when an icon's URL leads nowhere."""
     watch = ImageWatch(page)
     missing = {"acme-saml": {"name": "Acme SSO", "icon": "/static/no-such-icon.svg"}}
-    with serve_example(LINKED_ACCOUNTS_CONNECTIONS=missing) as example:
-        log_in_to_example(page, example)
-        url = example + "/static/no-such-icon.svg"
-        problems = watch.problems(page)
+    example = serve_example(LINKED_ACCOUNTS_CONNECTIONS=missing)
+    log_in(page, example, prefix=PREFIX)
+    url = example + "/static/no-such-icon.svg"
+    problems = watch.problems(page)
     assert f"{url}: not drawn (naturalWidth 0)" in problems
     assert any(problem.startswith(f"{url}: 404 ") for problem in problems)
     assert all(problem.startswith(url) for problem in problems)  # the other icons are fine

@@ -12,7 +12,7 @@ from tests.support.servers import serving
 from tests.support.tenant_api import ADA, auth, http, identity_url, stored_user, user_url
 from tests.support.tenant_login import login
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cli_serves_and_says_it_is_not_auth0():
