@@ -9,10 +9,12 @@ finishes each trip to Auth0, and which confirmed actions a fresh login resumes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, i18n, pages, reauth, templating, trips
+from . import account, api, auth, i18n, pages, reauth, templating
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
@@ -42,8 +44,22 @@ class LinkedAccounts:
         if app is not None:
             self.init_app(app, **options)
 
-    def init_app(self, app: Flask, url_prefix: str = "/account") -> None:
-        """Read settings, create this app's Auth0 clients, and mount the pages at `url_prefix`."""
+    def init_app(
+        self,
+        app: Flask,
+        url_prefix: str = "/account",
+        *,
+        current_user: Callable[[], str | None] | None = None,
+        login_url: str | None = None,
+    ) -> None:
+        """Read settings, create this app's Auth0 clients, and mount the pages at `url_prefix`.
+
+        Host sign-in mode: `current_user` returns the Auth0 user id (`sub`) of the person the host
+        has signed in, or None; the host then owns sign-in and sign-out, and a visitor it has not
+        signed in is sent to `login_url` (a URL or an endpoint name) with `next`.
+        """
+        if current_user is not None and not login_url:
+            raise ValueError("current_user needs login_url: where the host signs people in")
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
@@ -62,7 +78,7 @@ class LinkedAccounts:
             m2m=_m2m_client(settings, management),
             notifier=Notifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else None,
             trip_handlers={
-                "login": TripHandler(auth.finish_login, fail=trips.login_failed),
+                "login": TripHandler(auth.finish_login, fail=auth.login_failed),
                 "renew": TripHandler(auth.finish_renewal, fail=auth.renewal_failed),
                 "reauth": TripHandler(reauth.finish, fail=pages.change_trip_failed),
                 "link": TripHandler(pages.finish_link, fail=pages.change_trip_failed),
@@ -74,6 +90,8 @@ class LinkedAccounts:
                 "delete_separated": pages.delete_separated,
                 "return_to": reauth.return_to,
             },
+            current_user=current_user,
+            login_url=login_url,
         )
         app.extensions[EXTENSION] = st
 
@@ -85,12 +103,16 @@ class LinkedAccounts:
             # Not "/static": under an empty url_prefix the host app's own /static would shadow it.
             static_url_path="/la-static",
         )
-        auth.register(html)
+        auth.register(html, host_signs_in=st.host_signs_in)
         reauth.register(html)
         pages.register(html)
-        app.register_blueprint(html, url_prefix=url_prefix)
         json_api = Blueprint("linked_accounts_api", __name__)
         api.register(json_api)
+        if st.host_signs_in:
+            # Everything kept for a person is dropped as soon as the host's user is someone else.
+            html.before_request(account.forget_another_users_data)
+            json_api.before_request(account.forget_another_users_data)
+        app.register_blueprint(html, url_prefix=url_prefix)
         app.register_blueprint(json_api, url_prefix=f"{url_prefix.rstrip('/')}/api")
         templating.init_app(app, st)
 
@@ -99,7 +121,9 @@ def _register_auth0(app: Flask, settings: Settings):
     """Register the tenant with Authlib, on a registry of this app's own: Authlib caches clients
     (and their config) on its registry, so a shared one would serve another app's settings."""
     return OAuth(app).register(
-        "auth0",
+        # Not "auth0": a host that signs in with Auth0 has its own client by that name, and
+        # Authlib keeps each client's pending state in the session under the client's name.
+        "linked_accounts",
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         server_metadata_url=settings.metadata_url,

@@ -1,4 +1,10 @@
-"""The signed-in user's state, kept in the server-side session (never in the cookie)."""
+"""The signed-in user's state, kept in the server-side session (never in the cookie).
+
+Everything the extension keeps is under keys of its own (`linked_accounts*`, and Authlib's
+`_state_linked_accounts_*`). Standalone, the session is the extension's; in host sign-in mode it
+is the host's, so the extension only ever adds or drops its own keys, and drops them all as soon
+as the host's signed-in user is not the one they were kept for.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,11 @@ from typing import Any
 
 from flask import current_app, session
 
+from .state import state
+
 KEY = "linked_accounts"
 IDENTITIES = "linked_accounts.identities"
+OWN_KEYS = ("linked_accounts", "_state_linked_accounts_")  # prefixes of every key it keeps
 
 
 @dataclass(frozen=True)
@@ -32,8 +41,15 @@ class Account:
 
 
 def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
-    """Start a fresh session for the user: clear the old one and rotate its id."""
-    session.clear()
+    """Start a fresh session for the user: clear the old one and rotate its id.
+
+    As the host's guest, only the extension's own keys are replaced: the host signed the browser
+    in (and rotated its session) itself.
+    """
+    if state().host_signs_in:
+        _forget_own_keys()
+    else:
+        session.clear()
     session[KEY] = {
         "user_id": str(claims["sub"]),
         "name": claims.get("name"),
@@ -41,8 +57,7 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
         "auth_time": claims.get("auth_time"),
         **_token_fields(token),
     }
-    # Rotating the id stops a session fixed before login from being used after it.
-    current_app.session_interface.regenerate(session)
+    _rotate_session_id()
     return current()  # type: ignore[return-value]
 
 
@@ -56,8 +71,15 @@ def renew_token(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     if claims.get("auth_time"):
         data["auth_time"] = claims["auth_time"]
     session[KEY] = data
-    current_app.session_interface.regenerate(session)
+    _rotate_session_id()
     return current()  # type: ignore[return-value]
+
+
+def _rotate_session_id() -> None:
+    # A new id stops a session fixed before login from being used after it. Not as a guest:
+    # the session and its id are the host's, rotated at the host's own sign-in.
+    if not state().host_signs_in:
+        current_app.session_interface.regenerate(session)
 
 
 def _token_fields(token: dict[str, Any]) -> dict[str, Any]:
@@ -70,17 +92,40 @@ def _token_fields(token: dict[str, Any]) -> dict[str, Any]:
 
 
 def current() -> Account | None:
-    """Return the signed-in account, or None."""
+    """Return the signed-in account, or None; in host sign-in mode, only the host's user's."""
     data = session.get(KEY)
     try:
-        return Account(**data) if isinstance(data, dict) else None
+        acct = Account(**data) if isinstance(data, dict) else None
     except TypeError:
         return None  # stored by an older release: log in again
+    st = state()
+    if acct is not None and st.host_signs_in and acct.user_id != st.host_user():
+        return None
+    return acct
 
 
 def sign_out() -> None:
-    """Drop everything; Flask-Session then deletes the stored session."""
-    session.clear()
+    """Drop everything (Flask-Session then deletes the stored session); as the host's guest,
+    drop only what the extension keeps."""
+    if state().host_signs_in:
+        _forget_own_keys()
+    else:
+        session.clear()
+
+
+def forget_another_users_data() -> None:
+    """Before each request in host sign-in mode: drop what was kept for another person (the
+    host signed someone else in, or out), so none of it is ever shown or used."""
+    data = session.get(KEY)
+    kept_for = data.get("user_id") if isinstance(data, dict) else None
+    host_user = state().host_user()
+    if (kept_for is not None and kept_for != host_user) or (kept_for is None and not host_user):
+        _forget_own_keys()
+
+
+def _forget_own_keys() -> None:
+    for key in [k for k in session if k.startswith(OWN_KEYS)]:
+        session.pop(key)
 
 
 def cached_identities(max_age: float) -> list[dict[str, Any]] | None:

@@ -1,4 +1,10 @@
-"""Signing in and out, and renewing the Management API token when it expires."""
+"""Signing in and out, and renewing the Management API token when it expires.
+
+Standalone, the extension signs people in. In host sign-in mode the host does, and the extension
+only gets its own Management API token for the host's user: silently (`prompt=none`) from
+Auth0's single sign-on session that the host's login left, through Auth0's login page when that
+session has ended, and never for anyone but the host's user.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from . import account, refusals, trips
 from .account import Account
@@ -15,6 +21,11 @@ from .navigation import return_path, safe_next
 from .state import state
 
 SCOPES = "openid profile email read:current_user update:current_user_identities"
+# A silent sign-in asks for `max_age` so that Auth0 puts the real login's auth_time in the ID
+# token (changes need a recent one); this long, so that any live single sign-on session serves.
+SILENT_MAX_AGE = 30 * 24 * 3600
+# Auth0's answers to `prompt=none` that mean "the person must see Auth0's login page".
+INTERACTION_NEEDED = ("login_required", "interaction_required", "consent_required")
 
 
 def signed_in() -> Account:
@@ -32,30 +43,74 @@ def signed_in() -> Account:
 
 
 def login():
-    """Start a login for the Management API audience, unless the user is signed in already."""
+    """Start a login for the Management API audience, unless the user is signed in already.
+
+    In host sign-in mode: a visitor the host has not signed in goes to the host's login; the
+    host's user gets a token silently, or at Auth0's login page with `?prompt=login`.
+    """
     target = safe_next(request.args.get("next"))
+    st = state()
+    if st.host_signs_in and st.host_user() is None:
+        return redirect(host_login_url(target))
     acct = account.current()
     if acct is not None and not acct.token_expired:
         # A GET any site can trigger: it must never sign the user out. The session is replaced
         # (cleared, id rotated) only when a login completes, in account.sign_in.
         return redirect(target or url_for("linked_accounts.settings"))
+    if st.host_signs_in:
+        return begin_login(
+            target, prompt="login" if request.args.get("prompt") == "login" else "none"
+        )
     return begin_login(target)
 
 
-def begin_login(target: str | None, *, prompt: str | None = None):
-    """Start a login; `prompt="login"` makes Auth0 ask who is signing in."""
+def begin_login(target: str | None, *, prompt: str | None = None, login_hint: str = ""):
+    """Start a login; `prompt="login"` makes Auth0 ask who is signing in, `"none"` asks it to
+    answer from its single sign-on session without showing a page."""
     settings = state().settings
     # max_age makes Auth0 put auth_time in the ID token, and sets how fresh a login must be
     # for changes right after it (REAUTH_MAX_AGE) without asking again.
-    params: dict[str, Any] = {"audience": settings.audience, "max_age": settings.reauth_max_age}
+    max_age = SILENT_MAX_AGE if prompt == "none" else settings.reauth_max_age
+    params: dict[str, Any] = {"audience": settings.audience, "max_age": max_age}
     if prompt:
         params["prompt"] = prompt
+    if login_hint:
+        params["login_hint"] = login_hint
     return redirect(trips.start("login", params, next=target))
 
 
 def finish_login(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
+    st = state()
+    if st.host_signs_in and str(claims.get("sub")) != st.host_user():
+        # Auth0's session is someone else's: keep nothing, and say so.
+        return other_account(claims, trip)
     account.sign_in(token, claims)
     return redirect(trip.get("next") or url_for("linked_accounts.settings"))
+
+
+def login_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
+    """Show why login did not complete; nobody is signed in afterwards. A host's user whose
+    Auth0 session has ended goes through Auth0's login page instead, and comes back."""
+    if state().host_signs_in and error in INTERACTION_NEEDED:
+        return begin_login(trip.get("next"))
+    account.sign_out()
+    return render_template("linked_accounts/login_failed.html", reason=reason), status
+
+
+def other_account(claims: dict[str, Any], trip: dict[str, Any]):
+    """Say that Auth0 is signed in as another person than the host's user; offer a way out."""
+    who = claims.get("email") or claims.get("name") or str(claims.get("sub", ""))
+    retry = url_for("linked_accounts.login", next=trip.get("next"), prompt="login")
+    return render_template("linked_accounts/other_account.html", who=who, retry=retry), 409
+
+
+def host_login_url(target: str | None) -> str:
+    """Return the host's login page (a URL or an endpoint name), with `next` when given."""
+    login_url = state().login_url or "/"
+    url = login_url if "/" in login_url else url_for(login_url)
+    if not target:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'next': target})}"
 
 
 def renew(target: str | None = None):
@@ -83,7 +138,7 @@ def finish_renewal(token: dict[str, Any], claims: dict[str, Any], trip: dict[str
     return redirect(trip.get("next") or url_for("linked_accounts.settings"))
 
 
-def renewal_failed(trip: dict[str, Any], status: int, reason: str):
+def renewal_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
     """Auth0 no longer has a session for the user (login_required): log in on its page."""
     account.sign_out()  # the expired sign-in is over
     return begin_login(trip.get("next"), prompt="login")
@@ -114,9 +169,11 @@ def logout():
     return redirect(url)
 
 
-def register(bp) -> None:
-    """Add the sign-in routes to the extension's blueprint."""
+def register(bp, *, host_signs_in: bool) -> None:
+    """Add the sign-in routes to the extension's blueprint (no logout of its own as a guest:
+    the host signs people out)."""
     bp.add_url_rule("/login", view_func=login, methods=["GET"])
     bp.add_url_rule("/callback", view_func=trips.callback, methods=["GET"])
     bp.add_url_rule("/relogin", "relogin_page", view_func=renew_page, methods=["GET"])
-    bp.add_url_rule("/logout", view_func=logout, methods=["POST"])
+    if not host_signs_in:
+        bp.add_url_rule("/logout", view_func=logout, methods=["POST"])

@@ -126,7 +126,7 @@ def finish_delete(token: dict[str, Any], claims: dict[str, Any], trip: dict[str,
     return _deleted(operations.finish_delete_separated(signed_in(), token, claims, trip))
 
 
-def change_trip_failed(trip: dict[str, Any], status: int, reason: str):
+def change_trip_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
     """A re-authentication, link or deletion trip did not complete: the user stays signed in."""
     return to_settings(_("%(reason)s Nothing was changed.", reason=reason), "error")
 

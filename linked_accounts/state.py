@@ -33,6 +33,21 @@ class State:
     notifier: Notifier | None  # security emails, when LINKED_ACCOUNTS_SMTP_URL is set
     trip_handlers: Mapping[str, TripHandler]  # what finishes each kind of trip to Auth0
     resumable: Mapping[str, Action]  # which confirmed actions a fresh login resumes
+    # Host sign-in mode: the host's signed-in user's Auth0 id (or None), and where it signs in.
+    current_user: Callable[[], str | None] | None = None
+    login_url: str | None = None
+
+    @property
+    def host_signs_in(self) -> bool:
+        """Tell whether the host owns sign-in and sign-out (the extension is its guest)."""
+        return self.current_user is not None
+
+    def host_user(self) -> str | None:
+        """Return the Auth0 user id of the person the host has signed in, if any."""
+        if self.current_user is None:
+            return None
+        sub = self.current_user()
+        return str(sub) if sub else None
 
 
 def state() -> State:

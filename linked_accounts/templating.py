@@ -11,7 +11,7 @@ from . import account, outcomes
 from .forms import ActionForm
 from .identities import Identity
 from .names import display_name, icon_url
-from .state import State
+from .state import State, state
 
 
 def identity_name(identity: Identity) -> str:
@@ -24,9 +24,10 @@ def identity_icon(identity: Identity) -> str:
     return icon_url(identity.provider, identity.connection)
 
 
-def signed_in() -> bool:
-    """Tell whether someone is signed in (to offer Log out)."""
-    return account.current() is not None
+def offers_logout() -> bool:
+    """Tell whether to offer the extension's own Log out: someone is signed in, and the
+    extension owns sign-in (as a host's guest, the host offers its own)."""
+    return not state().host_signs_in and account.current() is not None
 
 
 def la_time(timestamp: float) -> str:
@@ -39,7 +40,7 @@ def init_app(app: Flask, st: State) -> None:
     app.add_template_global(identity_name)
     app.add_template_global(identity_icon)
     app.add_template_global(outcomes.current, "la_outcome")
-    app.add_template_global(signed_in, "la_signed_in")
+    app.add_template_global(offers_logout, "la_offers_logout")
     app.add_template_global(ActionForm, "la_action_form")  # a CSRF token alone, e.g. Log out
     app.add_template_filter(la_time)
 

@@ -18,6 +18,7 @@ from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
+from . import account
 from .i18n import _
 from .state import state
 
@@ -29,10 +30,11 @@ MAX_PENDING = 5  # trips started but not finished (several tabs); older ones are
 
 class TripHandler(NamedTuple):
     """What to do when a trip comes back: `finish(token, claims, trip)` after Auth0 signed the
-    user in, `fail(trip, status, reason)` when it did not."""
+    user in, `fail(trip, status, reason, error)` when it did not (`error`: Auth0's error code
+    when Auth0 refused, e.g. `login_required`)."""
 
     finish: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Any]
-    fail: Callable[[dict[str, Any], int, str], Any]
+    fail: Callable[..., Any]
 
 
 def start(purpose: str, params: dict[str, Any], **data: Any) -> str:
@@ -63,12 +65,14 @@ def callback():
     session[PENDING] = pending
     handler = state().trip_handlers.get(trip["purpose"]) if trip else None
     if trip is None or handler is None:
-        return login_failed(trip or {}, 400, _("This sign-in was already used or has expired."))
+        account.sign_out()
+        reason = _("This sign-in was already used or has expired.")
+        return render_template("linked_accounts/login_failed.html", reason=reason), 400
     try:
         token = state().auth0.authorize_access_token()
     except OAuthError as exc:
         log.info("%s refused at Auth0: %s", trip["purpose"], exc.error)
-        return handler.fail(trip, 400, _oauth_reason(exc))
+        return handler.fail(trip, 400, _oauth_reason(exc), exc.error)
     except JoseError as exc:
         # A forged, tampered or expired ID token, a wrong issuer or audience, or a clock far
         # off: never a session, never a traceback.
@@ -82,12 +86,6 @@ def callback():
     if not claims or "access_token" not in token:
         return handler.fail(trip, 502, _("Auth0 did not return the tokens this page needs."))
     return handler.finish(token, dict(claims), trip)
-
-
-def login_failed(trip: dict[str, Any], status: int, reason: str):
-    """Show why login did not complete; nobody is signed in afterwards."""
-    session.clear()
-    return render_template("linked_accounts/login_failed.html", reason=reason), status
 
 
 def _oauth_reason(exc: OAuthError) -> str:

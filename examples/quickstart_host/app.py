@@ -1,0 +1,81 @@
+"""Acme Shop: a product that signs its users in the way Auth0's Flask quickstart does (its own
+Authlib client, /login, /callback, /logout), with the linked-accounts page mounted as its account
+settings in host sign-in mode: people sign in once, to the product.
+
+    AUTH0_DOMAIN=... AUTH0_CLIENT_ID=... AUTH0_CLIENT_SECRET=... APP_SECRET_KEY=... \\
+        flask --app examples/quickstart_host/app.py run
+
+The Auth0 application needs both callback URLs allowed: the product's `/callback` and the
+extension's `/settings/accounts/callback`.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote_plus, urlencode
+
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, redirect, render_template, request, session, url_for
+
+from linked_accounts import LinkedAccounts, init_sessions
+from linked_accounts.navigation import safe_next
+
+SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the product; `config` overrides what it reads from the environment."""
+    app = Flask(__name__)
+    app.config.update({name: os.environ.get(name) for name in SETTINGS})
+    app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "layout.html"  # the settings in our own layout
+    app.config.update(config or {})
+    app.secret_key = app.config["APP_SECRET_KEY"]
+    # The quickstart keeps its session in Flask's cookie; tokens belong on the server, and the
+    # extension needs server-side sessions anyway.
+    init_sessions(app)
+    domain = app.config["AUTH0_DOMAIN"]
+    issuer = domain if "://" in domain else f"https://{domain}"
+
+    oauth = OAuth(app)
+    oauth.register(
+        "auth0",
+        client_id=app.config["AUTH0_CLIENT_ID"],
+        client_secret=app.config["AUTH0_CLIENT_SECRET"],
+        # The quickstart's client, plus PKCE (current OAuth advice, RFC 9700), which the
+        # development tenant requires of every client.
+        client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"},
+        server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+    )
+
+    @app.route("/login")
+    def login():
+        session["next"] = safe_next(request.args.get("next"))  # back where they were going
+        return oauth.auth0.authorize_redirect(redirect_uri=url_for("callback", _external=True))
+
+    @app.route("/callback", methods=["GET", "POST"])
+    def callback():
+        token = oauth.auth0.authorize_access_token()
+        session["user"] = token
+        return redirect(session.pop("next", None) or "/")
+
+    @app.route("/logout")
+    def logout():
+        session.clear()
+        query = {
+            "returnTo": url_for("home", _external=True),
+            "client_id": app.config["AUTH0_CLIENT_ID"],
+        }
+        return redirect(f"{issuer}/v2/logout?" + urlencode(query, quote_via=quote_plus))
+
+    @app.route("/")
+    def home():
+        return render_template("home.html", user=(session.get("user") or {}).get("userinfo"))
+
+    def current_user() -> str | None:
+        """The Auth0 user id of the person this product has signed in, or None."""
+        return ((session.get("user") or {}).get("userinfo") or {}).get("sub")
+
+    LinkedAccounts(
+        app, url_prefix="/settings/accounts", current_user=current_user, login_url="login"
+    )
+    return app

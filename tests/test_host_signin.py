@@ -1,0 +1,188 @@
+"""Host sign-in mode, over real HTTP: a product that signs people in the way Auth0's Flask
+quickstart does (examples/quickstart_host) mounts the page, and people sign in exactly once."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from examples.quickstart_host.app import create_app as create_quickstart
+from tests.support import tenant as t
+from tests.support.forms import submit
+from tests.support.visitor import unlink_buttons
+
+SETTINGS = "/settings/accounts/"
+
+
+class Customer:
+    """A person using the product in a browser without JavaScript."""
+
+    def __init__(self, base: str, tenant: str):
+        self.base, self.tenant = base, tenant
+        self.http = requests.Session()
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(self.base + path, timeout=15)
+
+    def sign_in(self, name: str) -> requests.Response:
+        """Sign in to the product: its own /login, the tenant's login page, its /callback."""
+        login_page = self.get("/login")
+        assert "Continue as" in login_page.text
+        home = submit(self.http, login_page, f"Continue as {name}")
+        assert home.url == self.base + "/" and "Account settings" in home.text
+        return home
+
+    def sign_out(self) -> None:
+        assert self.get("/logout").url == self.base + "/"
+
+    def stored(self, app) -> dict:
+        sid = self.http.cookies.get(app.config.get("SESSION_COOKIE_NAME", "session"))
+        prefix = app.config["SESSION_KEY_PREFIX"]
+        return app.config["SESSION_CACHELIB"].get(prefix + sid) or {}
+
+
+@pytest.fixture
+def product(tenant, app_config, serve):
+    config = {**app_config, "AUTH0_DOMAIN": tenant}
+    app = create_quickstart(config)
+    return app, serve(app)
+
+
+@pytest.fixture
+def customer(product, tenant):
+    return Customer(product[1], tenant)
+
+
+def test_a_signed_in_customer_sees_their_accounts_with_no_page_in_between(customer, tenant):
+    customer.sign_in("Ada Lovelace")
+    page = customer.get(SETTINGS)
+    assert page.status_code == 200 and page.url == customer.base + SETTINGS
+    hops = [urlsplit(r.url).path for r in page.history]
+    assert hops == [SETTINGS, SETTINGS + "login", "/authorize", SETTINGS + "callback"]
+    assert not any(r.status_code == 200 for r in page.history)  # redirects only, no page
+    assert unlink_buttons(page.text) == [
+        "Unlink Google (ada.lovelace@gmail.com)",
+        "Unlink GitHub (ada@users.noreply.github.com)",
+        "Unlink acme-saml (ada@acme.test)",
+    ]
+    assert ">Log out</button>" not in page.text  # the product signs people out, not the page
+    assert customer.get("/").text.count("Account settings") == 1  # still signed in to it
+
+
+def test_the_customer_unlinks_without_signing_in_again(customer, tenant):
+    customer.sign_in("Ada Lovelace")
+    confirm = customer.get(SETTINGS + "unlink?identity=" + requests.utils.quote(t.ADA_GITHUB))
+    page = submit(customer.http, confirm, "Unlink")
+    assert "was unlinked" in page.text and page.url.startswith(customer.base + SETTINGS)
+    assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
+
+
+def test_a_visitor_the_product_has_not_signed_in_goes_to_its_login_and_comes_back(customer):
+    login_page = customer.get(SETTINGS)
+    assert login_page.url.startswith(customer.tenant)  # the product's /login sent them on
+    first = customer.http.get(customer.base + SETTINGS, allow_redirects=False, timeout=15)
+    assert first.headers["Location"] == SETTINGS + "login?next=" + SETTINGS
+    back = submit(customer.http, login_page, "Continue as Ada Lovelace")
+    assert back.url == customer.base + SETTINGS and "Unlink GitHub" in back.text
+
+
+def test_after_the_product_switches_user_nothing_of_the_previous_one_is_shown(
+    product, customer, tenant
+):
+    app, _ = product
+    customer.sign_in("Ada Lovelace")
+    assert "Unlink GitHub" in customer.get(SETTINGS).text
+    customer.sign_out()
+    customer.sign_in("Ben Carter")
+    page = customer.get(SETTINGS)
+    assert "ben@example.com" in page.text
+    assert "ada" not in page.text.lower() and unlink_buttons(page.text) == []
+    assert customer.stored(app)["linked_accounts"]["user_id"] == t.BEN
+
+
+def test_switching_user_without_the_product_logging_out_drops_the_previous_data(
+    product, customer, tenant
+):
+    """The product replaces its user in the same session: the extension's data must go."""
+    app, _ = product
+    customer.sign_in("Ada Lovelace")
+    customer.get(SETTINGS)
+    assert customer.stored(app)["linked_accounts"]["user_id"] == t.ADA
+    customer.http.cookies.pop("devtenant_sso")  # so the next product login shows the page
+    customer.sign_in("Ben Carter")
+    page = customer.get(SETTINGS)
+    assert "ada" not in page.text.lower()
+    stored = customer.stored(app)
+    assert stored["linked_accounts"]["user_id"] == t.BEN
+    assert stored["user"]["userinfo"]["sub"] == t.BEN  # the product's own data is untouched
+
+
+def test_when_auth0s_session_has_ended_the_customer_signs_in_there_and_comes_back(customer):
+    customer.sign_in("Ada Lovelace")
+    customer.http.cookies.pop("devtenant_sso")  # Auth0's single sign-on session is over
+    login_page = customer.get(SETTINGS)
+    assert login_page.url.startswith(customer.tenant) and "Continue as" in login_page.text
+    back = submit(customer.http, login_page, "Continue as Ada Lovelace")
+    assert back.url == customer.base + SETTINGS and "Unlink GitHub" in back.text
+
+
+def test_when_auth0_is_signed_in_as_someone_else_nothing_is_kept(product, customer, tenant):
+    app, _ = product
+    customer.sign_in("Ada Lovelace")
+    # Auth0's session in this browser now belongs to Ben (say, a colleague used the tenant).
+    customer.http.cookies.pop("devtenant_sso")
+    login_page = customer.get(SETTINGS)
+    page = submit(customer.http, login_page, "Continue as Ben Carter")
+    assert page.status_code == 409
+    assert "Auth0 is signed in as another account" in page.text
+    assert "ben@example.com" in page.text and "Unlink" not in page.text
+    assert "linked_accounts" not in customer.stored(app)
+    assert customer.stored(app)["user"]["userinfo"]["sub"] == t.ADA  # still the product's Ada
+    way_out = customer.get(SETTINGS + "login?prompt=login&next=%2Fsettings%2Faccounts%2F")
+    back = submit(customer.http, way_out, "Continue as Ada Lovelace")
+    assert back.url == customer.base + SETTINGS and "Unlink GitHub" in back.text
+
+
+def test_the_json_api_follows_the_products_user(customer, tenant):
+    session = customer.http.get(customer.base + SETTINGS + "api/session", timeout=15).json()
+    assert session["authenticated"] is False
+    assert session["login_url"].startswith(SETTINGS + "login")
+    customer.sign_in("Ada Lovelace")
+    customer.get(SETTINGS)
+    listing = customer.http.get(customer.base + SETTINGS + "api/identities", timeout=15).json()
+    assert [i["key"] for i in listing["identities"]][0] == t.ADA
+
+
+def test_host_sign_in_mode_has_no_logout_of_its_own(product):
+    app, _ = product
+    rules = {r.rule for r in app.url_map.iter_rules()}
+    assert SETTINGS + "login" in rules and SETTINGS + "logout" not in rules
+
+
+def test_current_user_needs_a_login_url(app_config, tenant):
+    from flask import Flask
+
+    from linked_accounts import LinkedAccounts, init_sessions
+
+    app = Flask(__name__)
+    app.config.update(app_config, AUTH0_DOMAIN=tenant, SECRET_KEY="k" * 32)
+    init_sessions(app)
+    with pytest.raises(ValueError, match="login_url"):
+        LinkedAccounts(app, current_user=lambda: None)
+
+
+def test_a_change_needs_a_fresh_login_then_finishes_as_confirmed(tenant, app_config, serve):
+    app = create_quickstart(
+        {**app_config, "AUTH0_DOMAIN": tenant, "LINKED_ACCOUNTS_REAUTH_MAX_AGE": 0}
+    )
+    customer = Customer(serve(app), tenant)
+    customer.sign_in("Ada Lovelace")
+    confirm = customer.get(SETTINGS + "unlink?identity=" + requests.utils.quote(t.ADA_GITHUB))
+    login_page = submit(customer.http, confirm, "Unlink")
+    assert login_page.url.startswith(tenant) and "prompt=login" in login_page.url
+    assert t.identity_keys(tenant, t.ADA)[2] == t.ADA_GITHUB  # nothing changed yet
+    page = submit(customer.http, login_page, "Continue as Ada Lovelace")
+    assert "was unlinked" in page.text
+    assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
