@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 from tests.support import tenant as t
 from tests.support.forms import submit
 from tests.support.readme import snippet
 from tests.support.servers import serving
 from tests.support.visitor import Visitor
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_extension_snippet_makes_a_working_host(monkeypatch, tenant, tmp_path):
@@ -40,3 +43,16 @@ def test_the_iframe_snippet_allows_exactly_that_portal(make_app):
     assert f"frame-ancestors {value}" in response.headers["Content-Security-Policy"]
     assert "SameSite=None" in response.headers["Set-Cookie"]
     assert '<iframe src="https://account.example.com/account/"' in snippet("iframe", 1)
+
+
+def test_the_host_sign_in_snippet_is_the_quickstart_examples_code():
+    """The snippet is what examples/quickstart_host runs (tested end to end there)."""
+    example = (ROOT / "examples" / "quickstart_host" / "app.py").read_text()
+    lines = {_code(line) for line in example.splitlines()}
+    for line in snippet("host").splitlines():
+        if _code(line) and not line.startswith(("from ", "import ")):
+            assert _code(line) in lines, line
+
+
+def _code(line: str) -> str:
+    return line.split("  #")[0].strip()
