@@ -75,5 +75,10 @@ def create_app(config: dict | None = None) -> Flask:
         """The Auth0 user id of the person this product has signed in, or None."""
         return ((session.get("user") or {}).get("userinfo") or {}).get("sub")
 
-    LinkedAccounts(app, url_prefix="/settings/accounts", current_user=current_user, login_url="login")
+    LinkedAccounts(
+        app,
+        url_prefix="/settings/accounts",
+        current_user=current_user,
+        login_url="login",  # your login endpoint (or URL); it gets ?next=<the page asked for>
+    )
     return app
