@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
 from devtenant import tokens
-from devtenant.management_auth import authenticate, check_scope
+from devtenant.management_auth import TENANT_BUDGET, authenticate, budget, check_scope
 from devtenant.management_errors import api_error, link_error
 from devtenant.management_paths import operation, raw_segments
 from devtenant.state import TenantState, tenant
@@ -32,10 +33,16 @@ def dispatch(rest: str) -> Response:
     claims = authenticate(st)
     if isinstance(claims, Response):
         return claims
-    verdict = st.limiter.check(claims["sub"], int(st.settings["rate_limit"]), st.now())
+    key, limit = budget(st, claims)
+    verdict = st.limiter.check(key, limit, st.now())
     g.devtenant_ratelimit = verdict
     if not verdict.allowed:
-        return api_error(429, "Global limit has been reached", "too_many_requests")
+        response = api_error(429, "Global limit has been reached", "too_many_requests")
+        if key == TENANT_BUDGET:
+            # Unconfirmed: Auth0 documents only x-ratelimit-* on a 429, but says a 429 may
+            # carry Retry-After; the tenant-wide limit sends it so apps must honour both.
+            response.headers["Retry-After"] = str(max(1, math.ceil(verdict.reset - st.now())))
+        return response
     user_id = segments[0]
     if op == "get_user":
         return get_user(st, claims, user_id)
