@@ -17,6 +17,9 @@ from devtenant.store import LinkError
 
 bp = Blueprint("management", __name__, url_prefix="/api/v2")
 
+# Every scope Auth0's reference lists for GET /users/{id}, in its order: its 403 names them all.
+GET_USER_SCOPES = ("read:users", "read:user_idp_tokens", "read:current_user")
+
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "DELETE", "PATCH", "PUT"])
 def dispatch(rest: str) -> Response:
@@ -55,7 +58,7 @@ def dispatch(rest: str) -> Response:
 
 def get_user(st: TenantState, claims: dict, user_id: str) -> Response:
     """GET /api/v2/users/{id} with fields/include_fields."""
-    denied = check_scope(claims, user_id, "read:users", "read:current_user")
+    denied = check_scope(claims, user_id, "read:users", "read:current_user", listed=GET_USER_SCOPES)
     if denied:
         return denied
     include = request.args.get("include_fields", "true")
@@ -82,8 +85,8 @@ def delete_user(st: TenantState, claims: dict, user_id: str) -> Response:
     denied = check_scope(claims, user_id, "delete:users", "delete:current_user")
     if denied:
         return denied
-    if not st.store.delete(user_id):
-        return api_error(404, "User not found.", "inexistent_user")
+    # Auth0 documents no 404 here, and reportedly answers 204 for a user already deleted too.
+    st.store.delete(user_id)
     return Response(status=204)
 
 
@@ -178,4 +181,8 @@ def secondary_from_link_with(st: TenantState, claims: dict, link_with: Any) -> s
         return api_error(
             400, "JWT (link_with) must have an 'aud' claim equal to the access token's 'azp'."
         )
+    exp = other.get("exp")
+    if not isinstance(exp, int | float) or st.now() >= exp:
+        # An old ID token must not link an account; the wording is unconfirmed.
+        return api_error(400, "JWT (link_with) must not be expired.")
     return sub

@@ -76,8 +76,17 @@ def ratelimit_headers(st: TenantState) -> dict[str, str]:
     return verdict.headers()
 
 
-def check_scope(claims: dict, user_id: str, server_scope: str, user_scope: str) -> Response | None:
-    """403 unless the token has the server scope (m2m) or the user scope on its own user."""
+def check_scope(
+    claims: dict,
+    user_id: str,
+    server_scope: str,
+    user_scope: str,
+    listed: tuple[str, ...] | None = None,
+) -> Response | None:
+    """403 unless the token has the server scope (m2m) or the user scope on its own user.
+
+    `listed` is every scope Auth0's 403 names, when it names more than these two.
+    """
     scopes = set(str(claims.get("scope", "")).split())
     machine = claims.get("gty") == "client-credentials"
     if machine and server_scope in scopes:
@@ -92,6 +101,6 @@ def check_scope(claims: dict, user_id: str, server_scope: str, user_scope: str) 
         return None
     return api_error(
         403,
-        f"Insufficient scope, expected any of: {server_scope},{user_scope}",
+        f"Insufficient scope, expected any of: {','.join(listed or (server_scope, user_scope))}",
         "insufficient_scope",
     )

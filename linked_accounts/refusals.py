@@ -166,6 +166,11 @@ def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
             429,
             retry_after=wait,
         )
+    if isinstance(error, m.Forbidden) and error.code == "insufficient_scope":
+        # Auth0 names the scopes it expected ("..., expected any of: a,b"): pass them on.
+        expected = error.message.partition("expected any of:")[2].strip(" .")
+        if expected:
+            return scope_not_granted(", ".join(s.strip() for s in expected.split(",")))
     if isinstance(error, m.BadRequest):
         return Refusal(
             "auth0_bad_request",
