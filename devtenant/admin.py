@@ -103,6 +103,19 @@ def config() -> Response:
         return jsonify(dict(st.settings))
 
 
+@bp.post("/scopes")
+def scopes() -> Response:
+    """Withhold scopes from user logins: `{"withhold": ["delete:current_user"]}` ([] grants all)."""
+    data = json_object()
+    withhold = data.get("withhold") if data else None
+    if not isinstance(withhold, list) or not all(isinstance(s, str) for s in withhold):
+        return bad_request('body must be {"withhold": ["scope", ...]}')
+    st = tenant()
+    with st.lock:
+        st.withheld_scopes = frozenset(withhold)
+    return jsonify({"withhold": sorted(withhold)})
+
+
 @bp.post("/clock")
 def clock() -> Response:
     """Shift the tenant's clock by `offset` seconds (for expiry tests)."""

@@ -28,8 +28,10 @@ def prune(entries: dict[str, dict[str, Any]], before: float) -> None:
         del entries[key]
 
 
-def issue_code(st: TenantState, txn: dict[str, Any], user_id: str, auth_time: int) -> Response:
-    """Store a single-use code for this login and redirect back with it."""
+def issue_code(
+    st: TenantState, txn: dict[str, Any], user_id: str, auth_time: int, sid: str
+) -> Response:
+    """Store a single-use code for this login (in SSO session `sid`) and redirect back with it."""
     code = secrets.token_urlsafe(32)
     with st.lock:
         prune(st.codes, st.now() - CODE_LIFETIME)  # keep used codes a while to spot replays
@@ -38,6 +40,7 @@ def issue_code(st: TenantState, txn: dict[str, Any], user_id: str, auth_time: in
             **{k: txn[k] for k in ("audience", "nonce", "include_auth_time")},
             "user_id": user_id,
             "auth_time": auth_time,
+            "sid": sid,
             "expires": st.now() + CODE_LIFETIME,
             "used": False,
         }
@@ -112,7 +115,9 @@ def authorize() -> Response:
         return fail("login_required", "Login required")
     if usable and "login" not in prompts:
         assert session is not None  # noqa: S101 - usable implies a session
-        return issue_code(st, txn, session["user_id"], int(session["auth_time"]))
+        sid = sso.current_session_id()
+        assert sid is not None  # noqa: S101 - a session implies its cookie
+        return issue_code(st, txn, session["user_id"], int(session["auth_time"]), sid)
     return login_page(st, txn)
 
 
@@ -173,4 +178,5 @@ def login_submit() -> Response:
     auth_time = int(now)
     sid = sso.start_session(st, identity, choices[identity]["connection"], auth_time)
     st.store.record_login(user_id, now)
-    return sso.set_cookie(issue_code(st, txn, user_id, auth_time), sid)
+    claim = sso.session_id_claim(sid)
+    return sso.set_cookie(issue_code(st, txn, user_id, auth_time, claim), sid)

@@ -101,7 +101,7 @@ def user_tokens(st: TenantState, client: Client, user: dict, record: dict) -> Re
     """The token response for a user login."""
     iss = st.issuer()
     now = int(st.now())
-    scopes = granted_scopes(record["scope"], record["audience"])
+    scopes = granted_scopes(record["scope"], record["audience"], st.withheld_scopes)
     lifetime = int(st.settings["access_token_lifetime"])
     if record["audience"]:
         aud: str | list[str] = record["audience"]
@@ -147,6 +147,7 @@ def user_tokens(st: TenantState, client: Client, user: dict, record: dict) -> Re
             claims["nonce"] = record["nonce"]
         if record["include_auth_time"]:
             claims["auth_time"] = record["auth_time"]
+        claims["sid"] = record["sid"]  # names the SSO session, for logout_hint
         body["id_token"] = tokens.sign(st.keys, claims)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"

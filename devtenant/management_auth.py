@@ -35,6 +35,28 @@ def authenticate(st: TenantState) -> dict[str, Any] | Response:
     return claims
 
 
+CURRENT_USER_SCOPE = ":current_user"
+TENANT_BUDGET = "<tenant>"  # the key every token without a current-user scope shares
+
+
+def budget(st: TenantState, claims: dict[str, Any] | None) -> tuple[str, int]:
+    """Which rate limit a call counts against: Auth0 limits per user only the tokens that hold
+    current-user scopes; every other token (M2M) shares the tenant-wide limit."""
+    scopes = str((claims or {}).get("scope", "")).split()
+    if claims and any(CURRENT_USER_SCOPE in scope for scope in scopes):
+        return str(claims["sub"]), int(st.settings["rate_limit"])
+    return TENANT_BUDGET, int(st.settings["tenant_rate_limit"])
+
+
+def verified_claims(st: TenantState) -> dict[str, Any] | None:
+    """The claims of a correctly signed bearer token (nothing else checked), or None."""
+    _, _, value = request.headers.get("Authorization", "").partition(" ")
+    try:
+        return tokens.verify_signature(st.keys, value.strip())
+    except tokens.TokenError:
+        return None
+
+
 def token_sub(st: TenantState) -> str | None:
     """The sub of a correctly signed bearer token (exp not checked), for stats and limits."""
     _, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -49,13 +71,22 @@ def ratelimit_headers(st: TenantState) -> dict[str, str]:
     """x-ratelimit-* for this response (without counting a call when none was counted)."""
     verdict: Verdict | None = g.get("devtenant_ratelimit")
     if verdict is None:
-        key = token_sub(st) or f"addr:{request.remote_addr}"
-        verdict = st.limiter.check(key, int(st.settings["rate_limit"]), st.now(), consume=False)
+        key, limit = budget(st, verified_claims(st))
+        verdict = st.limiter.check(key, limit, st.now(), consume=False)
     return verdict.headers()
 
 
-def check_scope(claims: dict, user_id: str, server_scope: str, user_scope: str) -> Response | None:
-    """403 unless the token has the server scope (m2m) or the user scope on its own user."""
+def check_scope(
+    claims: dict,
+    user_id: str,
+    server_scope: str,
+    user_scope: str,
+    listed: tuple[str, ...] | None = None,
+) -> Response | None:
+    """403 unless the token has the server scope (m2m) or the user scope on its own user.
+
+    `listed` is every scope Auth0's 403 names, when it names more than these two.
+    """
     scopes = set(str(claims.get("scope", "")).split())
     machine = claims.get("gty") == "client-credentials"
     if machine and server_scope in scopes:
@@ -70,6 +101,6 @@ def check_scope(claims: dict, user_id: str, server_scope: str, user_scope: str) 
         return None
     return api_error(
         403,
-        f"Insufficient scope, expected any of: {server_scope},{user_scope}",
+        f"Insufficient scope, expected any of: {','.join(listed or (server_scope, user_scope))}",
         "insufficient_scope",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 OIDC_SCOPES = ("openid", "profile", "email")
@@ -16,12 +17,18 @@ API_USER_SCOPES = (
 )
 
 
-def granted_scopes(requested: str, audience: str | None) -> list[str]:
-    """The requested scopes this tenant grants a user login (order kept, duplicates dropped)."""
+def granted_scopes(
+    requested: str, audience: str | None, withheld: Collection[str] = ()
+) -> list[str]:
+    """The requested scopes this tenant grants a user login (order kept, duplicates dropped).
+
+    `withheld` models a tenant that grants fewer scopes than asked (Auth0 then says so only in
+    the token response's `scope`): its scopes are left out silently, as Auth0 does.
+    """
     allowed = API_USER_SCOPES if audience else OIDC_SCOPES
     granted: list[str] = []
     for scope in requested.split():
-        if scope in allowed and scope not in granted:
+        if scope in allowed and scope not in granted and scope not in withheld:
             granted.append(scope)
     return granted
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from typing import Any
 
@@ -69,3 +71,16 @@ def end_session(st: TenantState, response: Response) -> Response:
             st.sso_sessions.pop(sid, None)
     response.delete_cookie(SSO_COOKIE, path="/", httponly=True, samesite="Lax")
     return response
+
+
+def session_id_claim(cookie: str) -> str:
+    """The public `sid` of the session a cookie names (put in ID tokens, sent back as a logout
+    hint): derived one-way, so knowing it never lets anyone present the cookie itself."""
+    digest = hashlib.sha256(b"devtenant sid:" + cookie.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode("ascii")
+
+
+def current_session_id() -> str | None:
+    """The public `sid` of this browser's session cookie, if it has one."""
+    cookie = request.cookies.get(SSO_COOKIE)
+    return session_id_claim(cookie) if cookie else None

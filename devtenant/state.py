@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 
@@ -15,9 +16,16 @@ from devtenant.keys import TenantKeys
 from devtenant.ratelimit import RateLimiter
 from devtenant.store import UserStore
 
+# The tenant's second host name, modelling a custom domain: both are loopback, so one server
+# answers at both, and a browser keeps separate cookies for each.
+CUSTOM_DOMAIN = "localhost"
+CANONICAL_HOST = "127.0.0.1"
+
 SETTING_KEYS = {
     "latency": ("DEVTENANT_LATENCY", 0.0, float),
     "rate_limit": ("DEVTENANT_RATE_LIMIT", 10, int),
+    # Calls per minute, across the tenant, with tokens that hold no current-user scope (M2M).
+    "tenant_rate_limit": ("DEVTENANT_TENANT_RATE_LIMIT", 120, int),
     "access_token_lifetime": ("DEVTENANT_ACCESS_TOKEN_LIFETIME", 86400, int),
     "id_token_lifetime": ("DEVTENANT_ID_TOKEN_LIFETIME", 36000, int),
     "userinfo_rate_limit": ("DEVTENANT_USERINFO_RATE_LIMIT", 5, int),
@@ -65,6 +73,7 @@ class TenantState:
         self.limiter = RateLimiter()
         self.userinfo_limiter = RateLimiter()
         self.default_settings = initial_settings(config)
+        self.default_withheld = frozenset(config.get("DEVTENANT_WITHHELD_SCOPES") or ())
         self._clear()
 
     def _clear(self) -> None:
@@ -72,6 +81,9 @@ class TenantState:
         with self.lock:
             self.settings: dict[str, Any] = dict(self.default_settings)
             self.clock_offset = 0.0
+            # Scopes user logins are not granted even when asked for (POST /__dev/scopes).
+            self.withheld_scopes: frozenset[str] = self.default_withheld
+            self.logout_requests: dict[str, dict[str, Any]] = {}  # awaiting confirmation
             self.sso_sessions: dict[str, dict[str, Any]] = {}
             self.transactions: dict[str, dict[str, Any]] = {}
             self.codes: dict[str, dict[str, Any]] = {}
@@ -90,13 +102,30 @@ class TenantState:
         """The tenant's clock: real time plus the offset tests may set."""
         return time.time() + self.clock_offset
 
+    def at_custom_domain(self) -> bool:
+        """Whether this request came in at the custom domain rather than the canonical host."""
+        return urlsplit(request.url_root).hostname == CUSTOM_DOMAIN
+
     def issuer(self) -> str:
-        """The issuer URL with a trailing slash (configured, or this request's root)."""
+        """The issuer of this request's host, with a trailing slash: like Auth0, each domain
+        issues tokens in its own name (the canonical one may have a configured issuer)."""
+        if self.at_custom_domain():
+            return request.url_root
         return self.configured_issuer or request.url_root
 
+    def canonical_issuer(self) -> str:
+        """The tenant's canonical domain, whichever host this request came in at."""
+        if self.configured_issuer:
+            return self.configured_issuer
+        parts = urlsplit(request.url_root)
+        if self.at_custom_domain():
+            port = f":{parts.port}" if parts.port else ""
+            parts = parts._replace(netloc=f"{CANONICAL_HOST}{port}")
+        return parts.geturl()
+
     def api_audience(self) -> str:
-        """The Management API audience."""
-        return f"{self.issuer()}api/v2/"
+        """The Management API audience: always named by the canonical domain."""
+        return f"{self.canonical_issuer()}api/v2/"
 
 
 def tenant() -> TenantState:

@@ -259,12 +259,15 @@ class UserStore:
         with self.lock:
             user = self._find(primary_id)
             if user is None:
+                # Unconfirmed: Auth0 documents 400, 401, 403 and 429 here, not 404.
                 raise LinkError(404, "User not found.", "inexistent_user")
             wanted = f"{provider}|{secondary_user_id}"
             if identity_id(user["identities"][0]) == wanted:
                 raise LinkError(400, "Main identity cannot be removed.")
             match = next((i for i in user["identities"][1:] if identity_id(i) == wanted), None)
             if match is None:
+                # Unconfirmed: Auth0 does not document its answer for an identity that is not
+                # linked; a 400 is the documented status nearest to it.
                 raise LinkError(400, "Identity not found.")
             user["identities"].remove(match)
             user["updated_at"] = iso(now)
@@ -290,6 +293,7 @@ class UserStore:
         with self.lock:
             user = self._find(primary_id)
             if user is None:
+                # Unconfirmed: Auth0 documents 400, 401, 403, 409 and 429 here, not 404.
                 raise LinkError(404, "User not found.", "inexistent_user")
             if str(secondary_id) == primary_id:
                 raise LinkError(400, "Main identity and the new one are the same.")
@@ -297,6 +301,7 @@ class UserStore:
                 raise LinkError(409, "Specified identity already exists.", "identity_conflict")
             other = self._find(secondary_id)
             if other is None:
+                # Unconfirmed wording; the status is a documented one.
                 raise LinkError(400, "The user specified by the secondary identity does not exist.")
             if len(other["identities"]) > 1:
                 raise LinkError(409, "Specified identity already exists.", "identity_conflict")

@@ -70,7 +70,7 @@ class LinkedAccounts:
                 "server-side: call linked_accounts.init_sessions(app) (or Flask-Session's "
                 "Session(app)) before LinkedAccounts(app)."
             )
-        management = ManagementClient(settings.management_url, timeout=settings.timeout)
+        management = ManagementClient(settings.api_url, timeout=settings.timeout)
         st = State(
             settings=settings,
             management=management,
@@ -136,7 +136,8 @@ def _register_auth0(app: Flask, settings: Settings):
 
 
 def _m2m_client(settings: Settings, management: ManagementClient) -> ClientCredentials | None:
-    """The M2M token source, only for deleting separated accounts in server mode."""
+    """The M2M token source, only for deleting separated accounts in server mode. Its token is
+    asked for at the sign-in domain too, so it is valid where the API calls go."""
     if not (settings.offer_delete_separated and settings.delete_separated_mode == "server"):
         return None
     return ClientCredentials(

@@ -32,6 +32,12 @@ class Account:
     expires_at: float
     lifetime: float
     auth_time: float | None
+    sid: str | None = None  # Auth0's session id from the ID token: the logout_hint
+    scope: str | None = None  # what Auth0 granted (None: it did not say, so all that was asked)
+
+    def granted(self, scope: str) -> bool:
+        """Tell whether Auth0 granted `scope` to this token: it may grant fewer than asked."""
+        return self.scope is None or scope in self.scope.split()
 
     @property
     def token_expired(self) -> bool:
@@ -55,6 +61,7 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
         "name": claims.get("name"),
         "email": claims.get("email"),
         "auth_time": claims.get("auth_time"),
+        "sid": claims.get("sid"),
         **_token_fields(token),
     }
     _rotate_session_id()
@@ -70,6 +77,8 @@ def renew_token(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     data.update(_token_fields(token))
     if claims.get("auth_time"):
         data["auth_time"] = claims["auth_time"]
+    if claims.get("sid"):
+        data["sid"] = claims["sid"]
     session[KEY] = data
     _rotate_session_id()
     return current()  # type: ignore[return-value]
@@ -88,6 +97,7 @@ def _token_fields(token: dict[str, Any]) -> dict[str, Any]:
         "access_token": token["access_token"],
         "expires_at": time.time() + lifetime,
         "lifetime": lifetime,
+        "scope": token.get("scope") if isinstance(token.get("scope"), str) else None,
     }
 
 

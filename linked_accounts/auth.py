@@ -148,6 +148,8 @@ def logout():
     """End our session and Auth0's. A POST with CSRF, so no other site can log the user out."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    acct = account.current()
+    sid = acct.sid if acct else None
     account.sign_out()
     st = state()
     # Back to the host's front page: the settings page itself would bounce to Auth0's login.
@@ -157,13 +159,16 @@ def logout():
     except (requests.RequestException, ValueError):
         end_session = None
     if end_session:
-        # client_id instead of id_token_hint: an ID token in a URL ends up in browser history
+        # logout_hint (the ID token's sid) with client_id spares the user Auth0's "log out?"
+        # prompt; id_token_hint would too, but an ID token in a URL ends up in browser history
         # and access logs. Built, not `logout_redirect()`, which would write state back into
         # the session just emptied.
-        url = st.auth0.create_logout_url(
-            post_logout_redirect_uri=home, client_id=st.settings.client_id
-        )["url"]
+        params = {"post_logout_redirect_uri": home, "client_id": st.settings.client_id}
+        if sid:
+            params["logout_hint"] = sid
+        url = st.auth0.create_logout_url(**params)["url"]
     else:
+        # Tenants without RP-initiated logout discovery: Auth0's own endpoint, which does not ask.
         query = urlencode({"client_id": st.settings.client_id, "returnTo": home})
         url = f"{st.settings.issuer_url}/v2/logout?{query}"
     return redirect(url)

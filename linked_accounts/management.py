@@ -8,6 +8,9 @@ link after a lost answer could act twice.
 from __future__ import annotations
 
 import logging
+import math
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -52,11 +55,20 @@ class Conflict(ManagementError):
 
 
 class RateLimited(ManagementError):
-    """429: the per-user or tenant budget is spent; `reset_at` is when it refills (Unix s)."""
+    """429: the per-user or tenant budget is spent. `retry_after` (seconds, from a Retry-After
+    header) says when to try again, else `reset_at` (Unix s, from x-ratelimit-reset)."""
 
-    def __init__(self, message: str = "", *, reset_at: int | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        reset_at: int | None = None,
+        retry_after: int | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(message, **kwargs)
         self.reset_at = reset_at
+        self.retry_after = retry_after
 
 
 class Unavailable(ManagementError):
@@ -185,7 +197,25 @@ def _error_from(response: requests.Response) -> ManagementError:
     if status == 429:
         reset = response.headers.get("x-ratelimit-reset", "")
         return RateLimited(
-            message, status=status, code=code, reset_at=int(reset) if reset.isdigit() else None
+            message,
+            status=status,
+            code=code,
+            reset_at=int(reset) if reset.isdigit() else None,
+            retry_after=_retry_after(response.headers.get("Retry-After", "")),
         )
     cls = _BY_STATUS.get(status) or (Unavailable if status >= 500 else ManagementError)
     return cls(message, status=status, code=code)
+
+
+def _retry_after(value: str) -> int | None:
+    """Read a Retry-After header: delay-seconds or an HTTP date (RFC 9110); None if neither."""
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0, math.ceil(when.timestamp() - time.time()))

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import account, events, reauth, separated, single_flight, trips
+from . import account, events, reauth, refusals, separated, single_flight, trips
 from . import management as m
 from .account import Account
 from .i18n import _
@@ -30,6 +30,9 @@ from .refusals import Refusal
 from .state import state
 
 DELETE_SCOPES = "openid profile email read:current_user delete:current_user"
+READ_SCOPE = "read:current_user"
+CHANGE_SCOPE = "update:current_user_identities"
+DELETE_SCOPE = "delete:current_user"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ def name_of(identity: Identity) -> str:
 
 def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
     """Return the user's identities, from the session cache unless stale or `fresh` is asked."""
+    _require_scope(acct, READ_SCOPE)
     st = state()
     raw = None if fresh else account.cached_identities(st.settings.cache_seconds)
     if raw is None and not fresh:
@@ -105,6 +109,7 @@ def secondary(acct: Account, key: str) -> Identity:
 
 def unlink(acct: Account, key: str, *, reauthenticated: bool = False) -> Unlinked:
     """DELETE the user's own secondary `key` after a fresh login; return what remains."""
+    _require_scope(acct, CHANGE_SCOPE)
     identity = secondary(acct, key)
     args = {"identity": identity.key}
     reauth.require_fresh(acct, "unlink", args, reauthenticated=reauthenticated)
@@ -141,6 +146,7 @@ def start_link(
 ) -> SignInAtAuth0:
     """After a fresh login, send the user to sign in to the other account (`connection`, or
     Auth0's own chooser when empty); `next` is where a single-page app wants the browser back."""
+    _require_scope(acct, CHANGE_SCOPE)
     if connection and connection not in state().settings.link_connections:
         raise Refusal(
             "connection_not_offered",
@@ -220,6 +226,11 @@ def finish_delete_separated(
         )
     if not trips.signed_in_during(claims, trip):
         raise _not_deleted(_("Auth0 did not confirm a fresh sign-in; nothing was deleted."))
+    granted = str(token.get("scope", DELETE_SCOPES)).split()
+    if DELETE_SCOPE not in granted or READ_SCOPE not in granted:
+        # Auth0's published list of user-token scopes leaves delete:current_user out: a tenant
+        # may well withhold it. Say so now rather than fail with a 403 after signing in.
+        raise refusals.self_deletion_not_granted(target["name"])
     # Used for these two calls only, then dropped with this request: never put in the session.
     return _delete(acct, target, token["access_token"])
 
@@ -289,6 +300,13 @@ def _why_not_linkable(
             email=claims["email"],
         )
     return None
+
+
+def _require_scope(acct: Account, scope: str) -> None:
+    """Refuse before calling Auth0 when it did not grant the sign-in `scope` (it may grant fewer
+    than asked, and says so only in the token response): a 403 later would explain nothing."""
+    if not acct.granted(scope):
+        raise refusals.scope_not_granted(scope)
 
 
 def _already_unlinked(name: str | None = None) -> Refusal:

@@ -57,6 +57,37 @@ def session_refresh_required(action: str, args: dict[str, Any]) -> Refusal:
     )
 
 
+def scope_not_granted(scope: str) -> Refusal:
+    """Auth0 granted the sign-in fewer scopes than asked: say which one the tenant must allow."""
+    return Refusal(
+        "scope_not_granted",
+        _("Not allowed by this Auth0 tenant"),
+        _(
+            "Your Auth0 tenant did not grant this site the permission %(scope)s, so it cannot "
+            "do this. Nothing was changed. The site's administrator must allow this application "
+            "to ask for %(scope)s on the Auth0 Management API.",
+            scope=scope,
+        ),
+        403,
+    )
+
+
+def self_deletion_not_granted(name: str) -> Refusal:
+    """The tenant does not let an account delete itself (no delete:current_user)."""
+    return Refusal(
+        "scope_not_granted",
+        _("Not allowed by this Auth0 tenant"),
+        _(
+            "This Auth0 tenant does not let an account delete itself this way (it did not grant "
+            "delete:current_user), so the separate %(name)s account was not deleted. Your unlink "
+            "stands. The site's administrator can delete such accounts with the server mode "
+            "(LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server).",
+            name=name,
+        ),
+        403,
+    )
+
+
 # Auth0's failures that need nothing but a message: (code, status, title, message).
 _AUTH0_FAILURES: dict[type[m.ManagementError], tuple[str, int, object, object]] = {
     m.Forbidden: (
@@ -106,12 +137,22 @@ _AUTH0_ERROR = (
 )
 
 
+def _wait(error: m.RateLimited, now: float) -> int:
+    """Seconds until Auth0 takes calls again: Retry-After when sent, else x-ratelimit-reset,
+    else a minute (the window of Auth0's per-user limit)."""
+    if error.retry_after is not None:
+        return max(1, error.retry_after)
+    if error.reset_at:
+        return max(1, int(error.reset_at - now))
+    return 60
+
+
 def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
     """Map a Management API error to what the user is told. Nothing was changed by any of them."""
     if isinstance(error, m.TokenRejected):
         return login_required()
     if isinstance(error, m.RateLimited):
-        wait = max(1, int((error.reset_at or 0) - (now or time.time()))) if error.reset_at else 60
+        wait = _wait(error, now or time.time())
         return Refusal(
             "rate_limited",
             _("Too many requests"),
@@ -125,6 +166,11 @@ def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
             429,
             retry_after=wait,
         )
+    if isinstance(error, m.Forbidden) and error.code == "insufficient_scope":
+        # Auth0 names the scopes it expected ("..., expected any of: a,b"): pass them on.
+        expected = error.message.partition("expected any of:")[2].strip(" .")
+        if expected:
+            return scope_not_granted(", ".join(s.strip() for s in expected.split(",")))
     if isinstance(error, m.BadRequest):
         return Refusal(
             "auth0_bad_request",

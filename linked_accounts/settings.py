@@ -18,10 +18,12 @@ LOOPBACK_NAMES = {"localhost"}
 # Every key the extension owns, with its default. `init_app` setdefaults them all, so a host can
 # read the effective value of any of them from `app.config`.
 DEFAULTS: Mapping[str, Any] = {
-    "AUTH0_DOMAIN": "",  # required: the tenant's domain
+    "AUTH0_DOMAIN": "",  # required: the domain people sign in at (a custom domain, if any)
     "AUTH0_CLIENT_ID": "",  # required
     "AUTH0_CLIENT_SECRET": "",  # required
-    "AUTH0_MANAGEMENT_DOMAIN": "",  # the Management API's domain (default: AUTH0_DOMAIN)
+    # The tenant's canonical domain ({tenant}.auth0.com), which names the Management API's
+    # audience only; calls still go to AUTH0_DOMAIN (default: AUTH0_DOMAIN).
+    "AUTH0_MANAGEMENT_DOMAIN": "",
     "AUTH0_CONNECT_TIMEOUT": 3.05,
     "AUTH0_READ_TIMEOUT": 10.0,
     "AUTH0_M2M_CLIENT_ID": "",  # only for LINKED_ACCOUNTS_DELETE_SEPARATED_MODE = "server"
@@ -58,8 +60,8 @@ class ConfigError(Exception):
 class Settings:
     """Everything the extension needs to talk to one Auth0 tenant."""
 
-    issuer_url: str  # e.g. https://tenant.eu.auth0.com (no trailing slash)
-    management_url: str
+    issuer_url: str  # where people sign in, e.g. https://login.example.com (no trailing slash)
+    canonical_url: str  # the tenant's own https://tenant.eu.auth0.com: names the audience only
     client_id: str
     client_secret: str
     cache_seconds: int = 60
@@ -83,8 +85,14 @@ class Settings:
 
     @property
     def audience(self) -> str:
-        """Return the Management API audience, which also names its base URL."""
-        return f"{self.management_url}/api/v2/"
+        """Return the Management API audience: always the tenant's canonical identifier."""
+        return f"{self.canonical_url}/api/v2/"
+
+    @property
+    def api_url(self) -> str:
+        """Return where Management API calls go: the sign-in domain, because Auth0 rejects a
+        token issued at a custom domain when it is presented at the canonical host."""
+        return self.issuer_url
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -142,7 +150,11 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         try:
             return tenant_url(raw)
         except ValueError as exc:
-            problems.append(f"{name}: {exc}")
+            reason = str(exc)
+            if "/api/v2" in raw:  # the audience pasted where its domain belongs
+                host = urlsplit(raw if "://" in raw else f"https://{raw}").hostname
+                reason = f"give the domain only (e.g. {host}), not the API's URL"
+            problems.append(f"{name}: {reason}")
             return ""
 
     def flag(name: str) -> bool:
@@ -187,14 +199,20 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         return {str(k): dict(v) for k, v in raw.items()}
 
     issuer = url("AUTH0_DOMAIN")
-    management = url("AUTH0_MANAGEMENT_DOMAIN", text("AUTH0_DOMAIN")) if issuer else ""
+    canonical = url("AUTH0_MANAGEMENT_DOMAIN", text("AUTH0_DOMAIN")) if issuer else ""
+    if issuer and canonical and _swapped_domains(issuer, canonical):
+        problems.append(
+            "AUTH0_DOMAIN and AUTH0_MANAGEMENT_DOMAIN look swapped: AUTH0_DOMAIN is where people "
+            "sign in (your custom domain), AUTH0_MANAGEMENT_DOMAIN your tenant's own "
+            f"*.auth0.com domain (got {urlsplit(canonical).hostname})"
+        )
     for name in ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"):
         if not text(name):
             problems.append(f"{name} is not set (from your Auth0 application's settings)")
     custom = connections()
     settings = Settings(
         issuer_url=issuer,
-        management_url=management,
+        canonical_url=canonical,
         client_id=text("AUTH0_CLIENT_ID"),
         client_secret=text("AUTH0_CLIENT_SECRET"),
         cache_seconds=number("LINKED_ACCOUNTS_CACHE_SECONDS"),
@@ -229,6 +247,13 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _swapped_domains(issuer: str, canonical: str) -> bool:
+    """Tell whether a canonical *.auth0.com domain was given as the sign-in domain and another
+    (custom) domain as the canonical one: that audience would be "Service not found"."""
+    login, api = urlsplit(issuer).hostname or "", urlsplit(canonical).hostname or ""
+    return login.endswith(".auth0.com") and not api.endswith(".auth0.com")
 
 
 def _same_origin_path(value: str) -> bool:

@@ -89,6 +89,16 @@ def callback():
 
 
 def _oauth_reason(exc: OAuthError) -> str:
+    if exc.error == "access_denied" and (exc.description or "").startswith("Service not found"):
+        # The audience is not the tenant's canonical identifier: a custom-domain deployment
+        # without AUTH0_MANAGEMENT_DOMAIN, or with the two domains swapped.
+        log.error("Auth0 does not know the audience %s", state().settings.audience)
+        return _(
+            "Auth0 does not know this site's Management API audience (%(audience)s). The site's "
+            "administrator must set AUTH0_MANAGEMENT_DOMAIN to the tenant's own domain "
+            "(tenant.auth0.com), not its custom domain.",
+            audience=state().settings.audience,
+        )
     if exc.error == "access_denied":
         return _("Signing in was cancelled at Auth0.")
     if exc.error in ("login_required", "consent_required", "interaction_required"):

@@ -40,7 +40,7 @@ FAULTS = {
     "403": (
         _error(403, "Forbidden", "Insufficient scope, expected any of: update:users,"
                "update:current_user_identities", "insufficient_scope"),
-        (403, "did not allow this change"),
+        (403, "permission update:users, update:current_user_identities"),
     ),
     "404": (_error(404, "Not Found", "User not found.", "inexistent_user"),
             (404, "could not find")),

@@ -97,12 +97,13 @@ def test_a_config_error_is_an_ordinary_exception_a_host_can_catch():
         raise AssertionError("no ConfigError")
 
 
-def test_management_domain_sets_the_api_base_and_audience_for_custom_domains():
+def test_management_domain_names_only_the_audience_calls_go_to_the_sign_in_domain():
     settings = load_settings(
         {**VALID, "AUTH0_DOMAIN": "login.example.com", "AUTH0_MANAGEMENT_DOMAIN": "ex.auth0.com"}
     )
     assert settings.metadata_url == "https://login.example.com/.well-known/openid-configuration"
     assert settings.audience == "https://ex.auth0.com/api/v2/"
+    assert settings.api_url == "https://login.example.com"
     plain = load_settings(VALID)
     assert plain.audience == "https://example.eu.auth0.com/api/v2/"
 

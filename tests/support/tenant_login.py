@@ -13,7 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 DEFAULT_SCOPE = "openid profile email read:current_user update:current_user_identities"
-MANAGEMENT_API = "management-api"  # sentinel: the tenant's own {tenant_url}/api/v2/ audience
+# Sentinel: the tenant's own audience, named by its canonical host (127.0.0.1) even when the
+# login goes through its custom domain (localhost).
+MANAGEMENT_API = "management-api"
 
 
 class LoginError(Exception):
@@ -161,7 +163,7 @@ def login(
         "code_challenge_method": "S256",
     }
     if audience == MANAGEMENT_API:
-        params["audience"] = f"{tenant_url}/api/v2/"
+        params["audience"] = f"{tenant_url.replace('//localhost:', '//127.0.0.1:')}/api/v2/"
     elif audience is not None:
         params["audience"] = audience
     for key, value in (extra_params or {}).items():

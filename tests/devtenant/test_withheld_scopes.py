@@ -1,0 +1,40 @@
+"""A tenant that grants fewer scopes than asked: the token response's `scope` and the token's own
+`scope` both leave a withheld scope out, silently, as Auth0 does."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.support.tenant_api import ADA, auth, claims, http, user_url
+from tests.support.tenant_login import login
+
+ASKED = "openid profile email read:current_user update:current_user_identities delete:current_user"
+
+
+def test_a_withheld_scope_is_left_out_of_the_grant(tenant):
+    hook = requests.post(
+        f"{tenant}/__dev/scopes", json={"withhold": ["delete:current_user"]}, timeout=5
+    )
+    assert hook.json() == {"withhold": ["delete:current_user"]}
+    body = login(tenant, "Ada Lovelace", scope=ASKED)
+    granted = body["scope"].split()
+    assert "delete:current_user" not in granted and "read:current_user" in granted
+    assert claims(body["access_token"])["scope"] == body["scope"]
+    refused = http.delete(user_url(tenant, ADA), headers=auth(body["access_token"]))
+    assert refused.status_code == 403
+    assert refused.json()["errorCode"] == "insufficient_scope"
+
+
+def test_granting_everything_again_and_reset(tenant):
+    requests.post(f"{tenant}/__dev/scopes", json={"withhold": ["read:current_user"]}, timeout=5)
+    requests.post(f"{tenant}/__dev/scopes", json={"withhold": []}, timeout=5)
+    assert "read:current_user" in login(tenant, "Ada Lovelace")["scope"].split()
+    requests.post(f"{tenant}/__dev/scopes", json={"withhold": ["read:current_user"]}, timeout=5)
+    requests.post(f"{tenant}/__dev/reset", timeout=5)
+    assert "read:current_user" in login(tenant, "Ada Lovelace")["scope"].split()
+
+
+def test_a_malformed_withhold_request_is_refused(tenant):
+    for body in ({"withhold": "delete:current_user"}, {"withhold": [1]}, [], {"other": []}):
+        answer = requests.post(f"{tenant}/__dev/scopes", json=body, timeout=5)
+        assert answer.status_code == 400
