@@ -220,6 +220,8 @@ def finish_delete_separated(
         )
     if not trips.signed_in_during(claims, trip):
         raise _not_deleted(_("Auth0 did not confirm a fresh sign-in; nothing was deleted."))
+    if not reauth.still_fresh(acct):
+        raise _not_deleted(_("Your own sign-in is no longer recent enough; nothing was deleted."))
     # Used for these two calls only, then dropped with this request: never put in the session.
     return _delete(acct, target, token["access_token"])
 
@@ -273,6 +275,8 @@ def _why_not_linkable(
 ) -> str | None:
     if sub == acct.user_id:
         return _("That is the account you are signed in with, so there is nothing to link.")
+    if not reauth.still_fresh(acct):
+        return _("Your own sign-in is no longer recent enough, so it was not linked.")
     if not trips.signed_in_during(claims, trip):
         return _("Auth0 did not ask you to sign in to that account, so it was not linked.")
     if find(identities(acct), sub):
