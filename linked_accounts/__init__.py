@@ -12,7 +12,7 @@ from __future__ import annotations
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, i18n, pages, reauth, templating, trips
+from . import account, api, auth, headers, i18n, pages, reauth, templating, trips
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
@@ -92,6 +92,8 @@ class LinkedAccounts:
         json_api = Blueprint("linked_accounts_api", __name__)
         api.register(json_api)
         app.register_blueprint(json_api, url_prefix=f"{url_prefix.rstrip('/')}/api")
+        headers.install(app, (html.name, json_api.name))  # whatever the host sends, or not
+        headers.warn_if_weak(app, settings.issuer_url)
         templating.init_app(app, st)
 
 
