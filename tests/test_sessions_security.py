@@ -351,10 +351,27 @@ def test_replaying_a_used_callback_url_is_refused_and_leaves_the_session_alone(b
     replay = http.get(url, timeout=10)
     assert replay.status_code == 400 and "Sign-in did not complete" in replay.text
     assert "already used or has expired" in replay.text
-    # Refused by the trip's absence alone: had the trip not been popped, the replay would have
-    # reached Auth0's token endpoint and its refusal would have signed the user out.
+    # Refused by the trip's absence alone: it never reaches Auth0's token endpoint, and a
+    # replayed link cannot sign anyone out. (Sign-in cleared the session, trips and all; the link
+    # replay below is the one that needs the trip popped on use.)
     assert t.stats(tenant)["token_requests"] == tokens_issued
     assert http.get(f"{base}/account/", allow_redirects=False, timeout=10).status_code == 200
+
+
+def test_replaying_a_used_link_callback_is_refused_before_it_reaches_auth0(base, tenant):
+    # Sign-in clears the session, trips and all; a link trip does not: only popping it on use
+    # stops a second callback from running the trip's handler again.
+    ben = Visitor(base)
+    ben.login("Ben Carter")
+    linked = ben.link("Link another account", "Grace Hopper")
+    assert "is now linked" in linked.text
+    url = next(r.url for r in linked.history if urlsplit(r.url).path == "/account/callback")
+    tokens_issued = t.stats(tenant)["token_requests"]
+    replay = ben.http.get(url, allow_redirects=False, timeout=10)
+    assert replay.status_code == 400 and "already used or has expired" in replay.text
+    assert t.stats(tenant)["token_requests"] == tokens_issued
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN, t.GRACE]
+    assert ben.get("/account/", allow_redirects=False).status_code == 200
 
 
 def test_an_error_returned_by_auth0_is_refused(base):
