@@ -333,7 +333,10 @@ def bare_host(tenant: str, tmp_path, **config) -> flask.Flask:
     from linked_accounts import LinkedAccounts
     from tests.test_extension import host
 
+    secret = config.pop("SECRET_KEY", None)
     app = host(tenant, tmp_path, **config)
+    if secret:
+        app.config["SECRET_KEY"] = secret
     LinkedAccounts(app, url_prefix="/account")
 
     @app.get("/")
@@ -543,3 +546,9 @@ def test_6_and_10_with_redis_the_lifetime_is_absolute_and_a_logout_stays_a_logou
         app.session_interface.save_session(app, in_flight, response)
     assert client.exists(PREFIX + sid) == 0
     assert "Set-Cookie" not in response.headers
+
+
+def test_8_start_up_warns_when_the_secret_is_short_for_a_real_tenant(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="linked_accounts"):
+        bare_host("https://tenant.eu.auth0.com", tmp_path, SECRET_KEY="short-secret")
+    assert any("shorter than 32 characters" in r.getMessage() for r in caplog.records)
