@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, redirect, render_template, url_for
 from flask_wtf import CSRFProtect
+from publicsuffixlist import PublicSuffixList
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from linked_accounts import (
@@ -58,6 +59,7 @@ ENVIRONMENT = {
     "IDENTITIES_CACHE_SECONDS": "LINKED_ACCOUNTS_CACHE_SECONDS",
     "REFRESH_MIN_INTERVAL": "LINKED_ACCOUNTS_REFRESH_MIN_INTERVAL",
     "REAUTH_MAX_AGE": "LINKED_ACCOUNTS_REAUTH_MAX_AGE",
+    "SESSION_MAX_AGE": "LINKED_ACCOUNTS_SESSION_MAX_AGE",
     "LINK_CONNECTIONS": "LINKED_ACCOUNTS_LINK_CONNECTIONS",
     "LINK_REQUIRE_VERIFIED_EMAIL": "LINKED_ACCOUNTS_LINK_REQUIRE_VERIFIED_EMAIL",
     "OFFER_DELETE_SEPARATED": "LINKED_ACCOUNTS_OFFER_DELETE_SEPARATED",
@@ -70,8 +72,33 @@ ENVIRONMENT = {
 
 # CSP frame-ancestors sources a host may allow to frame its pages (default: nobody). Only
 # keywords and origins: a ';' or a newline would smuggle other directives or headers in.
-_SOURCE = r"(?:'self'|https?://[A-Za-z0-9.*-]+(?::\d{1,5})?)"
-SAFE_FRAME_ANCESTORS = re.compile(rf"'none'|{_SOURCE}(?: {_SOURCE})*")
+_ORIGIN = re.compile(r"(https?)://(\*\.)?([A-Za-z0-9.-]+)(?::\d{1,5})?")
+_LOOPBACK = ("localhost", "127.0.0.1")
+_PUBLIC_SUFFIXES = PublicSuffixList()
+
+
+def frame_ancestors_problem(value: str) -> str | None:
+    """Say what is wrong with a FRAME_ANCESTORS value, or None: 'none', 'self', or https origins
+    (plain http only on loopback), a wildcard only for the subdomains of one registrable domain
+    (`https://*.example.com`; never `https://*` or `https://*.com`)."""
+    if value in ("'none'", "'self'"):
+        return None
+    for source in value.split(" "):
+        match = _ORIGIN.fullmatch(source)
+        if source == "'self'":
+            continue
+        if not match:
+            return f"{source!r} is not 'self' or an origin like https://portal.example.com"
+        scheme, wildcard, host = match.groups()
+        host = host.lower()
+        if scheme == "http" and (wildcard or host not in _LOOPBACK):
+            return f"{source!r} is plain http: use https (http only for localhost)"
+        if host in _LOOPBACK:
+            continue
+        registrable = _PUBLIC_SUFFIXES.privatesuffix(host)
+        if registrable is None or (wildcard and registrable != host):
+            return f"{source!r} covers more than one site: name a domain you control"
+    return None
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -120,10 +147,11 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
     """Fill app.config from the environment, collecting every problem before stopping."""
     problems: list[str] = []
     frame_ancestors = _setting(app, "FRAME_ANCESTORS") or "'none'"
-    if not SAFE_FRAME_ANCESTORS.fullmatch(frame_ancestors):
+    problem = frame_ancestors_problem(frame_ancestors)
+    if problem:
         problems.append(
-            "FRAME_ANCESTORS must be 'none', 'self' or space-separated origins "
-            f"(e.g. https://portal.example.com), got {frame_ancestors!r}"
+            "FRAME_ANCESTORS must be 'none', 'self' or space-separated https origins "
+            f"(e.g. https://portal.example.com): {problem}"
         )
     app.config["FRAME_ANCESTORS"] = frame_ancestors
     for name, key in ENVIRONMENT.items():

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, i18n, pages, reauth, templating
+from . import account, api, auth, headers, i18n, pages, reauth, templating
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
@@ -114,6 +114,8 @@ class LinkedAccounts:
             json_api.before_request(account.forget_another_users_data)
         app.register_blueprint(html, url_prefix=url_prefix)
         app.register_blueprint(json_api, url_prefix=f"{url_prefix.rstrip('/')}/api")
+        headers.install(app, (html.name, json_api.name))  # whatever the host sends, or not
+        headers.warn_if_weak(app, settings.issuer_url)
         templating.init_app(app, st)
 
 

@@ -32,10 +32,13 @@ CSRF_MESSAGE = lazy_gettext("Send the session's CSRF token (from GET /api/sessio
 def session_info():
     """Tell the SPA who is signed in, and give it the CSRF token for its POSTs."""
     acct = account.current()
-    body: dict[str, Any] = {"authenticated": acct is not None, "csrf_token": generate_csrf()}
+    body: dict[str, Any] = {"authenticated": acct is not None, "csrf_token": None}
     if acct is None:
+        # No CSRF token before signing in: there is nothing to post yet, and making one would
+        # store a session for every anonymous visit.
         body["login_url"] = url_for("linked_accounts.login", next=_return_to())
     else:
+        body["csrf_token"] = generate_csrf()
         body["user"] = {"user_id": acct.user_id, "name": acct.name, "email": acct.email}
         body["fresh_login"] = reauth.is_fresh(acct)
         # What the pages would have shown (e.g. "GitHub is now linked" after a trip to Auth0).

@@ -124,7 +124,13 @@ def renew(target: str | None = None):
 
 def renew_page():
     """Renew the token, then return to `next`: where the JSON API sends a browser."""
-    return renew(safe_next(request.args.get("next")) or url_for("linked_accounts.settings"))
+    target = safe_next(request.args.get("next")) or url_for("linked_accounts.settings")
+    acct = account.current()
+    if acct is not None and not acct.token_expired:
+        # A GET any site can trigger: a renewal nobody needs could only end badly (Auth0's
+        # session gone, or someone else's) and sign the user out.
+        return redirect(target)
+    return renew(target)
 
 
 def finish_renewal(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):

@@ -141,6 +141,10 @@ class ManagementClient:
         return "/".join([f"{self.base_url}/api/v2", *(quote(str(s), safe="") for s in segments)])
 
     def _call(self, method: str, token: str, path: tuple[str, ...], **kwargs: Any) -> Any:
+        if any(str(segment) in (".", "..") for segment in path):
+            # Percent-encoding leaves them as they are, and urllib3 would then collapse them:
+            # DELETE .../identities/github/.. would act on another resource than named.
+            raise BadRequest("a path segment may not be . or ..")
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         # Logged by what it is, never by URL: the URL holds user ids, and the token must not
         # come near a log.

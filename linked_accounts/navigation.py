@@ -9,10 +9,15 @@ from flask import redirect, request, url_for
 
 from . import outcomes
 
+MAX_NEXT = 2048
+
 
 def safe_next(target: str | None) -> str | None:
-    """Accept a return address only as a path on this site: never another origin."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Accept a return address only as a path on this site: never another origin, and never
+    longer than MAX_NEXT (it is kept in the session during a trip to Auth0)."""
+    if not target or len(target) > MAX_NEXT:
+        return None
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or any(c in target for c in "\r\n\t\\"):

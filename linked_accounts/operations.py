@@ -226,6 +226,8 @@ def finish_delete_separated(
         )
     if not trips.signed_in_during(claims, trip):
         raise _not_deleted(_("Auth0 did not confirm a fresh sign-in; nothing was deleted."))
+    if not reauth.still_fresh(acct):
+        raise _not_deleted(_("Your own sign-in is no longer recent enough; nothing was deleted."))
     granted = str(token.get("scope", DELETE_SCOPES)).split()
     if DELETE_SCOPE not in granted or READ_SCOPE not in granted:
         # Auth0's published list of user-token scopes leaves delete:current_user out: a tenant
@@ -284,6 +286,8 @@ def _why_not_linkable(
 ) -> str | None:
     if sub == acct.user_id:
         return _("That is the account you are signed in with, so there is nothing to link.")
+    if not reauth.still_fresh(acct):
+        return _("Your own sign-in is no longer recent enough, so it was not linked.")
     if not trips.signed_in_during(claims, trip):
         return _("Auth0 did not ask you to sign in to that account, so it was not linked.")
     if find(identities(acct), sub):

@@ -35,6 +35,15 @@ def is_fresh(acct: Account, *, reauthenticated: bool = False) -> bool:
     return time.time() - acct.auth_time <= state().settings.reauth_max_age
 
 
+def still_fresh(acct: Account) -> bool:
+    """Tell whether a change started after a fresh login may still finish: the login is at most
+    REAUTH_MAX_AGE plus one trip's lifetime old. Checked again when a link or deletion comes back
+    from Auth0, so an abandoned trip cannot ride on a login from hours ago."""
+    if not isinstance(acct.auth_time, (int, float)):
+        return False
+    return time.time() - acct.auth_time <= state().settings.reauth_max_age + trips.LIFETIME
+
+
 def require_fresh(
     acct: Account, action: str, args: dict[str, Any], *, reauthenticated: bool = False
 ) -> None:

@@ -18,14 +18,27 @@ from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from . import account
 from .i18n import _
 from .state import state
 
 log = logging.getLogger(__name__)
 
+
+class _HideAuthlibSecrets(logging.Filter):
+    """Authlib logs the PKCE verifier (and request tokens) at DEBUG: never let those lines out,
+    whatever level a host turns on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Using code_verifier", "Fetch request token"))
+
+
+logging.getLogger("authlib.integrations.base_client.sync_app").addFilter(_HideAuthlibSecrets())
+
 PENDING = "linked_accounts.flows"
 MAX_PENDING = 5  # trips started but not finished (several tabs); older ones are dropped
+# How long a trip may take at Auth0. Longer and it is dropped: an abandoned link or deletion
+# trip must not be finished hours later, and the session must not keep it.
+LIFETIME = 600
 
 
 class TripHandler(NamedTuple):
@@ -43,12 +56,33 @@ def start(purpose: str, params: dict[str, Any], **data: Any) -> str:
     redirect_uri = url_for("linked_accounts.callback", _external=True)
     rv = auth0.create_authorization_url(redirect_uri, **params)
     auth0.save_authorize_data(redirect_uri=redirect_uri, **rv)
-    pending = dict(session.get(PENDING) or {})
+    pending = _current_trips()
     while len(pending) >= MAX_PENDING:
-        pending.pop(min(pending, key=lambda s: pending[s]["started_at"]))
+        _drop(pending, min(pending, key=lambda s: pending[s]["started_at"]))
     pending[rv["state"]] = {"purpose": purpose, "started_at": time.time(), **data}
     session[PENDING] = pending
     return rv["url"]
+
+
+def _current_trips() -> dict[str, dict[str, Any]]:
+    """The session's pending trips still within their lifetime (expired ones are dropped)."""
+    pending = dict(session.get(PENDING) or {})
+    for key in [k for k, trip in pending.items() if _expired(trip)]:
+        _drop(pending, key)
+    return pending
+
+
+def _expired(trip: dict[str, Any]) -> bool:
+    started = trip.get("started_at")
+    return not isinstance(started, (int, float)) or time.time() - started > LIFETIME
+
+
+def _drop(pending: dict[str, dict[str, Any]], key: str) -> None:
+    """Forget a trip, and the state, nonce and PKCE verifier Authlib kept for it in the session:
+    Authlib removes its entry only when a callback uses it, so a trip never finished would
+    leave it behind (and the session would grow with every login started)."""
+    pending.pop(key, None)
+    state().auth0.framework.clear_state_data(session, key)
 
 
 def signed_in_during(claims: dict[str, Any], trip: dict[str, Any]) -> bool:
@@ -60,14 +94,21 @@ def signed_in_during(claims: dict[str, Any], trip: dict[str, Any]) -> bool:
 
 def callback():
     """Finish any trip to Auth0: check it with Authlib, then hand it to its purpose's handler."""
-    pending = dict(session.get(PENDING) or {})
-    trip = pending.pop(request.args.get("state", ""), None)
+    key = request.args.get("state", "")
+    trip = (session.get(PENDING) or {}).get(key) if key else None
+    if not isinstance(trip, dict):
+        # Not a trip of this browser's (forged, replayed, or any site's link): refuse it, and
+        # leave the session alone, so a GET from another site cannot sign the user out.
+        return refuse(400, _("This sign-in was already used or has expired."))
+    pending = _current_trips()
+    pending.pop(key, None)  # one use only, whatever the outcome
     session[PENDING] = pending
-    handler = state().trip_handlers.get(trip["purpose"]) if trip else None
-    if trip is None or handler is None:
-        account.sign_out()
-        reason = _("This sign-in was already used or has expired.")
-        return render_template("linked_accounts/login_failed.html", reason=reason), 400
+    handler = state().trip_handlers.get(trip.get("purpose", ""))
+    if handler is None or _expired(trip):
+        # Started too long ago (or by an older release): a login that old proves nothing.
+        _drop(pending, key)
+        reason = _("This sign-in took too long and has expired. Please try again.")
+        return handler.fail(trip, 400, reason) if handler else refuse(400, reason)
     try:
         token = state().auth0.authorize_access_token()
     except OAuthError as exc:
@@ -82,16 +123,28 @@ def callback():
     except (requests.RequestException, ValueError) as exc:
         log.warning("%s failed talking to Auth0: %s", trip["purpose"], type(exc).__name__)
         return handler.fail(trip, 502, _("Auth0 could not be reached to finish signing in."))
+    finally:
+        # Authlib drops its entry when it checks the state, but not when the callback carries
+        # an error (it raises before): drop it either way.
+        _drop(pending, key)
     claims = token.get("userinfo")
     if not claims or "access_token" not in token:
         return handler.fail(trip, 502, _("Auth0 did not return the tokens this page needs."))
     return handler.finish(token, dict(claims), trip)
 
 
+def refuse(status: int, reason: str):
+    """Show why a sign-in did not complete, changing nothing."""
+    return render_template("linked_accounts/login_failed.html", reason=reason), status
+
+
 def _oauth_reason(exc: OAuthError) -> str:
+    """Our own words for Auth0's `error` code. Never the callback's `error_description` (or the
+    code itself): anyone can put any text in a callback URL and send it to anyone."""
     if exc.error == "access_denied" and (exc.description or "").startswith("Service not found"):
         # The audience is not the tenant's canonical identifier: a custom-domain deployment
-        # without AUTH0_MANAGEMENT_DOMAIN, or with the two domains swapped.
+        # without AUTH0_MANAGEMENT_DOMAIN, or with the two domains swapped. The description
+        # only chooses which of our messages to show; its text is never shown.
         log.error("Auth0 does not know the audience %s", state().settings.audience)
         return _(
             "Auth0 does not know this site's Management API audience (%(audience)s). The site's "
@@ -103,6 +156,6 @@ def _oauth_reason(exc: OAuthError) -> str:
         return _("Signing in was cancelled at Auth0.")
     if exc.error in ("login_required", "consent_required", "interaction_required"):
         return _("Auth0 needs you to sign in again.")
-    return _(
-        "Auth0 did not complete the sign-in (%(reason)s).", reason=exc.description or exc.error
-    )
+    if exc.error in ("temporarily_unavailable", "server_error"):
+        return _("Auth0 could not complete the sign-in just now. Please try again later.")
+    return _("Auth0 did not complete the sign-in.")

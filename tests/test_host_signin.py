@@ -186,3 +186,11 @@ def test_a_change_needs_a_fresh_login_then_finishes_as_confirmed(tenant, app_con
     page = submit(customer.http, login_page, "Continue as Ada Lovelace")
     assert "was unlinked" in page.text
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
+
+
+def test_the_products_own_sign_in_is_kept_as_long_as_a_sign_in(product, customer):
+    """Before the page is ever opened the session holds only the product's data: it is kept
+    with the sign-ins, for the whole session lifetime, not as a short trip to Auth0 is."""
+    app, _ = product
+    customer.sign_in("Ada Lovelace")
+    assert customer.stored(app)["user"]["userinfo"]["sub"] == t.ADA  # the durable store

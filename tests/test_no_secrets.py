@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -23,22 +24,26 @@ CLIENT_SECRET = "dev-client-secret"
 
 
 @pytest.fixture
-def token_answers(monkeypatch):
-    """Every token endpoint answer any requests.Session in this process receives."""
-    answers: list[dict] = []
+def token_exchanges(monkeypatch):
+    """Every token endpoint request and answer any requests.Session in this process makes."""
+    exchanges: list[tuple[dict, dict]] = []
     send = requests.Session.send
 
     def recording_send(self, request, **kwargs):
         response = send(self, request, **kwargs)
         if request.url.endswith("/oauth/token") and response.ok:
-            answers.append(response.json())
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body
+            sent = {k: v[0] for k, v in parse_qs(body or "").items()}
+            exchanges.append((sent, response.json()))
         return response
 
     monkeypatch.setattr(requests.Session, "send", recording_send)
-    return answers
+    return exchanges
 
 
-def test_a_whole_visit_leaks_no_token_secret_or_session_id(make_app, tenant, token_answers, caplog):
+def test_a_whole_visit_leaks_no_token_secret_or_session_id(
+    make_app, tenant, token_exchanges, caplog
+):
     caplog.set_level(logging.DEBUG)
     app = make_app(LINK_CONNECTIONS="github")
     seen: list[requests.Response] = []
@@ -65,7 +70,20 @@ def test_a_whole_visit_leaks_no_token_secret_or_session_id(make_app, tenant, tok
         assert t.identity_keys(tenant, t.ADA)[-1] == t.GRACE
         visitor.press(visitor.get("/account/"), "Log out")
 
+    token_answers = [answer for _, answer in token_exchanges]
     tokens = {a[k] for a in token_answers for k in ("access_token", "id_token") if k in a}
+    # The one-time values of each trip: the code and PKCE verifier the app sent to the token
+    # endpoint, and the state and nonce of each trip to /authorize.
+    sent = [request for request, _ in token_exchanges]
+    codes = {r["code"] for r in sent if "code" in r}
+    verifiers = {r["code_verifier"] for r in sent if "code_verifier" in r}
+    trip_values: set[str] = set()
+    for response in seen:
+        query = parse_qs(urlsplit(response.url).query)
+        if urlsplit(response.url).path == "/authorize":
+            trip_values.update(query.get("state", []) + query.get("nonce", []))
+    assert codes and verifiers and trip_values
+    one_time = codes | verifiers | trip_values
     assert len([a for a in token_answers if "id_token" in a]) >= 2  # login and the linked one
     assert stored_tokens and stored_tokens <= tokens  # the session store holds the real token
     session_ids.discard(None)
@@ -83,6 +101,14 @@ def test_a_whole_visit_leaks_no_token_secret_or_session_id(make_app, tenant, tok
         assert "eyJ" not in text, text[:300]
         for secret in secrets:
             assert secret not in text, text[:300]
+    # The app's own log lines (its server threads; the test's browser logs its URLs itself).
+    app_records = [
+        r for r in caplog.records if r.threadName != "MainThread" and r.name != "devtenant"
+    ]
+    for record in app_records:
+        text = f"{record.getMessage()} {json.dumps(vars(record), default=str)}"
+        for value in one_time:
+            assert value not in text, (record.name, text[:300])
 
     app_cookies: set[str] = set()
     assert any(r.url.startswith(base) for r in seen)
@@ -95,6 +121,12 @@ def test_a_whole_visit_leaks_no_token_secret_or_session_id(make_app, tenant, tok
             assert "eyJ" not in text, (response.url, text[:300])
             for secret in secrets:
                 assert secret not in text, response.url
+            if response.url.startswith(base):  # the app never echoes a code or verifier
+                for value in codes | verifiers:
+                    assert value not in text, response.url
+        if response.url.startswith(base) and not response.is_redirect:
+            for value in trip_values:  # state and nonce go in the URL to /authorize, only
+                assert value not in response.text, response.url
         if response.url.startswith(base):
             for header in set_cookie:
                 app_cookies.update(SimpleCookie(header).keys())

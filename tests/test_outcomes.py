@@ -7,6 +7,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 from linked_accounts import outcomes
+from linked_accounts.sessions import STARTED
 from tests.support import tenant as t
 from tests.support.forms import forms
 
@@ -30,10 +31,17 @@ def test_a_forged_or_stale_outcome_shows_nothing(make_app, visitor):
         page = visitor.get("/account/", params={outcomes.PARAM: forged})
         assert page.status_code == 200
         assert 'class="la-message ' not in page.text
-    app = make_app()
+    app = make_app()  # the same secret and session store as the visitor's app
+    sid = visitor.http.cookies["session"]
+    started = app.session_interface._retrieve_session_data("linked-accounts:" + sid)[STARTED]
     with app.test_request_context():
-        old = outcomes._fernet().encrypt_at_time(
-            json.dumps(["success", "Old news"]).encode(), int(time.time()) - outcomes.LIFETIME - 5
-        )
-    page = visitor.get("/account/", params={outcomes.PARAM: old.decode()})
-    assert "Old news" not in page.text
+        for at, text in (
+            (time.time() - outcomes.LIFETIME - 5, "Old news"),
+            (time.time(), "Fresh news"),
+        ):
+            sealed = json.dumps([repr(started), "success", text]).encode()
+            token = outcomes._fernet().encrypt_at_time(sealed, int(at)).decode()
+            page = visitor.get("/account/", params={outcomes.PARAM: token})
+            assert (text in page.text) is (
+                text == "Fresh news"
+            )  # sealed for this session: only age
