@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import current_app, session
 
+from . import identity_cache
+
 KEY = "linked_accounts"
-IDENTITIES = "linked_accounts.identities"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Account:
 def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     """Start a fresh session for the user: clear the old one and rotate its id."""
     session.clear()
+    identity_cache.forget(str(claims["sub"]))  # a new sign-in shows the list as it is now
     session[KEY] = {
         "user_id": str(claims["sub"]),
         "name": claims.get("name"),
@@ -81,27 +83,3 @@ def current() -> Account | None:
 def sign_out() -> None:
     """Drop everything; Flask-Session then deletes the stored session."""
     session.clear()
-
-
-def cached_identities(max_age: float) -> list[dict[str, Any]] | None:
-    """Return the identities read from Auth0 less than `max_age` seconds ago, if any."""
-    entry = session.get(IDENTITIES)
-    if not entry or time.time() - entry["at"] > max_age:
-        return None
-    return entry["items"]
-
-
-def last_read_at() -> float | None:
-    """Return when the identities were last read from Auth0."""
-    entry = session.get(IDENTITIES)
-    return entry["at"] if entry else None
-
-
-def remember_identities(items: list[dict[str, Any]]) -> None:
-    """Cache identities as Auth0 just returned them (from GET, DELETE or POST)."""
-    session[IDENTITIES] = {"items": items, "at": time.time()}
-
-
-def forget_identities() -> None:
-    """Make the next page view read from Auth0: after an answer we could not trust."""
-    session.pop(IDENTITIES, None)

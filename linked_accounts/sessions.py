@@ -36,6 +36,9 @@ def init_sessions(app: Flask, redis_url: str | None = None) -> None:
     _default(app, "SESSION_COOKIE_HTTPONLY", True)
     _default(app, "SESSION_COOKIE_SAMESITE", "Lax")
     _default(app, "PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    # Save the session only when a request changed it: a view that only reads it costs one read
+    # and no write, and merely viewing a page never pushes its expiry further out.
+    _default(app, "SESSION_REFRESH_EACH_REQUEST", False)
     app.config.setdefault("SESSION_KEY_PREFIX", "linked-accounts:")
     Session(app)
 
