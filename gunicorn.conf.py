@@ -61,6 +61,17 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
+def when_ready(server) -> None:
+    """Compile the app's templates in the master, once, so the workers share the compiled code
+    instead of each compiling its own on first use (the app itself is loaded by preload_app)."""
+    app = getattr(server.app, "callable", None)  # None unless preloaded
+    env = getattr(app, "jinja_env", None)
+    if env is None:
+        return
+    for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        env.get_template(name)
+
+
 def pre_fork(server, worker) -> None:
     """Freeze the loaded app in the master, just before forking a worker.
 

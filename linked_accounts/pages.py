@@ -30,7 +30,6 @@ def settings_page():
         account=acct,
         identities=operations.identities(acct),
         read_at=identity_cache.read_at(acct.user_id),
-        form=ActionForm(),
         link_options=operations.link_options(),
         separated_offers=separated.offers(),
     )

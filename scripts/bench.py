@@ -49,7 +49,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers (app and floor)")
     p.add_argument("--threads", type=int, default=1, help="threads per worker (app and floor)")
     p.add_argument("--connections", type=int, help="wrk connections (default workers*threads)")
-    p.add_argument("--seconds", type=float, default=10, help="length of each load phase")
+    p.add_argument("--seconds", type=int, default=10, help="length of each load phase")
     p.add_argument("--latency", type=float, default=0.05, help="simulated Auth0 latency, s")
     p.add_argument("--users", type=int, default=4, help=f"users signed in (at most {len(USERS)})")
     p.add_argument("--sessions-per-user", type=int, default=5, help="sessions of each user")
@@ -138,9 +138,10 @@ def warm_up(url: str, cookies: list[str], args: argparse.Namespace, work: Path) 
     servers.wrk(url, cookies, seconds=2, connections=connections(args), work=work)
 
 
-def load(url: str, cookies: list[str], args: argparse.Namespace, work: Path) -> dict:
+def load(url: str, cookies: list[str], args: argparse.Namespace, work: Path, pin=False) -> dict:
     """One measured wrk phase."""
-    return servers.wrk(url, cookies, seconds=args.seconds, connections=connections(args), work=work)
+    return servers.wrk(url, cookies, seconds=args.seconds, connections=connections(args),
+                       work=work, pin=pin)  # fmt: skip
 
 
 def connections(args: argparse.Namespace) -> int:
@@ -223,13 +224,18 @@ def page_floor_phase(redis_url: str, args, work: Path, out: dict) -> None:
 
 
 def uncached_phase(tenant: str, redis_url: str, args, work: Path, out: dict) -> None:
+    """Every view reads Auth0: one session per user, each wrk connection pinned to one of them.
+
+    With several sessions of a user at once, the single flight would serve the others the list
+    being re-read (see the cached phase), and this phase would no longer measure a read.
+    """
     env = app_env(tenant, args, redis_url, 0)
     with servers.gunicorn("app:create_app()", env, work / "app-uncached.log") as (base, pid):
         reset(tenant)
-        cookies = log_in_sessions(base, args)
+        cookies = log_in_sessions(base, args)[: args.users]  # the first session of each user
         warm_up(base + "/account/", cookies, args, work)
         before = stats(tenant)
-        out["uncached"] = load(base + "/account/", cookies, args, work)
+        out["uncached"] = load(base + "/account/", cookies, args, work, pin=True)
         after = stats(tenant)
         samples = max(10, args.samples // 3)
         out["uncached_server_ms"] = server_time_ms(base + "/account/", cookies[0], samples)

@@ -94,14 +94,18 @@ def gunicorn(app: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, in
         yield base, process.pid
 
 
-def wrk(url: str, cookies: list[str], *, seconds: float, connections: int, work: Path) -> dict:
-    """Load `url` for `seconds` with `connections` connections, rotating session cookies."""
+def wrk(url: str, cookies: list[str], *, seconds: float, connections: int, work: Path,
+        pin: bool = False) -> dict:  # fmt: skip
+    """Load `url` for `seconds` with `connections` connections, rotating session cookies; or,
+    with `pin`, one wrk thread per connection, each sending one cookie only (so two connections
+    of the same session or user never overlap while there are as many cookies as connections)."""
     cookie_file = work / "cookies.txt"
     cookie_file.write_text("\n".join(cookies) + "\n")
-    threads = max(1, min(2, connections))
+    threads = connections if pin else max(1, min(2, connections))
     result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", str(LUA), url, "--", str(cookie_file)],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+         "--timeout", "10s", "-s", str(LUA), url, "--", str(cookie_file),
+         *(["pin"] if pin else [])],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     )  # fmt: skip
     line = next(x for x in result.stdout.splitlines() if x.startswith("BENCH "))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from scripts.bench_memory import children
 from tests.support import tenant as t
 from tests.support.redis_server import running_redis
 from tests.support.servers import free_port, wait_for
@@ -58,7 +59,7 @@ def test_no_connection_is_shared_between_workers(tenant, tmp_path):
                 views = [pool.submit(v.get, "/account/") for v in (ada, ben)]
                 while t.stats(tenant)["management_calls_total"] < calls + 2:
                     time.sleep(0.02)
-                sockets = {pid: connections(pid) for pid in [master.pid, *workers(master.pid)]}
+                sockets = {pid: connections(pid) for pid in [master.pid, *children(master.pid)]}
                 assert [v.result().status_code for v in views] == [200, 200]
             assert len(unlink_buttons(views[0].result().text)) == 3
         finally:
@@ -73,18 +74,6 @@ def test_no_connection_is_shared_between_workers(tenant, tmp_path):
         remotes = {remote for _, remote in held}
         assert {tenant_port, redis_port} <= remotes  # each worker opened both
     assert not {inode for inode, _ in mine} & {inode for inode, _ in theirs}, (first, second)
-
-
-def workers(master: int) -> list[int]:
-    """The PIDs of the master's child processes."""
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                children.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue  # ended while we looked
-    return children
 
 
 def connections(pid: int) -> set[tuple[int, int]]:
