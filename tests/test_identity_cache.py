@@ -18,16 +18,6 @@ from tests.support.visitor import Visitor, unlink_buttons
 ADA_BUTTONS = 3  # GitHub, Google, SAML
 
 
-@pytest.fixture(params=["files", "redis"])
-def session_store(request):
-    """The file store, then a real redis-server: the per-user cache must hold in both."""
-    if request.param == "files":
-        yield ""
-    else:
-        with running_redis() as url:
-            yield url
-
-
 @pytest.fixture
 def redis_url():
     with running_redis() as url:
