@@ -260,7 +260,8 @@ def floor_phase(tenant: str, args, work: Path, out: dict) -> None:
     }
     with servers.gunicorn("bench_floor:app", env, work / "floor.log") as (base, _):
         warm_up(base + "/", [], args, work)
-        out["floor"] = load(base + "/", [], args, work)
+        # wrk set up as for the uncached phase (a thread per connection), so only the app differs.
+        out["floor"] = load(base + "/", [], args, work, pin=True)
 
 
 def pct(values: list[float], q: float) -> float:

@@ -50,7 +50,10 @@ def draw(figures: dict, path: Path) -> None:
     server.set_title("Server time (Server-Timing)")
     server.legend()
 
-    workers = figures["memory_mb"]["cached"] + figures["memory_mb"]["uncached"]
+    phases = figures["memory_mb"]
+    workers = phases["cached"] + phases["uncached"]
+    names = [f"c{n + 1}" for n in range(len(phases["cached"]))]
+    names += [f"u{n + 1}" for n in range(len(phases["uncached"]))]
     xs = range(len(workers))
     uss = [w["uss"] for w in workers]
     shared = [w["pss"] - w["uss"] for w in workers]
@@ -59,9 +62,9 @@ def draw(figures: dict, path: Path) -> None:
     memory.scatter(xs, [w["rss"] for w in workers], marker="_", s=400, color="black",
                    label="RSS (counts shared pages in full)")  # fmt: skip
     memory.axhline(20, color="grey", linestyle="--", linewidth=1)
-    memory.set_xticks(list(xs), [f"w{n + 1}" for n in xs])
+    memory.set_xticks(list(xs), names)
     memory.set_ylabel("MB")
-    memory.set_title("Memory per worker (cached, then uncached phase)")
+    memory.set_title("Memory per worker (c: after the cached phase, u: uncached)")
     memory.legend(fontsize="small")
 
     s = figures["settings"]
