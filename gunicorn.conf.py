@@ -6,6 +6,7 @@ Every value can be changed from the environment; command-line flags override it 
 
 from __future__ import annotations
 
+import gc
 import os
 
 wsgi_app = "app:create_app()"
@@ -20,8 +21,14 @@ def _number(name: str, default: float) -> float:
 # where the platform's proxy reaches the app over the container network, set HOST=0.0.0.0.
 bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
 
-# The usual 2 x cores + 1, capped: each worker holds its own app (~40-50 MB) and its own
-# keep-alive connection to Auth0, and a big machine should scale out by instances, not by RAM.
+# Load the app (Flask, Authlib, redis-py: most of a worker's memory) once in the master, before
+# forking, so every worker shares those pages instead of importing its own copy. A code change
+# then needs a restart, not a HUP. GUNICORN_PRELOAD=0 loads the app in each worker instead.
+preload_app = _number("GUNICORN_PRELOAD", 1) != 0
+
+# The usual 2 x cores + 1, capped: each worker holds its own keep-alive connection to Auth0 and a
+# few MB of its own (the app is shared, see preload_app); a big machine should scale out by
+# instances, not by RAM.
 workers = int(_number("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8)))
 # Threads let a worker serve cached pages while another request waits on Auth0, but each
 # thread that calls Auth0 at the same time needs its own connection: with 1 (the default)
@@ -54,13 +61,50 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
+def when_ready(server) -> None:
+    """Compile the app's templates in the master, once, so the workers share the compiled code
+    instead of each compiling its own on first use (the app itself is loaded by preload_app)."""
+    app = getattr(server.app, "callable", None)  # None unless preloaded
+    env = getattr(app, "jinja_env", None)
+    if env is None:
+        return
+    for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        env.get_template(name)
+
+
+def pre_fork(server, worker) -> None:
+    """Freeze the loaded app in the master, just before forking a worker.
+
+    The collector writes into every object it examines, which would copy the shared pages into
+    each worker one by one; frozen objects are never examined. (Reference counts still touch
+    the objects a worker uses: those pages become its own, the rest stay shared.)
+    """
+    gc.freeze()
+
+
+def post_fork(server, worker) -> None:
+    """Give the new worker connections of its own: none opened in the master may be shared.
+
+    The master opens none (nothing calls Auth0 or Redis while loading), and both pools would
+    notice the new process anyway; dropping them here makes it hold whatever a change brings.
+    """
+    state, redis = _clients(getattr(worker.app, "callable", None))  # None unless preloaded
+    if state is not None:
+        state.management.http.close()  # requests reopens its pool on the next call
+    if redis is not None:
+        redis.connection_pool.reset()  # forget (not close) the master's sockets
+
+
 def worker_exit(server, worker) -> None:
     """Close the worker's pooled connections to Auth0 and Redis as it shuts down."""
-    app = getattr(worker, "wsgi", None)
-    extensions = getattr(app, "extensions", {})
-    state = extensions.get("linked_accounts")
+    state, redis = _clients(getattr(worker, "wsgi", None))
     if state is not None:
         state.management.http.close()
-    redis = getattr(app, "config", {}).get("SESSION_REDIS")
     if redis is not None:
         redis.close()
+
+
+def _clients(app) -> tuple[object, object]:
+    """Return the app's extension state and its Redis client, either None when absent."""
+    state = getattr(app, "extensions", {}).get("linked_accounts")
+    return state, getattr(app, "config", {}).get("SESSION_REDIS")

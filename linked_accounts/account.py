@@ -14,10 +14,10 @@ from typing import Any
 
 from flask import current_app, session
 
+from . import identity_cache
 from .state import state
 
 KEY = "linked_accounts"
-IDENTITIES = "linked_accounts.identities"
 OWN_KEYS = ("linked_accounts", "_state_linked_accounts_")  # prefixes of every key it keeps
 
 
@@ -56,6 +56,7 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
         _forget_own_keys()
     else:
         session.clear()
+    identity_cache.forget(str(claims["sub"]))  # a new sign-in shows the list as it is now
     session[KEY] = {
         "user_id": str(claims["sub"]),
         "name": claims.get("name"),
@@ -136,27 +137,3 @@ def forget_another_users_data() -> None:
 def _forget_own_keys() -> None:
     for key in [k for k in session if k.startswith(OWN_KEYS)]:
         session.pop(key)
-
-
-def cached_identities(max_age: float) -> list[dict[str, Any]] | None:
-    """Return the identities read from Auth0 less than `max_age` seconds ago, if any."""
-    entry = session.get(IDENTITIES)
-    if not entry or time.time() - entry["at"] > max_age:
-        return None
-    return entry["items"]
-
-
-def last_read_at() -> float | None:
-    """Return when the identities were last read from Auth0."""
-    entry = session.get(IDENTITIES)
-    return entry["at"] if entry else None
-
-
-def remember_identities(items: list[dict[str, Any]]) -> None:
-    """Cache identities as Auth0 just returned them (from GET, DELETE or POST)."""
-    session[IDENTITIES] = {"items": items, "at": time.time()}
-
-
-def forget_identities() -> None:
-    """Make the next page view read from Auth0: after an answer we could not trust."""
-    session.pop(IDENTITIES, None)

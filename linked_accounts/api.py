@@ -16,7 +16,7 @@ from flask import get_flashed_messages, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
-from . import account, operations, reauth
+from . import account, identity_cache, operations, reauth
 from . import management as m
 from .auth import signed_in
 from .i18n import _, lazy_gettext
@@ -76,7 +76,7 @@ def refused(refusal: Refusal):
     if refusal.code == "not_authenticated":
         body["redirect_to"] = url_for("linked_accounts.login", next=_return_to())
     elif refusal.code == "login_required":
-        account.forget_identities()
+        identity_cache.forget(account.current().user_id)  # type: ignore[union-attr]
         body["redirect_to"] = url_for("linked_accounts.relogin_page", next=_return_to())
     elif refusal.code == "session_refresh_required":
         body["redirect_to"] = url_for("linked_accounts.reauthenticate", next=_return_to())
@@ -133,7 +133,7 @@ def _invalid(code: str, message: str) -> Refusal:
 
 
 def _listing(items: list[Identity]) -> dict[str, Any]:
-    read_at = account.last_read_at() or time.time()
+    read_at = identity_cache.read_at(signed_in().user_id) or time.time()
     return {
         "identities": [_identity(i) for i in items],
         "read_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(read_at)),

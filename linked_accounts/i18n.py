@@ -15,6 +15,7 @@ markup from our catalog, the variables are escaped. `la_locale()` gives `<html l
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,20 @@ def init_app(app: Flask) -> None:
     app.add_template_global(template_gettext, "la_")
     app.add_template_global(template_ngettext, "la_n")
     app.add_template_global(html_lang, "la_locale")
+    app.context_processor(_catalog_for_this_page)
+
+
+def _catalog_for_this_page() -> dict[str, Any]:
+    """Bind la_ and la_n to the catalog once per rendered page, not once per message: a page has
+    dozens, and Flask-Babel's lookup was a large part of a cached view's time. (The globals above
+    remain for templates rendered without context processors.)"""
+    catalog = domain.get_translations()
+    return {
+        "la_": lambda message, **variables: _translate(catalog, message, variables),
+        "la_n": lambda singular, plural, num, **variables: _translate_n(
+            catalog, singular, plural, num, variables
+        ),
+    }
 
 
 def select_locale() -> str | None:
@@ -57,14 +72,24 @@ def select_locale() -> str | None:
 
 def template_gettext(message: str, **variables: Any) -> Markup:
     """Translate `message` for a template; the variables are escaped, the message is not."""
-    # Our own catalog is trusted markup (it may hold <strong>); Markup's % escapes the variables.
-    text = Markup(domain.get_translations().ugettext(message))  # noqa: S704
-    return text % variables if variables else text
+    return _translate(domain.get_translations(), message, variables)
 
 
 def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
     """Translate a message with a count (`%(num)d`) for a template."""
-    text = Markup(domain.get_translations().ungettext(singular, plural, num))  # noqa: S704
+    return _translate_n(domain.get_translations(), singular, plural, num, variables)
+
+
+def _translate(catalog: Any, message: str, variables: dict[str, Any]) -> Markup:
+    # Our own catalog is trusted markup (it may hold <strong>); Markup's % escapes the variables.
+    text = Markup(catalog.ugettext(message))  # noqa: S704
+    return text % variables if variables else text
+
+
+def _translate_n(
+    catalog: Any, singular: str, plural: str, num: int, variables: dict[str, Any]
+) -> Markup:
+    text = Markup(catalog.ungettext(singular, plural, num))  # noqa: S704
     return text % {"num": num, **variables}
 
 
@@ -76,5 +101,6 @@ def html_lang() -> str:
     return "-".join(part for part in (locale.language, locale.territory) if part)
 
 
+@cache  # the shipped catalogs do not change while the app runs
 def _has_catalog(language: str) -> bool:
     return language == SOURCE_LOCALE or (TRANSLATIONS / language).is_dir()

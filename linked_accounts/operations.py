@@ -4,7 +4,7 @@ and delete an account an unlink split off. HTML pages and the JSON API both call
 They know neither HTML nor JSON: each returns a result or raises a `Refusal`. Every change starts
 from the user's own identities (never from what a form says), needs a fresh login
 (`reauthenticated` says this request resumes one just verified), and leaves the session cache
-holding exactly what Auth0 answered.
+holding exactly what Auth0 answered (one cache per user: `identity_cache`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import account, events, reauth, refusals, separated, single_flight, trips
+from . import events, identity_cache, reauth, refusals, separated, single_flight, trips
 from . import management as m
 from .account import Account
 from .i18n import _
@@ -66,26 +66,28 @@ def name_of(identity: Identity) -> str:
 
 
 def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
-    """Return the user's identities, from the session cache unless stale or `fresh` is asked."""
+    """Return the user's identities, from the user's cache unless stale or `fresh` is asked."""
     _require_scope(acct, READ_SCOPE)
     st = state()
-    raw = None if fresh else account.cached_identities(st.settings.cache_seconds)
+    uid = acct.user_id
+    raw = None if fresh else identity_cache.cached(uid, st.settings.cache_seconds)
     if raw is None and not fresh:
-        stale = account.cached_identities(float("inf"))
-        # Another request of this session is reading them right now: show what we have.
-        if stale is not None and not single_flight.claim(sum(st.management.timeout)):
+        stale = identity_cache.cached(uid, float("inf"))
+        # Another request of this user is reading them right now: show what we have.
+        flight = identity_cache.flight_key(uid)
+        if stale is not None and not single_flight.claim(sum(st.management.timeout), flight):
             raw = stale
     if raw is None:
         user = st.management.get_user(acct.access_token, acct.user_id)
         raw = user.get("identities")
         _check(raw)  # refuse a malformed answer before caching it
-        account.remember_identities(raw)
+        identity_cache.remember(uid, raw)
     return with_primary_profile(parse_identities(raw), acct.email, acct.name)
 
 
 def refresh(acct: Account) -> list[Identity]:
     """Re-read the identities from Auth0, at most once per REFRESH_MIN_INTERVAL."""
-    last = account.last_read_at()
+    last = identity_cache.read_at(acct.user_id)
     due = last is None or time.time() - last >= state().settings.refresh_interval
     return identities(acct, fresh=due)
 
@@ -126,9 +128,9 @@ def unlink(acct: Account, key: str, *, reauthenticated: bool = False) -> Unlinke
         raise
     except (m.Timeout, m.ConnectionFailed, m.BadResponse):
         # Auth0 may have done it without our hearing back: re-read before showing anything.
-        account.forget_identities()
+        identity_cache.forget(acct.user_id)
         raise
-    account.remember_identities(remaining)
+    identity_cache.remember(acct.user_id, remaining)
     if state().settings.offer_delete_separated:
         separated.remember(identity)  # so the page can offer to delete it
     events.emit(events.identity_unlinked, user_id=acct.user_id, identity=identity)
@@ -176,9 +178,9 @@ def finish_link(
         raw = state().management.link(acct.access_token, acct.user_id, token["id_token"])
         _check(raw)
     except (m.Timeout, m.ConnectionFailed, m.BadResponse):
-        account.forget_identities()  # it may have been linked: re-read before drawing
+        identity_cache.forget(acct.user_id)  # it may have been linked: re-read before drawing
         raise
-    account.remember_identities(raw)
+    identity_cache.remember(acct.user_id, raw)
     remaining = with_primary_profile(parse_identities(raw), acct.email, acct.name)
     provider, user_id = split_user_id(sub)
     linked = find(remaining, sub)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from . import account, auth, operations, reauth, separated
+from . import account, auth, identity_cache, operations, reauth, separated
 from . import management as m
 from .account import Account
 from .auth import signed_in
@@ -29,8 +29,7 @@ def settings_page():
         "linked_accounts/settings.html",
         account=acct,
         identities=operations.identities(acct),
-        read_at=account.last_read_at(),
-        form=ActionForm(),
+        read_at=identity_cache.read_at(acct.user_id),
         link_options=operations.link_options(),
         separated_offers=separated.offers(),
     )
@@ -136,7 +135,7 @@ def refused(refusal: Refusal):
     if refusal.code == "not_authenticated":
         return redirect(url_for("linked_accounts.login", next=return_path()))
     if refusal.code == "login_required":
-        account.forget_identities()
+        identity_cache.forget(account.current().user_id)  # type: ignore[union-attr]
         return auth.renew()
     if refusal.code == "session_refresh_required" and refusal.resume:
         action, args = refusal.resume

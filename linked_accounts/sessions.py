@@ -27,7 +27,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_session.base import ServerSideSession
 from flask_session.cachelib import CacheLibSessionInterface
 
-from . import account, trips
+from . import identity_cache, trips
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,10 @@ class SessionRules:
         already (a session loaded under this id is only updated, never recreated)."""
         if STARTED not in session:
             session[STARTED] = time.time()
-        if len(self.serializer.encode(session)) > MAX_BYTES and account.IDENTITIES in session:
+        cached_list = identity_cache.SESSION_KEY  # kept in the session only by other stores
+        if len(self.serializer.encode(session)) > MAX_BYTES and cached_list in session:
             log.warning("session over %d bytes: dropping its identity cache", MAX_BYTES)
-            session.pop(account.IDENTITIES)
+            session.pop(cached_list)
         ttl = max(1, int(self._ends_at(session) - time.time()))
         return dict(session), ttl, getattr(session, "stored_sid", None) == session.sid
 

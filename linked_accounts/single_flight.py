@@ -1,11 +1,11 @@
-"""Single flight: one read of the identities at a time per session. When a session's cached
-identities expire, the first request re-reads them from Auth0 and requests arriving meanwhile
-(other tabs, other workers) serve the just-expired list instead of spending another of the user's
-10 calls a minute.
+"""Single flight: one read of the identities at a time per user. When a user's cached identities
+expire, the first request re-reads them from Auth0 and requests arriving meanwhile (other tabs,
+other sessions of the user, other workers) serve the just-expired list instead of spending
+another of the user's 10 calls a minute.
 
 The lock lives beside the sessions (Redis `SET NX PX`; with the file store, a file created with
 O_EXCL in the instance folder), so it holds across workers and instances. It is released once the
-response (and so the session with the new list) has been saved, and lapses if its holder dies.
+response (and so the new list) has been saved, and lapses if its holder dies.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from flask import after_this_request, current_app, session
 PREFIX = "linked-accounts:single-flight:"
 
 
-def claim(seconds: float) -> bool:
-    """Try to become the one request reading this session's identities, for `seconds`."""
+def claim(seconds: float, key: str | None = None) -> bool:
+    """Try to become the one request reading the identities for `key` (by default this
+    session's), for `seconds`."""
     store = _store()
-    sid = getattr(session, "sid", None)
+    sid = key or getattr(session, "sid", None)
     if store is None or sid is None:
         return True  # not a store we know: nothing to coordinate with
     add, delete = store

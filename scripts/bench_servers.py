@@ -94,14 +94,18 @@ def gunicorn(app: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, in
         yield base, process.pid
 
 
-def wrk(url: str, cookies: list[str], *, seconds: float, connections: int, work: Path) -> dict:
-    """Load `url` for `seconds` with `connections` connections, rotating session cookies."""
+def wrk(url: str, cookies: list[str], *, seconds: float, connections: int, work: Path,
+        pin: bool = False) -> dict:  # fmt: skip
+    """Load `url` for `seconds` with `connections` connections, rotating session cookies; or,
+    with `pin`, one wrk thread per connection, each sending one cookie only (so two connections
+    of the same session or user never overlap while there are as many cookies as connections)."""
     cookie_file = work / "cookies.txt"
     cookie_file.write_text("\n".join(cookies) + "\n")
-    threads = max(1, min(2, connections))
+    threads = connections if pin else max(1, min(2, connections))
     result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", str(LUA), url, "--", str(cookie_file)],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+         "--timeout", "10s", "-s", str(LUA), url, "--", str(cookie_file),
+         *(["pin"] if pin else [])],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     )  # fmt: skip
     line = next(x for x in result.stdout.splitlines() if x.startswith("BENCH "))
@@ -110,17 +114,41 @@ def wrk(url: str, cookies: list[str], *, seconds: float, connections: int, work:
     return figures
 
 
-def worker_rss_mb(master_pid: int) -> list[float]:
-    """Resident memory (VmRSS) of each gunicorn worker of `master_pid`, in MB."""
-    sizes = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) != master_pid:
-                continue
-            status = (stat.parent / "status").read_text()
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-        kb = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:"))
-        sizes.append(kb / 1024)
-    return sizes
+# Redis commands that change data, as the app and its session interface use them; every other
+# command they send only reads (GET, EXISTS, TTL). INFO, PING and the like are the bench's own.
+WRITES = {
+    "set",
+    "setex",
+    "psetex",
+    "setnx",
+    "del",
+    "unlink",
+    "expire",
+    "pexpire",
+    "getdel",
+    "getex",
+}
+READS = {"get", "mget", "exists", "ttl", "pttl"}
+
+
+def redis_calls(url: str) -> dict[str, int]:
+    """Calls of each command so far, from Redis's own statistics (INFO commandstats)."""
+    if not url:
+        return {}  # the file store: nothing to count
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(url)
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return {name.removeprefix("cmdstat_"): v["calls"] for name, v in stats.items()}
+
+
+def reads_and_writes(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Reads and writes between two `redis_calls` snapshots."""
+    spent = {name: n - before.get(name, 0) for name, n in after.items()}
+    return {
+        "reads": sum(n for name, n in spent.items() if name in READS),
+        "writes": sum(n for name, n in spent.items() if name in WRITES),
+    }

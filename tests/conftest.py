@@ -83,3 +83,15 @@ def visitor(app_url):
     from tests.support.visitor import Visitor
 
     return Visitor(app_url)
+
+
+@pytest.fixture(params=["files", "redis"])
+def session_store(request):
+    """REDIS_URL for the file store, then for a real redis-server: for what must hold in both."""
+    if request.param == "files":
+        yield ""
+    else:
+        from tests.support.redis_server import running_redis
+
+        with running_redis() as url:
+            yield url

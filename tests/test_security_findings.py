@@ -11,7 +11,7 @@ import flask
 import pytest
 import requests
 
-from linked_accounts import account, outcomes, trips
+from linked_accounts import account, identity_cache, outcomes, trips
 from linked_accounts import management as m
 from linked_accounts.management import ManagementClient
 from linked_accounts.sessions import MAX_BYTES, STARTED
@@ -430,7 +430,7 @@ def test_10_a_request_in_flight_during_logout_does_not_write_the_session_back(ap
         assert in_flight.get(account.KEY)
         ada.press(ada.get("/account/"), "Log out")  # meanwhile, in another tab
         assert stored(app, sid) is None
-        in_flight[account.IDENTITIES] = {"items": [], "at": time.time()}
+        in_flight[identity_cache.SESSION_KEY] = {"items": [], "at": time.time()}
         response = app.response_class()
         app.session_interface.save_session(app, in_flight, response)
     assert stored(app, sid) is None
@@ -449,7 +449,7 @@ def test_10_a_request_in_flight_during_a_session_id_rotation_keeps_the_new_id(ap
         app.session_interface.regenerate(rotating)
         app.session_interface.save_session(app, rotating, app.response_class())
     with app.test_request_context("/account/", headers=headers):
-        in_flight[account.IDENTITIES] = {"items": [], "at": time.time()}
+        in_flight[identity_cache.SESSION_KEY] = {"items": [], "at": time.time()}
         response = app.response_class()
         app.session_interface.save_session(app, in_flight, response)
     assert stored(app, old) is None
@@ -541,7 +541,7 @@ def test_6_and_10_with_redis_the_lifetime_is_absolute_and_a_logout_stays_a_logou
     with app.test_request_context("/account/", headers={"Cookie": f"{COOKIE}={sid}"}):
         in_flight = app.session_interface.open_session(app, flask.request)
         ada.press(ada.get("/account/"), "Log out")
-        in_flight[account.IDENTITIES] = {"items": [], "at": time.time()}
+        in_flight[identity_cache.SESSION_KEY] = {"items": [], "at": time.time()}
         response = app.response_class()
         app.session_interface.save_session(app, in_flight, response)
     assert client.exists(PREFIX + sid) == 0

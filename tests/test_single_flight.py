@@ -8,12 +8,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 import requests
 
 from tests.support import tenant as t
 from tests.support.forms import forms
-from tests.support.redis_server import running_redis
 from tests.support.visitor import Visitor
 
 
@@ -39,16 +37,6 @@ def sign_in_without_viewing(visitor: Visitor, name: str = "Ada Lovelace") -> Non
     )
     assert signed_in.status_code == 302, signed_in.text[:300]
     assert urlsplit(signed_in.headers["Location"]).path == "/account/"
-
-
-@pytest.fixture(params=["files", "redis"])
-def session_store(request):
-    """The file store, then a real redis-server: the single flight must hold in both."""
-    if request.param == "files":
-        yield ""
-    else:
-        with running_redis() as url:
-            yield url
 
 
 def test_an_expired_cache_is_refreshed_once_while_other_views_show_the_list(
