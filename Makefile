@@ -61,7 +61,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python scripts/bench.py --redis --json docs/benchmark.json --chart docs/benchmark.png $(BENCH_ARGS)
 
 ## Every phase of the benchmark for a second, targets not enforced (part of `make test`).
-bench-smoke: $(STAMP)
+bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python scripts/bench.py --redis --smoke
 
 ## Translations (gettext domain `linked_accounts`): extract the strings into the .pot, merge them
