@@ -115,6 +115,14 @@ def current() -> Account | None:
     return acct
 
 
+def forget_identities() -> None:
+    """Make the signed-in user's next view re-read their identities from Auth0 (their token was
+    refused or expired; a sign-in may have been replaced meanwhile, so there may be nobody)."""
+    acct = current()
+    if acct is not None:
+        identity_cache.forget(acct.user_id)
+
+
 def sign_out() -> None:
     """Drop everything (Flask-Session then deletes the stored session); as the host's guest,
     drop only what the extension keeps."""

@@ -76,7 +76,7 @@ def refused(refusal: Refusal):
     if refusal.code == "not_authenticated":
         body["redirect_to"] = url_for("linked_accounts.login", next=_return_to())
     elif refusal.code == "login_required":
-        identity_cache.forget(account.current().user_id)  # type: ignore[union-attr]
+        account.forget_identities()
         body["redirect_to"] = url_for("linked_accounts.relogin_page", next=_return_to())
     elif refusal.code == "session_refresh_required":
         body["redirect_to"] = url_for("linked_accounts.reauthenticate", next=_return_to())

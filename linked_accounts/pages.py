@@ -135,7 +135,7 @@ def refused(refusal: Refusal):
     if refusal.code == "not_authenticated":
         return redirect(url_for("linked_accounts.login", next=return_path()))
     if refusal.code == "login_required":
-        identity_cache.forget(account.current().user_id)  # type: ignore[union-attr]
+        account.forget_identities()
         return auth.renew()
     if refusal.code == "session_refresh_required" and refusal.resume:
         action, args = refusal.resume
