@@ -2,11 +2,13 @@
 
     flask --app app run            gunicorn   (reads gunicorn.conf.py)
 
-With AUTH0_DOMAIN unset it talks to the development tenant (`make run` starts one).
+With AUTH0_DOMAIN unset and DEV_TENANT=1 it talks to the development tenant (`make run` starts
+one and sets both).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -161,6 +163,15 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
         if value is not None:
             app.config[key] = value
     dev_tenant = not _setting(app, "AUTH0_DOMAIN")
+    if dev_tenant and not _flag(app, "DEV_TENANT"):
+        # Never a silent fallback: the development tenant's client secret is published, so a
+        # deployment that forgot AUTH0_DOMAIN must stop, not sign people in against it.
+        # (load_settings says AUTH0_DOMAIN is not set; this says what else would do.)
+        problems.append(
+            "DEV_TENANT=1 instead of AUTH0_DOMAIN runs on the local development tenant "
+            "(`make run` sets it)"
+        )
+        dev_tenant = False
     if dev_tenant:
         for key, value in DEV_TENANT.items():
             app.config[key] = os.environ.get("DEV_" + key, value)
@@ -227,6 +238,9 @@ def _dev_secret(instance: Path) -> str:
     path = instance / "dev-secret-key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        # Created private: a chmod after the write would leave it readable for a moment.
+        with contextlib.suppress(FileExistsError):  # another worker created it first
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
     return path.read_text().strip()

@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request
 from devtenant import (
     admin,
     authorize,
+    confirmation,
     discovery,
     grants,
     logout,
@@ -38,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # An id holding %2F%2F must not be "fixed" by a redirect; ids are parsed from the raw path.
     app.url_map.merge_slashes = False
     app.extensions["devtenant"] = TenantState(app.config)
-    for module in (discovery, authorize, grants, userinfo, logout, management, admin):
+    for module in (discovery, authorize, grants, userinfo, logout, management, admin, confirmation):
         app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, jsonify, request
 
+from devtenant.clients import LOOPBACK_HOSTS
 from devtenant.faults import FaultSpecError
 from devtenant.state import SETTING_KEYS, tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/__dev")
+
+# Fetch metadata a browser sends for a request a page of this same origin made, or one typed in.
+SAME_SITE_FETCHES = ("same-origin", "none")
+
+
+@bp.before_request
+def refuse_other_sites() -> Response | None:
+    """Answer only tools and this tenant's own origin: the hooks change users and faults with
+    no credentials, so a page of another site (or a DNS name rebound to 127.0.0.1) must not."""
+    host = urlsplit(f"//{request.host}").hostname
+    configured = tenant().configured_issuer
+    allowed = set(LOOPBACK_HOSTS) | ({urlsplit(configured).hostname} if configured else set())
+    if host not in allowed:
+        return forbidden(f"Host {request.host!r} is not this tenant's")
+    if request.headers.get("Sec-Fetch-Site", "none") not in SAME_SITE_FETCHES:
+        return forbidden("cross-site requests to /__dev are refused")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        return forbidden(f"Origin {origin!r} is not this tenant's")
+    return None
+
+
+def forbidden(message: str) -> Response:
+    """A JSON 403 for a hook call from elsewhere."""
+    response = jsonify({"error": "forbidden", "message": message})
+    response.status_code = 403
+    return response
 
 
 def bad_request(message: str) -> Response:

@@ -2,49 +2,22 @@
 
 from __future__ import annotations
 
-import hmac
 import re
-import secrets
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from devtenant import sso
+from devtenant import confirmation, sso
+from devtenant.clients import non_verifiable
 from devtenant.responses import error_page, page, redirect_with
 from devtenant.state import TenantState, tenant
 from devtenant.store import CONNECTIONS
+from devtenant.transactions import cancelled, issue_code, start_transaction, take_transaction
 
 bp = Blueprint("authorize", __name__)
 
-CODE_LIFETIME = 60
-TRANSACTION_LIFETIME = 900
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
-
-
-def prune(entries: dict[str, dict[str, Any]], before: float) -> None:
-    """Drop entries that expired before `before` (caller holds the lock)."""
-    for key in [k for k, v in entries.items() if v["expires"] < before]:
-        del entries[key]
-
-
-def issue_code(
-    st: TenantState, txn: dict[str, Any], user_id: str, auth_time: int, sid: str
-) -> Response:
-    """Store a single-use code for this login (in SSO session `sid`) and redirect back with it."""
-    code = secrets.token_urlsafe(32)
-    with st.lock:
-        prune(st.codes, st.now() - CODE_LIFETIME)  # keep used codes a while to spot replays
-        st.codes[code] = {
-            **{k: txn[k] for k in ("client_id", "redirect_uri", "code_challenge", "scope")},
-            **{k: txn[k] for k in ("audience", "nonce", "include_auth_time")},
-            "user_id": user_id,
-            "auth_time": auth_time,
-            "sid": sid,
-            "expires": st.now() + CODE_LIFETIME,
-            "used": False,
-        }
-    return redirect_with(txn["redirect_uri"], {"code": code, "state": txn["state"]})
 
 
 @bp.get("/authorize")
@@ -73,11 +46,18 @@ def authorize() -> Response:
         return fail("unsupported_response_type", f"Unsupported response type: {response_type}")
     if args.get("response_mode", "query") != "query":
         return fail("invalid_request", "Unsupported response_mode")
-    challenge = args.get("code_challenge", "")
-    if not challenge or args.get("code_challenge_method") != "S256":
+    challenge = args.get("code_challenge") or None
+    if challenge is not None or "code_challenge_method" in args:
+        # A client that sends PKCE is held to it, whatever its type.
+        if challenge is None or args.get("code_challenge_method") != "S256":
+            return fail("invalid_request", "PKCE needs code_challenge with method S256")
+        if not PKCE_CHALLENGE.match(challenge):
+            return fail("invalid_request", "code_challenge is not a valid S256 challenge")
+    elif client.public:
+        # As Auth0: PKCE is required of public clients (SPAs, native apps), which have no secret
+        # to prove who redeems the code; a Regular Web Application may omit it (Auth0's own
+        # Flask quickstart does), since its secret is checked at /oauth/token.
         return fail("invalid_request", "PKCE is required: send code_challenge with S256")
-    if not PKCE_CHALLENGE.match(challenge):
-        return fail("invalid_request", "code_challenge is not a valid S256 challenge")
     audience = args.get("audience")
     if audience and audience != st.api_audience():
         return fail("access_denied", f"Service not found: {audience}")
@@ -113,21 +93,24 @@ def authorize() -> Response:
     usable = sso.session_satisfies(session, now, max_age, connection)
     if "none" in prompts and not usable:
         return fail("login_required", "Login required")
+    confirm = bool(st.settings["loopback_confirmation"]) and non_verifiable(redirect_uri)
+    if "none" in prompts and confirm:
+        # Auth0 rejects prompt=none for such callbacks; which error it answers is not
+        # documented: interaction_required is the OIDC one for "the user must see a page".
+        return fail("interaction_required", "Interaction required")
     if usable and "login" not in prompts:
         assert session is not None  # noqa: S101 - usable implies a session
         sid = sso.current_session_id()
         assert sid is not None  # noqa: S101 - a session implies its cookie
+        if confirm:
+            return confirmation.page_for(st, txn, session, sid)
         return issue_code(st, txn, session["user_id"], int(session["auth_time"]), sid)
     return login_page(st, txn)
 
 
 def login_page(st: TenantState, txn: dict[str, Any]) -> Response:
     """Render the account chooser for a new server-side transaction."""
-    txn_id = secrets.token_urlsafe(24)
-    csrf = secrets.token_urlsafe(24)
-    with st.lock:
-        prune(st.transactions, st.now())
-        st.transactions[txn_id] = {**txn, "csrf": csrf, "expires": st.now() + TRANSACTION_LIFETIME}
+    txn_id, csrf = start_transaction(st, txn, "login")
     accounts = st.store.login_choices(txn["connection"])
     hint = txn["login_hint"].strip().lower()
     if hint:
@@ -148,25 +131,11 @@ def login_page(st: TenantState, txn: dict[str, Any]) -> Response:
 def login_submit() -> Response:
     """The login form: continue as an account, or cancel."""
     st = tenant()
-    txn_id = request.form.get("txn", "")
-    with st.lock:
-        txn = st.transactions.get(txn_id)
-    if txn is None or txn["expires"] < st.now():
-        return error_page("This login has expired or was already used. Start again from the app.")
-    if not hmac.compare_digest(request.form.get("csrf", "").encode(), txn["csrf"].encode()):
-        return error_page("The login form was not submitted from this tenant's page.", 403)
-    with st.lock:
-        if st.transactions.pop(txn_id, None) is None:
-            return error_page("This login was already used. Start again from the app.")
+    txn = take_transaction(st, "login")
+    if isinstance(txn, Response):
+        return txn
     if request.form.get("action") == "cancel":
-        return redirect_with(
-            txn["redirect_uri"],
-            {
-                "error": "access_denied",
-                "error_description": "User cancelled the login",
-                "state": txn["state"],
-            },
-        )
+        return cancelled(txn)
     identity = request.form.get("account", "")
     choices = {c["identity"]: c for c in st.store.login_choices(txn["connection"])}
     if identity not in choices:

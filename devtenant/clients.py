@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+PUBLIC_TYPES = ("spa", "native")
 
 DEFAULT_CLIENTS: list[dict[str, Any]] = [
     {
@@ -39,12 +40,17 @@ class Client:
     app_type: str = "regular_web"
     scopes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def public(self) -> bool:
+        """Whether the client has no secret (a SPA or native app): it must use PKCE."""
+        return self.app_type in PUBLIC_TYPES
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Client:
         """Build from the DEVTENANT_CLIENTS dict shape."""
         return cls(
             client_id=str(data["client_id"]),
-            client_secret=str(data["client_secret"]),
+            client_secret=str(data.get("client_secret") or ""),
             callbacks=tuple(data.get("callbacks") or ()),
             logout_urls=tuple(data.get("logout_urls") or ()),
             allow_loopback=bool(data.get("allow_loopback", False)),
@@ -53,7 +59,9 @@ class Client:
         )
 
     def secret_matches(self, secret: str | None) -> bool:
-        """Constant-time secret comparison."""
+        """Constant-time secret comparison (a public client has no secret to match)."""
+        if self.public:
+            return not secret
         return secret is not None and hmac.compare_digest(
             secret.encode("utf-8"), self.client_secret.encode("utf-8")
         )
@@ -81,6 +89,15 @@ class Client:
         except ValueError:
             return False
         return parts.scheme == "http" and host in LOOPBACK_HOSTS and not parts.username
+
+
+def non_verifiable(url: str) -> bool:
+    """Whether a callback is one Auth0 cannot verify: a loopback address or a custom scheme."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True
+    return parts.scheme not in ("http", "https") or parts.hostname in LOOPBACK_HOSTS
 
 
 def load_clients(config: list[dict[str, Any]] | None) -> dict[str, Client]:

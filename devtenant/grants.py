@@ -1,4 +1,5 @@
-"""/oauth/token: the authorization_code (PKCE) and client_credentials grants, and their tokens."""
+"""/oauth/token: the authorization_code grant (with PKCE when the login used it) and the
+client_credentials grant, and their tokens."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
 
 def client_from_request(st: TenantState, form: dict[str, str]) -> Client | None:
-    """Authenticate the client by client_secret_basic or client_secret_post."""
+    """Authenticate the client by client_secret_basic or client_secret_post (a public client
+    by its id alone)."""
     auth = request.authorization
     if auth is not None and auth.type == "basic":
         client_id = unquote(auth.username or "")
@@ -49,7 +51,7 @@ def token_params() -> dict[str, str]:
 
 @bp.post("/oauth/token")
 def token() -> Response:
-    """The token endpoint: authorization_code (with PKCE) and client_credentials."""
+    """The token endpoint: authorization_code and client_credentials."""
     st = tenant()
     form = token_params()
     client = client_from_request(st, form)
@@ -86,9 +88,14 @@ def code_grant(st: TenantState, client: Client, form: dict[str, str]) -> Respons
             "invalid_grant",
             "The redirect_uri MUST match the registered callback URL for this application.",
         )
-    verifier = form.get("code_verifier", "")
-    if not PKCE_VERIFIER.match(verifier) or not hmac.compare_digest(
-        s256(verifier), record["code_challenge"]
+    verifier = form.get("code_verifier")
+    challenge = record["code_challenge"]
+    if challenge is None and verifier is not None:
+        # A verifier for a code issued without a challenge: a PKCE downgrade (RFC 9700 2.1.1).
+        return oauth_error(403, "invalid_grant", "Failed to verify code verifier")
+    if challenge is not None and (
+        not PKCE_VERIFIER.match(verifier or "")
+        or not hmac.compare_digest(s256(verifier or ""), challenge)
     ):
         return oauth_error(403, "invalid_grant", "Failed to verify code verifier")
     user = st.store.get(record["user_id"])

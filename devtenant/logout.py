@@ -7,10 +7,10 @@ import secrets
 from flask import Blueprint, Response, redirect, render_template, request
 
 from devtenant import sso, tokens
-from devtenant.authorize import prune
 from devtenant.responses import error_page, page, redirect_with
 from devtenant.sso import end_session
 from devtenant.state import TenantState, tenant
+from devtenant.transactions import prune
 
 bp = Blueprint("logout", __name__)
 

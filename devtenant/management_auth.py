@@ -36,16 +36,34 @@ def authenticate(st: TenantState) -> dict[str, Any] | Response:
 
 
 CURRENT_USER_SCOPE = ":current_user"
-TENANT_BUDGET = "<tenant>"  # the key every token without a current-user scope shares
+TENANT_BUDGET = "<tenant>"  # the one bucket every Management API call of the tenant draws on
 
 
-def budget(st: TenantState, claims: dict[str, Any] | None) -> tuple[str, int]:
-    """Which rate limit a call counts against: Auth0 limits per user only the tokens that hold
-    current-user scopes; every other token (M2M) shares the tenant-wide limit."""
+def rate_verdict(st: TenantState, claims: dict[str, Any] | None, consume: bool) -> Verdict:
+    """Check this call against the tenant's bucket and, for tokens with current-user scopes, the
+    optional per-user limit; count it against both (when consume) only if both allow it.
+
+    The verdict is the refusing limit's, else the one with fewer calls left: with two limits,
+    which one Auth0 reports in its headers is undocumented, and the tighter one is what a client
+    must slow down for.
+    """
+    now = st.now()
+    burst, per_second = int(st.settings["rate_burst"]), float(st.settings["rate_per_second"])
+    per_user = int(st.settings["rate_limit"])
     scopes = str((claims or {}).get("scope", "")).split()
-    if claims and any(CURRENT_USER_SCOPE in scope for scope in scopes):
-        return str(claims["sub"]), int(st.settings["rate_limit"])
-    return TENANT_BUDGET, int(st.settings["tenant_rate_limit"])
+    user = str(claims["sub"]) if claims and any(CURRENT_USER_SCOPE in s for s in scopes) else None
+    with st.lock:
+        verdicts = [st.bucket.check(TENANT_BUDGET, burst, per_second, now, consume=False)]
+        if user is not None and per_user > 0:
+            verdicts.append(st.limiter.check(user, per_user, now, consume=False))
+        refused = [v for v in verdicts if not v.allowed]
+        if refused:
+            return refused[0]
+        if consume:
+            verdicts = [st.bucket.check(TENANT_BUDGET, burst, per_second, now)]
+            if user is not None and per_user > 0:
+                verdicts.append(st.limiter.check(user, per_user, now))
+        return min(verdicts, key=lambda v: v.remaining)
 
 
 def verified_claims(st: TenantState) -> dict[str, Any] | None:
@@ -71,8 +89,7 @@ def ratelimit_headers(st: TenantState) -> dict[str, str]:
     """x-ratelimit-* for this response (without counting a call when none was counted)."""
     verdict: Verdict | None = g.get("devtenant_ratelimit")
     if verdict is None:
-        key, limit = budget(st, verified_claims(st))
-        verdict = st.limiter.check(key, limit, st.now(), consume=False)
+        verdict = rate_verdict(st, verified_claims(st), consume=False)
     return verdict.headers()
 
 

@@ -187,6 +187,10 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+# Auth0's own wording (its Management API reference, 404 of GET /api/v2/users/{id}).
+USER_NOT_FOUND = "The user does not exist."
+
+
 class LinkError(Exception):
     """A link or unlink refused with an Auth0 status and message."""
 
@@ -260,7 +264,7 @@ class UserStore:
             user = self._find(primary_id)
             if user is None:
                 # Unconfirmed: Auth0 documents 400, 401, 403 and 429 here, not 404.
-                raise LinkError(404, "User not found.", "inexistent_user")
+                raise LinkError(404, USER_NOT_FOUND, "inexistent_user")
             wanted = f"{provider}|{secondary_user_id}"
             if identity_id(user["identities"][0]) == wanted:
                 raise LinkError(400, "Main identity cannot be removed.")
@@ -294,7 +298,7 @@ class UserStore:
             user = self._find(primary_id)
             if user is None:
                 # Unconfirmed: Auth0 documents 400, 401, 403, 409 and 429 here, not 404.
-                raise LinkError(404, "User not found.", "inexistent_user")
+                raise LinkError(404, USER_NOT_FOUND, "inexistent_user")
             if str(secondary_id) == primary_id:
                 raise LinkError(400, "Main identity and the new one are the same.")
             if any(identity_id(i) == str(secondary_id) for i in user["identities"]):

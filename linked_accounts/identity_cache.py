@@ -1,9 +1,10 @@
 """The identities as Auth0 last answered them, cached once per Auth0 user, not once per session.
 
 A user's sessions (phone, laptop, two tabs after a new login) all draw the same list, so they share
-one read of the Management API per cache period instead of spending one each of the user's 10
-calls a minute. Every link and unlink answer (the user's whole list) replaces the entry, so every
-session sees the change at once.
+one read of the Management API per cache period instead of one each: that keeps a user far below
+any of Auth0's rate limits (the tenant's bucket, or the older 10 calls a minute per user). Every
+link and unlink answer (the user's whole list) replaces the entry, so every session sees the change
+at once.
 
 The entry lives beside the sessions: in Redis, or in a cachelib store (the file store). It is keyed
 by a hash of the Auth0 user id, which comes from the session's own verified sign-in, never from a

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +21,10 @@ import requests
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10.0)
+# The longest a call waits for Auth0's rate limit to reset rather than being refused at once:
+# long enough for a drained bucket of the paid plans to refill (Essentials and Professional: 10
+# calls at 2.5 a second, 4 s), well below the read timeout a person already waits through.
+PACING_MAX_WAIT = 5.0
 
 
 class ManagementError(Exception):
@@ -55,8 +61,8 @@ class Conflict(ManagementError):
 
 
 class RateLimited(ManagementError):
-    """429: the per-user or tenant budget is spent. `retry_after` (seconds, from a Retry-After
-    header) says when to try again, else `reset_at` (Unix s, from x-ratelimit-reset)."""
+    """429, or held back before calling: Auth0's rate limit is spent. `retry_after` (seconds, from
+    a Retry-After header) says when to try again, else `reset_at` (Unix s, x-ratelimit-reset)."""
 
     def __init__(
         self,
@@ -97,6 +103,52 @@ _BY_STATUS: dict[int, type[ManagementError]] = {
 }
 
 
+class Pacer:
+    """Slows down before Auth0's rate limit rather than running into it.
+
+    Auth0's current limits are token buckets for the whole tenant (Free about 2 calls a second;
+    Essentials and Professional a burst of 10 and 150 a minute), and every Management API answer
+    says how many calls are left (`x-ratelimit-remaining`) and when the bucket is full again
+    (`x-ratelimit-reset`). After an answer that leaves none, a call sent at once would only earn a
+    429, so the next one waits for the reset when it is at most `max_wait` away, and is refused
+    at once otherwise, with the RateLimited the 429 would have raised: the person is told when to
+    try again either way, and a refused call never counts against the budget. One Pacer per
+    client (per process): the bucket is the tenant's, so one user's answer holds back all calls.
+    """
+
+    def __init__(self, max_wait: float = PACING_MAX_WAIT) -> None:
+        self.max_wait = max_wait
+        self._lock = threading.Lock()
+        self._held_until: int | None = None
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Remember an answer's rate-limit headers: none left holds calls until the reset."""
+        remaining = headers.get("x-ratelimit-remaining", "").strip()
+        reset = headers.get("x-ratelimit-reset", "").strip()
+        with self._lock:
+            if remaining == "0" and reset.isdigit():
+                self._held_until = int(reset)
+            elif remaining.isdigit():
+                self._held_until = None
+
+    def before_call(self, what: str) -> None:
+        """Wait until Auth0 takes calls again, or raise RateLimited when that is too far off."""
+        with self._lock:
+            until = self._held_until
+        if until is None:
+            return
+        wait = until - time.time()
+        if wait > self.max_wait:
+            log.warning("auth0 %s held back: rate limit spent for %.0f s", what, wait)
+            raise RateLimited("rate limit spent; not called", reset_at=until)
+        if wait > 0:
+            log.info("auth0 %s waits %.1f s for the rate limit to reset", what, wait)
+            time.sleep(wait)
+        with self._lock:
+            if self._held_until == until:
+                self._held_until = None
+
+
 class ManagementClient:
     """Calls `{base_url}/api/v2/...` over one pooled, keep-alive `requests.Session`."""
 
@@ -106,10 +158,12 @@ class ManagementClient:
         *,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         session: requests.Session | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = session or requests.Session()
+        self.pacer = pacer or Pacer()
 
     def get_user(self, token: str, user_id: str) -> dict[str, Any]:
         """GET the user the token belongs to. Raises a ManagementError subclass on failure."""
@@ -149,6 +203,7 @@ class ManagementClient:
         # Logged by what it is, never by URL: the URL holds user ids, and the token must not
         # come near a log.
         what = f"{method} {path[0]}{'/' + path[2] if len(path) > 2 else ''}"
+        self.pacer.before_call(what)
         return send(
             self.http,
             method,
@@ -156,6 +211,7 @@ class ManagementClient:
             what,
             timeout=self.timeout,
             headers=headers,
+            pacer=self.pacer,
             **kwargs,
         )
 
@@ -167,9 +223,17 @@ class ManagementClient:
 
 
 def send(
-    http: requests.Session, method: str, url: str, what: str, *, timeout: Any, **kwargs: Any
+    http: requests.Session,
+    method: str,
+    url: str,
+    what: str,
+    *,
+    timeout: Any,
+    pacer: Pacer | None = None,
+    **kwargs: Any,
 ) -> Any:
-    """Make one request to Auth0 and return its JSON (None for 204), or raise a typed error."""
+    """Make one request to Auth0 and return its JSON (None for 204), or raise a typed error.
+    `pacer` is told the answer's rate-limit headers (a 429's too)."""
     try:
         response = http.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as exc:
@@ -177,6 +241,8 @@ def send(
     except requests.ConnectionError as exc:
         raise ConnectionFailed(f"{what}: connection failed") from exc
     log.debug("auth0 %s -> %s", what, response.status_code)
+    if pacer is not None:
+        pacer.observe(response.headers)
     if response.status_code >= 400:
         raise _error_from(response)
     if response.status_code == 204:

@@ -139,7 +139,7 @@ _AUTH0_ERROR = (
 
 def _wait(error: m.RateLimited, now: float) -> int:
     """Seconds until Auth0 takes calls again: Retry-After when sent, else x-ratelimit-reset,
-    else a minute (the window of Auth0's per-user limit)."""
+    else a minute (the window of the per-user limit in Auth0's older docs: the longest known)."""
     if error.retry_after is not None:
         return max(1, error.retry_after)
     if error.reset_at:

@@ -1,7 +1,7 @@
 """Single flight: one read of the identities at a time per user. When a user's cached identities
 expire, the first request re-reads them from Auth0 and requests arriving meanwhile (other tabs,
 other sessions of the user, other workers) serve the just-expired list instead of spending
-another of the user's 10 calls a minute.
+more of Auth0's rate limit (the tenant's bucket, and any per-user limit) on the same answer.
 
 The lock lives beside the sessions (Redis `SET NX PX`; with the file store, a file created with
 O_EXCL in the instance folder), so it holds across workers and instances. It is released once the

@@ -152,6 +152,7 @@ def connections(args: argparse.Namespace) -> int:
 def app_env(tenant: str, args: argparse.Namespace, redis_url: str, cache: int) -> dict[str, str]:
     return {
         "DEV_AUTH0_DOMAIN": tenant,
+        "DEV_TENANT": "1",
         "APP_SECRET_KEY": args.secret,
         "REDIS_URL": redis_url,
         "IDENTITIES_CACHE_SECONDS": str(cache),

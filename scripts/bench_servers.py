@@ -46,7 +46,7 @@ def tenant(latency: float, log: Path) -> Iterator[str]:
     response, which would make any client open one TCP connection per Management API call.
     """
     port = free_port()
-    config = {"DEVTENANT_LATENCY": latency, "DEVTENANT_RATE_LIMIT": 100_000_000}
+    config = {"DEVTENANT_LATENCY": latency, "DEVTENANT_RATE_BURST": 100_000_000}
     args = [sys.executable, "-m", "gunicorn", "-c", "/dev/null", "--bind", f"127.0.0.1:{port}",
             "--workers", "1", "--worker-class", "gthread", "--threads", "64",
             "--keep-alive", "300", f"devtenant:create_app({config!r})"]  # fmt: skip

@@ -36,6 +36,7 @@ def main() -> None:
         )
         wait_for(f"{tenant_url}/.well-known/openid-configuration")
         env["DEV_AUTH0_DOMAIN"] = tenant_url
+        env["DEV_TENANT"] = "1"  # the app refuses to fall back to the tenant without it
     print(
         f"Open http://127.0.0.1:{APP_PORT}/  (use 127.0.0.1, not localhost: cookies are per host)"
     )

@@ -146,7 +146,7 @@ def test_a_connection_not_offered_is_refused(spa):
 
 def test_auth0_rate_limit_is_a_typed_error_with_retry_after(make_spa, tenant):
     spa = make_spa(IDENTITIES_CACHE_SECONDS="0")
-    reset = int(time.time()) + 20
+    reset = int(time.time()) + 2  # short: the client waits for the reset, then recovers
     t.fault(
         tenant,
         "get_user",
@@ -161,7 +161,7 @@ def test_auth0_rate_limit_is_a_typed_error_with_retry_after(make_spa, tenant):
     response = spa.call("GET", "/identities")
     assert response.status_code == 429
     error = response.json()["error"]
-    assert error["code"] == "rate_limited" and 1 <= error["retry_after"] <= 20
+    assert error["code"] == "rate_limited" and 1 <= error["retry_after"] <= 2
     assert response.headers["Retry-After"] == str(error["retry_after"])
     assert spa.call("GET", "/identities").status_code == 200  # recovers
 

@@ -75,7 +75,7 @@ def test_two_tabs_confirming_the_same_unlink_at_the_same_moment(app_url, tenant,
 
 def test_fifty_sessions_unlinking_and_linking_at_once(app_url, tenant):
     requests.post(
-        f"{tenant}/__dev/config", json={"rate_limit": 10000}, timeout=5
+        f"{tenant}/__dev/config", json={"rate_burst": 10000}, timeout=5
     ).raise_for_status()
     plan = [("ada", key) for key in ADA_SECONDARIES for _ in range(15)]
     plan += [("ben", "grace"), ("ben", "linus"), ("ben", "view"), ("ben", "view"), ("ben", "view")]

@@ -16,7 +16,9 @@ DELETE = "Delete the separate GitHub account"
 
 
 @pytest.fixture
-def make_visitor(make_app, serve):
+def make_visitor(make_app, serve, tenant):
+    t.grant_every_scope(tenant)  # the client-side deletion needs delete:current_user
+
     def make(**config):
         app = make_app(OFFER_DELETE_SEPARATED="1", **config)
         return Visitor(serve(app)), app

@@ -59,7 +59,7 @@ FAULTS = {
     "drop": ({"drop": True}, (503, "could not reach Auth0")),
     "malformed": ({"status": 200, "malformed": True}, (502, "Auth0")),
 }  # fmt: skip
-RETRY_IN = 30
+RETRY_IN = 3  # short: the client then waits for the reset, and the next view recovers
 
 
 def _spec(name: str, endpoint: str) -> dict:

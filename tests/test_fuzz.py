@@ -61,7 +61,7 @@ SEED_MAP: dict[str, list[str]] = {}
 def ada(make_app, serve, tenant):
     """Ada signed in (over real HTTP) and her session in a fast Flask test client."""
     requests.post(
-        f"{tenant}/__dev/config", json={"rate_limit": 10000}, timeout=5
+        f"{tenant}/__dev/config", json={"rate_burst": 10000}, timeout=5
     ).raise_for_status()
     app = make_app(LINK_CONNECTIONS="github")
     visitor = Visitor(serve(app))
@@ -75,7 +75,7 @@ def restore(tenant: str, app, visitor) -> None:
     """After a real unlink: reseed the tenant, and drop the session's cached identities."""
     requests.post(f"{tenant}/__dev/reset", timeout=5).raise_for_status()
     requests.post(
-        f"{tenant}/__dev/config", json={"rate_limit": 10000}, timeout=5
+        f"{tenant}/__dev/config", json={"rate_burst": 10000}, timeout=5
     ).raise_for_status()
     with app_session(app, visitor) as session:
         session.pop("linked_accounts.identities", None)

@@ -36,6 +36,7 @@ def test_no_connection_is_shared_between_workers(tenant, tmp_path):
         env = {
             **os.environ,
             "DEV_AUTH0_DOMAIN": tenant,
+            "DEV_TENANT": "1",
             "APP_SECRET_KEY": "s" * 40,
             "REDIS_URL": redis_url,
             "IDENTITIES_CACHE_SECONDS": "0",  # every view calls Auth0

@@ -168,6 +168,7 @@ def test_gunicorn_finishes_the_request_in_flight_on_sigterm(tenant, tmp_path):
     env = {
         **os.environ,
         "DEV_AUTH0_DOMAIN": tenant,
+        "DEV_TENANT": "1",
         "APP_SECRET_KEY": "s" * 40,
         "IDENTITIES_CACHE_SECONDS": "0",  # every page view waits on the (slowed) tenant
         "PORT": str(port),

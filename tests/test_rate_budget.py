@@ -1,5 +1,6 @@
-"""Auth0 allows 10 Management API calls a minute per user: normal use stays well inside it, and
-when Auth0 does answer 429 the page says when to try again."""
+"""Normal use stays far below any of Auth0's limits (a tenant-wide bucket; the 10 calls a minute per
+user of Auth0's 2019 docs, the tightest figure, is the budget checked here), and when Auth0 does
+answer 429 the page says when to try again."""
 
 from __future__ import annotations
 

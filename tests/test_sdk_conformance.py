@@ -32,7 +32,8 @@ SCOPES = "openid profile email read:current_user update:current_user_identities"
 @pytest.fixture
 def recorded(serve) -> Iterator[tuple[str, Recorder]]:
     """A tenant of its own, behind a recorder of every request it gets."""
-    recorder = Recorder(create_tenant())
+    # Every scope granted: the SDK's deletion with delete:current_user is checked too.
+    recorder = Recorder(create_tenant({"DEVTENANT_WITHHELD_SCOPES": []}))
     yield serve(recorder), recorder
 
 
@@ -112,7 +113,7 @@ def test_a_user_deletes_itself_with_delete_current_user(recorded):
 
 
 def _rate_limited(tenant: str) -> None:
-    requests.post(f"{tenant}/__dev/config", json={"rate_limit": 0}, timeout=5).raise_for_status()
+    requests.post(f"{tenant}/__dev/config", json={"rate_burst": 0}, timeout=5).raise_for_status()
 
 
 # (what is called, whose token, the SDK's typed error: the SDK raises one only for a status

@@ -140,7 +140,7 @@ def test_without_auth0_domain_the_app_runs_on_the_development_tenant(monkeypatch
 
     for name in ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
-    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DEV_TENANT": "1"})
     settings = app.extensions["linked_accounts"].settings
     assert settings.issuer_url == "http://127.0.0.1:5001"
     assert settings.dev_tenant is True

@@ -175,6 +175,7 @@ def test_stats_count_management_calls_and_token_requests(tenant, ada_token):
         "management_calls_total": 0,
         "management_connections": 0,
         "token_requests": 0,
+        "rate_limited": 0,
     }
 
 
@@ -207,3 +208,33 @@ def test_dev_users_and_reset_restore_the_seed(tenant, ada_token):
     http.post(f"{tenant}/__dev/reset")
     assert len(http.get(f"{tenant}/__dev/users").json()) == 5
     assert len(stored_user(tenant, ADA).json()["identities"]) == 4
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Host": "evil.example"},  # a DNS name rebound to 127.0.0.1
+    ],
+)
+def test_hooks_refuse_other_sites(tenant, headers):
+    refused = http.post(
+        f"{tenant}/__dev/scopes", json={"withhold": ["read:current_user"]}, headers=headers
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+    assert http.get(f"{tenant}/__dev/users", headers=headers).status_code == 403
+    assert "read:current_user" in login(tenant, "Ada Lovelace")["scope"].split()
+
+
+def test_hooks_answer_tools_and_the_tenants_own_pages(tenant):
+    port = tenant.rsplit(":", 1)[1]
+    for headers in (
+        {},
+        {"Origin": tenant, "Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},
+        {"Host": f"localhost:{port}"},
+    ):
+        assert http.get(f"{tenant}/__dev/stats", headers=headers).status_code == 200, headers

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import requests
 
+from devtenant import create_app
+from devtenant.__main__ import parse
+from tests.support.servers import serving
 from tests.support.tenant_api import ADA, auth, claims, http, user_url
 from tests.support.tenant_login import login
 
@@ -38,3 +41,17 @@ def test_a_malformed_withhold_request_is_refused(tenant):
     for body in ({"withhold": "delete:current_user"}, {"withhold": [1]}, [], {"other": []}):
         answer = requests.post(f"{tenant}/__dev/scopes", json=body, timeout=5)
         assert answer.status_code == 400
+
+
+def test_delete_current_user_is_withheld_unless_granted(tenant):
+    # As Auth0's published list of user-token scopes, and a real tenant's grant, leave it out.
+    assert "delete:current_user" not in login(tenant, "Ben Carter", scope=ASKED)["scope"].split()
+    requests.post(f"{tenant}/__dev/scopes", json={"withhold": []}, timeout=5)
+    assert "delete:current_user" in login(tenant, "Ben Carter", scope=ASKED)["scope"].split()
+
+
+def test_the_command_line_grants_a_scope_withheld_by_default():
+    granted = parse(["--grant-scope", "delete:current_user"])[1]
+    with serving(create_app(granted)) as url:
+        assert "delete:current_user" in login(url, "Ben Carter", scope=ASKED)["scope"].split()
+    assert parse([])[1]["DEVTENANT_WITHHELD_SCOPES"] == ["delete:current_user"]

@@ -143,12 +143,15 @@ def login(
     redirect_uri: str = "http://127.0.0.1:5999/callback",
     extra_params: dict[str, Any] | None = None,
     session: requests.Session | None = None,
+    pkce: bool = True,
 ) -> dict:
     """Run the whole authorization-code + PKCE flow and return the token response JSON.
 
     account_name None means "expect SSO to skip the login page". audience defaults to the
     tenant's Management API; pass None for a login without audience. extra_params are added to
-    /authorize (a None value removes a parameter). Raises LoginError on error= or a token error.
+    /authorize (a None value removes a parameter). pkce False logs in as a confidential client
+    that sends none (Auth0's Flask quickstart); a client without a secret is public (no
+    client_secret is sent). Raises LoginError on error= or a token error.
     """
     session = session or requests.Session()
     verifier, challenge = pkce_pair()
@@ -162,6 +165,8 @@ def login(
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
+    if not pkce:
+        del params["code_challenge"], params["code_challenge_method"]
     if audience == MANAGEMENT_API:
         params["audience"] = f"{tenant_url.replace('//localhost:', '//127.0.0.1:')}/api/v2/"
     elif audience is not None:
@@ -180,9 +185,9 @@ def login(
             "grant_type": "authorization_code",
             "code": returned["code"],
             "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
             "client_id": client_id,
-            "client_secret": client_secret,
+            **({"code_verifier": verifier} if pkce else {}),
+            **({"client_secret": client_secret} if client_secret else {}),
         },
         timeout=10,
     )
