@@ -19,9 +19,9 @@ from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
 from .notices import Notifier
-from .sessions import init_sessions, is_server_side
 from .settings import DEFAULTS, ConfigError, Settings, load_settings
 from .state import EXTENSION, State
+from .storage import init_sessions, is_server_side
 from .trips import TripHandler
 
 __all__ = [

@@ -10,6 +10,7 @@ import requests
 
 from examples.quickstart_host.app import create_app as create_quickstart
 from tests.support import tenant as t
+from tests.support.app_session import stored_session
 from tests.support.forms import submit
 from tests.support.visitor import unlink_buttons
 
@@ -39,8 +40,7 @@ class Customer:
 
     def stored(self, app) -> dict:
         sid = self.http.cookies.get(app.config.get("SESSION_COOKIE_NAME", "session"))
-        prefix = app.config["SESSION_KEY_PREFIX"]
-        return app.config["SESSION_CACHELIB"].get(prefix + sid) or {}
+        return stored_session(app, sid) or {}
 
 
 @pytest.fixture

@@ -18,13 +18,13 @@ from app import create_app
 from devtenant import create_app as create_tenant
 from linked_accounts.navigation import safe_next
 from tests.support import tenant as t
+from tests.support.app_session import stored_session
 from tests.support.forms import forms
 from tests.support.servers import serving
 from tests.support.tenant_api import unsigned_jwt
 from tests.support.visitor import Visitor
 
 COOKIE = "session"
-SESSION_PREFIX = "linked-accounts:"
 
 
 # A tenant of this module's own, so tests can sign tokens with its real key (a positive control
@@ -52,7 +52,7 @@ def base(app, serve):
 
 def stored(app, sid: str) -> dict | None:
     """The server-side session stored under `sid` (signed in, or on its way to Auth0), or None."""
-    return app.session_interface._retrieve_session_data(SESSION_PREFIX + sid)
+    return stored_session(app, sid)
 
 
 def set_cookies(response: requests.Response) -> list[str]:
