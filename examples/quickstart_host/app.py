@@ -20,7 +20,7 @@ from flask import Flask, redirect, render_template, request, session, url_for
 from linked_accounts import LinkedAccounts, init_sessions
 from linked_accounts.navigation import safe_next
 
-SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY")
+SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY", "REDIS_URL")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,8 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.secret_key = app.config["APP_SECRET_KEY"]
     # The quickstart keeps its session in Flask's cookie; tokens belong on the server, and the
-    # extension needs server-side sessions anyway.
-    init_sessions(app)
+    # extension needs server-side sessions anyway (in Redis when REDIS_URL is set).
+    init_sessions(app, app.config.get("REDIS_URL"))
     domain = app.config["AUTH0_DOMAIN"]
     issuer = domain if "://" in domain else f"https://{domain}"
 
