@@ -269,7 +269,7 @@ def test_a_session_kept_busy_through_the_pages_sign_ins_still_ends_at_its_max_ag
             assert "Unlink GitHub" in customer.get(SETTINGS).text
             time.sleep(0.3)
 
-    keep_busy(ends - 2.5)
+    keep_busy(ends - 3.5)
     # Late in the session: the page signs out (the product's user leaves and comes back), a
     # sign-in of the page is cancelled, and another completes.
     with app_session(app, customer) as session:
@@ -279,7 +279,7 @@ def test_a_session_kept_busy_through_the_pages_sign_ins_still_ends_at_its_max_ag
     with app_session(app, customer) as session:
         session["user"] = kept
     cancel_an_extension_sign_in(customer)
-    keep_busy(ends - 1)  # (past its end, a view would sign in again through Auth0's SSO)
+    keep_busy(ends - 2)  # (past its end, a view would sign in again through Auth0's SSO)
     time.sleep(max(0.0, ends - time.time()) + 0.5)
     assert "You are signed in" not in customer.get("/").text  # the product's sign-in is over
     page = customer.http.get(customer.base + SETTINGS, allow_redirects=False, timeout=15)

@@ -94,7 +94,7 @@ class SessionRules:
         if len(self.serializer.encode(session)) > MAX_BYTES and keys.IDENTITIES in session:
             log.warning("session over %d bytes: dropping its identities cache", MAX_BYTES)
             session.pop(keys.IDENTITIES)
-        ttl = max(1, int(self._ends_at(session) - time.time()))
+        ttl = max(1, math.ceil(self._ends_at(session) - time.time()))  # never before its end
         pending = in_transit_only(session)
         if pending:
             ttl = min(ttl, keys.TRIP_LIFETIME)
