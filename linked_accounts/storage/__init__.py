@@ -6,6 +6,6 @@ stores), `side` (per-user data in a key space no session id can name), `wiring`
 extension but `keys`: the web layer and the operations use it, never the other way round.
 """
 
-from .wiring import init_sessions, is_server_side, side_store
+from .wiring import init_sessions, is_server_side, side_store, when_signed_in
 
-__all__ = ["init_sessions", "is_server_side", "side_store"]
+__all__ = ["init_sessions", "is_server_side", "side_store", "when_signed_in"]

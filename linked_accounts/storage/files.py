@@ -1,9 +1,11 @@
 """Sessions in files (cachelib), the store that needs no setup: signed-in sessions in one
-folder, never evicted; sessions on their way to Auth0 in another, with a size limit, so a flood
-of cookieless requests can push out only its own kind (cachelib evicts at its threshold)."""
+folder, never evicted; sessions nobody is signed in to (a login on its way to Auth0) in another,
+with a size limit, so a flood of cookieless requests can push out only its own kind."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 from datetime import timedelta
 
@@ -18,11 +20,38 @@ PENDING_THRESHOLD = 10_000  # sessions on their way to Auth0 the file store keep
 SWEEP_EVERY = 3600  # seconds between removals of expired signed-in sessions
 
 
+class PendingFiles(FileSystemCache):
+    """cachelib's file cache, with a prune that stays cheap when full.
+
+    cachelib prunes by reading every file (expired ones first, then the oldest): under a flood
+    that keeps the folder at its threshold, every write would read the whole folder. Here a
+    write over the threshold drops a few entries, the first the folder lists (its order follows
+    the file names, hashes of the session ids, so it picks no one in particular): a flood then
+    pushes out arbitrary sessions of its own kind, at a fixed cost per write. Entries live a
+    trip's lifetime at most, so an expired one is gone at the latest when it is pushed out.
+    """
+
+    EVICT = 4  # entries dropped per write over the threshold (more than one: a burst catches up)
+
+    def _prune(self) -> None:
+        if not self._over_threshold():
+            return
+        with os.scandir(self._path) as entries:
+            names = (e for e in entries if e.is_file() and not self._is_mgmt(e.name))
+            victims = [e.path for e in itertools.islice(names, self.EVICT)]
+        for path in victims:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                continue  # another worker took it
+            self._update_count(delta=-1)
+
+
 class FileSessions(SessionRules, CacheLibSessionInterface):
     """Signed-in sessions in `cache` (no threshold), the rest in `pending`."""
 
     def __init__(
-        self, app: Flask, cache: FileSystemCache, pending: FileSystemCache, max_age: int, **options
+        self, app: Flask, cache: FileSystemCache, pending: PendingFiles, max_age: int, **options
     ) -> None:
         super().__init__(app, cache, **options)
         self.pending = pending
@@ -47,8 +76,8 @@ class FileSessions(SessionRules, CacheLibSessionInterface):
         if pending:
             store, other = self.pending, self.cache
         else:
-            # A sign-in: ours, or (host sign-in mode) the host's own data, which is not ours to
-            # cut short or to let a flood push out.
+            # Someone is signed in (to the extension, or in host sign-in mode to the host): not
+            # ours to cut short, nor for a flood to push out.
             store, other = self.cache, self.pending
             self._sweep()
         store.set(store_id, data, timeout=ttl)

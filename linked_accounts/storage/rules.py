@@ -9,7 +9,10 @@
   an older session is refused when loaded. So an unchanged session need not be written again
   (`SESSION_REFRESH_EACH_REQUEST` is off). The start stamp (`STARTED`) is the store's own key,
   outside the extension's (`keys.SESSION_KEYS`), so nothing the extension drops restarts it.
-- A session that holds only a trip to Auth0 (or less) is kept no longer than a trip lasts.
+- Where a session lives depends on whether someone is signed in (to the extension, or in host
+  sign-in mode to the host: `when_signed_in`). A session nobody is signed in to (a login on its
+  way to Auth0, a flood of cookieless requests) is kept no longer than a trip lasts, in every
+  store, and the file store keeps such sessions apart, bounded.
 - A session deleted (logout) or given a new id (sign-in) while another request was in flight is
   never written back by that request.
 - A session never grows past `MAX_BYTES` (the identities cache, which can be re-read, goes first).
@@ -21,6 +24,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +50,9 @@ class SessionRules:
     max_age: int
     sid_length: int
     permanent: bool
+    # Host sign-in mode: tells whether the host has signed someone in (reading the request's
+    # session, as the host's own code does). Unset, any data but a trip's counts as a sign-in.
+    host_signed_in: Callable[[], bool] | None = None
 
     def open_session(self, app: Flask, request) -> ServerSideSession:
         cookie = request.cookies.get(self.get_cookie_name(app))
@@ -78,6 +85,15 @@ class SessionRules:
             return False  # logged out or rotated meanwhile: keep the browser's newer cookie
         return super().should_set_cookie(app, session)
 
+    def signed_in(self, session: ServerSideSession) -> bool:
+        """Tell whether someone is signed in to this session: it then lives its whole lifetime,
+        apart from the sessions nobody is signed in to."""
+        if keys.ACCOUNT in session:
+            return True
+        if self.host_signed_in is not None:
+            return bool(self.host_signed_in())
+        return not in_transit_only(session)
+
     def _new_session(self) -> ServerSideSession:
         return self.session_class(sid=self._generate_sid(self.sid_length), permanent=self.permanent)
 
@@ -88,14 +104,14 @@ class SessionRules:
     def _prepare(self, session: ServerSideSession) -> tuple[dict, int, bool, bool]:
         """Stamp the start, bound the size; return the data, its TTL, whether it must exist
         already (a session loaded under this id is only updated, never recreated) and whether
-        it holds only a trip to Auth0 (kept no longer than a trip lasts)."""
+        nobody is signed in to it (then it is kept no longer than a trip lasts)."""
         if STARTED not in session:
             session[STARTED] = time.time()
         if len(self.serializer.encode(session)) > MAX_BYTES and keys.IDENTITIES in session:
             log.warning("session over %d bytes: dropping its identities cache", MAX_BYTES)
             session.pop(keys.IDENTITIES)
         ttl = max(1, math.ceil(self._ends_at(session) - time.time()))  # never before its end
-        pending = in_transit_only(session)
+        pending = not self.signed_in(session)
         if pending:
             ttl = min(ttl, keys.TRIP_LIFETIME)
         return dict(session), ttl, getattr(session, "stored_sid", None) == session.sid, pending

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from .rules import MAX_AGE
+from .files import PENDING_THRESHOLD, FileSessions, PendingFiles
+from .rules import MAX_AGE, SessionRules
 from .side import FileSideStore, RedisSideStore, SideStore
 
 SIDE_STORE = "linked_accounts.side_store"  # its key in app.extensions
@@ -60,19 +62,25 @@ def init_sessions(app: Flask, redis_url: str | None = None) -> None:
     else:
         from cachelib.file import FileSystemCache
 
-        from .files import PENDING_THRESHOLD, FileSessions
-
         folder = os.path.join(app.instance_path, "sessions")
         os.makedirs(folder, exist_ok=True)
         app.config["SESSION_TYPE"] = "cachelib"
         app.config["SESSION_CACHELIB"] = FileSystemCache(folder, threshold=0, mode=0o600)
         limit = int(app.config.get("LINKED_ACCOUNTS_PENDING_SESSIONS") or PENDING_THRESHOLD)
-        pending = FileSystemCache(folder + "-pending", threshold=limit, mode=0o600)
+        pending = PendingFiles(folder + "-pending", threshold=limit, mode=0o600)
         app.session_interface = FileSessions(
             app, app.config["SESSION_CACHELIB"], pending, max_age, **options
         )
         side = FileSideStore(os.path.join(app.instance_path, "linked-accounts-side"))
     app.extensions[SIDE_STORE] = side
+
+
+def when_signed_in(app: Flask, signed_in: Callable[[], bool]) -> None:
+    """Tell the session store how to see that someone is signed in, in host sign-in mode (the
+    host's user, read from the request's session): a session nobody is signed in to, such as the
+    host's own login on its way to Auth0, is then kept only as long as a trip lasts."""
+    if isinstance(app.session_interface, SessionRules):
+        app.session_interface.host_signed_in = signed_in
 
 
 def side_store(app: Flask) -> SideStore | None:
