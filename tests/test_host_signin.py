@@ -286,3 +286,28 @@ def test_a_session_kept_busy_through_the_pages_sign_ins_still_ends_at_its_max_ag
     assert page.headers["Location"] == SETTINGS + "login?next=" + SETTINGS
     login = customer.http.get(customer.base + page.headers["Location"], allow_redirects=False)
     assert login.headers["Location"].startswith("/login?")  # to the product's own sign-in
+
+
+# --- session fixation at the product's own sign-in ------------------------------------------
+
+
+def test_a_session_id_planted_before_the_products_sign_in_is_not_the_one_signed_in(customer):
+    attacker = requests.Session()
+    attacker.get(customer.base + "/login", allow_redirects=False, timeout=15)
+    planted = attacker.cookies["session"]  # a genuine id of the store's, issued to the attacker
+    customer.http.cookies.set("session", planted, domain="127.0.0.1", path="/")
+    customer.sign_in("Ada Lovelace")
+    assert customer.http.cookies["session"] != planted
+    assert "You are signed in" not in attacker.get(customer.base + "/", timeout=15).text
+    page = attacker.get(customer.base + SETTINGS, allow_redirects=False, timeout=15)
+    assert page.headers["Location"].startswith(SETTINGS + "login")
+    assert "You are signed in as ada@example.com" in customer.get("/").text
+
+
+def test_the_example_sends_a_secure_host_cookie_for_a_real_tenant(app_config):
+    config = {k: v for k, v in app_config.items() if k != "SESSION_COOKIE_SECURE"}
+    app = create_quickstart({**config, "AUTH0_DOMAIN": "tenant.eu.auth0.com"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    local = create_quickstart({**config, "AUTH0_DOMAIN": "http://127.0.0.1:5001"})
+    assert local.config["SESSION_COOKIE_SECURE"] is False  # the local development tenant
