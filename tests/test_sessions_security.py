@@ -621,3 +621,21 @@ def overwrite(app, redis_url: str, key: str, folder: str, raw: bytes) -> None:
     for name in names:
         with open(os.path.join(path, name), "wb") as f:
             f.write(raw)
+
+
+def test_a_session_stored_by_the_previous_release_keeps_its_start(make_app, redis_url):
+    import msgspec
+
+    from linked_accounts.storage.rules import STARTED
+
+    app = make_app(REDIS_URL=redis_url)
+    sid = "A" * 43
+    started = time.time() - 8 * 3600 - 5  # over: the previous release stored its start here
+    old = {"_permanent": True, "linked_accounts.session_started_at": started, "csrf_token": "t"}
+    client = redis.Redis.from_url(redis_url)
+    client.set("linked-accounts:" + sid, msgspec.msgpack.encode(old), ex=60)
+    assert stored(app, sid) is None  # ended, not restarted by the new name
+    old["linked_accounts.session_started_at"] = started = time.time() - 60
+    client.set("linked-accounts:" + sid, msgspec.msgpack.encode(old), ex=60)
+    assert stored(app, sid)[STARTED] == started
+    client.close()
