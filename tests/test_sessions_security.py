@@ -19,7 +19,7 @@ from joserfc.jwk import RSAKey
 
 from app import create_app
 from devtenant import create_app as create_tenant
-from linked_accounts import identity_cache, single_flight
+from linked_accounts import identity_cache, keys, single_flight
 from linked_accounts.navigation import safe_next
 from linked_accounts.storage import side, side_store
 from tests.support import tenant as t
@@ -639,3 +639,14 @@ def test_a_session_stored_by_the_previous_release_keeps_its_start(make_app, redi
     client.set("linked-accounts:" + sid, msgspec.msgpack.encode(old), ex=60)
     assert stored(app, sid)[STARTED] == started
     client.close()
+
+
+def test_the_authlib_entries_the_page_drops_are_named_after_its_registered_client(app, base):
+    assert app.extensions["linked_accounts"].auth0.name == keys.AUTHLIB_CLIENT
+    http = requests.Session()
+    state = authorize_params(start_login(http, base))["state"]
+    data = stored(app, http.cookies[COOKIE])
+    assert keys.authlib_state(state) in data
+    # Of everything the session holds (the CSRF token, the start stamp...), only these are its.
+    owned = keys.owned(data, data[keys.PENDING_TRIPS])
+    assert sorted(owned) == sorted([keys.PENDING_TRIPS, keys.authlib_state(state)])
