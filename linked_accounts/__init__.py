@@ -19,9 +19,9 @@ from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
 from .notices import Notifier
-from .sessions import init_sessions, is_server_side
 from .settings import DEFAULTS, ConfigError, Settings, load_settings
 from .state import EXTENSION, State
+from .storage import init_sessions, is_server_side, when_signed_in
 from .trips import TripHandler
 
 __all__ = [
@@ -112,6 +112,7 @@ class LinkedAccounts:
             # Everything kept for a person is dropped as soon as the host's user is someone else.
             html.before_request(account.forget_another_users_data)
             json_api.before_request(account.forget_another_users_data)
+            when_signed_in(app, lambda: st.host_user() is not None)  # who the store keeps long
         app.register_blueprint(html, url_prefix=url_prefix)
         app.register_blueprint(json_api, url_prefix=f"{url_prefix.rstrip('/')}/api")
         headers.install(app, (html.name, json_api.name))  # whatever the host sends, or not

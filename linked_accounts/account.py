@@ -1,9 +1,10 @@
 """The signed-in user's state, kept in the server-side session (never in the cookie).
 
-Everything the extension keeps is under keys of its own (`linked_accounts*`, and Authlib's
-`_state_linked_accounts_*`). Standalone, the session is the extension's; in host sign-in mode it
-is the host's, so the extension only ever adds or drops its own keys, and drops them all as soon
-as the host's signed-in user is not the one they were kept for.
+Everything the extension keeps is under the keys `keys.py` names (and Authlib's entry for each
+trip it knows). Standalone, the session is the extension's; in host sign-in mode it is the
+host's, so the extension only ever adds or drops those keys, and drops them all as soon as the
+host's signed-in user is not the one they were kept for. The store's own start stamp is not
+among them: dropping the extension's keys never restarts the host's session lifetime.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from typing import Any
 
 from flask import current_app, session
 
-from . import identity_cache
+from . import identity_cache, keys
 from .state import state
 
-KEY = "linked_accounts"
-OWN_KEYS = ("linked_accounts", "_state_linked_accounts_")  # prefixes of every key it keeps
+KEY = keys.ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -143,5 +143,6 @@ def forget_another_users_data() -> None:
 
 
 def _forget_own_keys() -> None:
-    for key in [k for k in session if k.startswith(OWN_KEYS)]:
+    trips = session.get(keys.PENDING_TRIPS)
+    for key in keys.owned(list(session), trips if isinstance(trips, dict) else ()):
         session.pop(key)

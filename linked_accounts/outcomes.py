@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, request, session
 
-from .sessions import STARTED
+from .storage.rules import STARTED
 
 PARAM = "done"
 LIFETIME = 300  # seconds: long enough for a slow redirect, short enough not to replay for long

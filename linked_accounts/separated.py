@@ -12,10 +12,9 @@ from typing import Any
 from flask import session
 
 from .identities import Identity
+from .keys import SEPARATED as KEY
 from .names import display_name
 from .state import state
-
-KEY = "linked_accounts.separated"
 
 
 def remember(identity: Identity) -> None:

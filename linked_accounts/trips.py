@@ -19,6 +19,8 @@ from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
 from .i18n import _
+from .keys import PENDING_TRIPS as PENDING
+from .keys import TRIP_LIFETIME as LIFETIME
 from .state import state
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,9 @@ class _HideAuthlibSecrets(logging.Filter):
 
 logging.getLogger("authlib.integrations.base_client.sync_app").addFilter(_HideAuthlibSecrets())
 
-PENDING = "linked_accounts.flows"
 MAX_PENDING = 5  # trips started but not finished (several tabs); older ones are dropped
 # How long a trip may take at Auth0. Longer and it is dropped: an abandoned link or deletion
-# trip must not be finished hours later, and the session must not keep it.
-LIFETIME = 600
+# trip must not be finished hours later, and the session must not keep it: LIFETIME (keys.py).
 
 
 class TripHandler(NamedTuple):

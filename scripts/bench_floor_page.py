@@ -18,7 +18,7 @@ from flask import Flask, abort, render_template, session
 from flask_wtf import CSRFProtect
 from jinja2 import DictLoader
 
-from linked_accounts.sessions import init_sessions
+from linked_accounts import init_sessions
 from standalone.logs import install_request_logging
 
 PAGE_BYTES = int(os.environ["FLOOR_PAGE_BYTES"])

@@ -85,13 +85,29 @@ def visitor(app_url):
     return Visitor(app_url)
 
 
-@pytest.fixture(params=["files", "redis"])
-def session_store(request):
-    """REDIS_URL for the file store, then for a real redis-server: for what must hold in both."""
-    if request.param == "files":
-        yield ""
-    else:
-        from tests.support.redis_server import running_redis
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """One real, throwaway redis-server for the whole run, started by the first test needing it."""
+    from tests.support.redis_server import running_redis
 
-        with running_redis() as url:
-            yield url
+    with running_redis() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The run's Redis, emptied before each test, so no test sees another's sessions or caches."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return redis_server
+
+
+@pytest.fixture(params=["files", "redis"])
+def session_store(request) -> str:
+    """REDIS_URL for the file store, then for a real redis-server: for what must hold in both."""
+    return "" if request.param == "files" else request.getfixturevalue("redis_url")

@@ -16,7 +16,6 @@ import requests
 
 from scripts.bench_memory import children
 from tests.support import tenant as t
-from tests.support.redis_server import running_redis
 from tests.support.servers import free_port, wait_for
 from tests.support.visitor import Visitor, unlink_buttons
 
@@ -30,43 +29,42 @@ def test_the_app_is_loaded_once_before_forking_and_frozen():
     assert "pre_fork" in config and "post_fork" in config
 
 
-def test_no_connection_is_shared_between_workers(tenant, tmp_path):
-    with running_redis() as redis_url:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DEV_AUTH0_DOMAIN": tenant,
-            "DEV_TENANT": "1",
-            "APP_SECRET_KEY": "s" * 40,
-            "REDIS_URL": redis_url,
-            "IDENTITIES_CACHE_SECONDS": "0",  # every view calls Auth0
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "2",
-        }
-        env.pop("AUTH0_DOMAIN", None)
-        with (tmp_path / "gunicorn.log").open("w") as log:
-            master = subprocess.Popen([sys.executable, "-m", "gunicorn"], cwd=ROOT, env=env,
-                                      stderr=log)  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(base + "/healthz", master)
-            ada, ben = Visitor(base), Visitor(base)
-            ada.login("Ada Lovelace")
-            ben.login("Ben Carter")
-            requests.post(f"{tenant}/__dev/config", json={"latency": 1.5}, timeout=5)
-            calls = t.stats(tenant)["management_calls_total"]
-            with ThreadPoolExecutor(2) as pool:
-                # Two slow views at once: each sync worker holds one, mid-call to Auth0.
-                views = [pool.submit(v.get, "/account/") for v in (ada, ben)]
-                while t.stats(tenant)["management_calls_total"] < calls + 2:
-                    time.sleep(0.02)
-                sockets = {pid: connections(pid) for pid in [master.pid, *children(master.pid)]}
-                assert [v.result().status_code for v in views] == [200, 200]
-            assert len(unlink_buttons(views[0].result().text)) == 3
-        finally:
-            requests.post(f"{tenant}/__dev/config", json={"latency": 0}, timeout=5)
-            master.terminate()
-            master.wait(timeout=30)
+def test_no_connection_is_shared_between_workers(tenant, tmp_path, redis_url):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEV_AUTH0_DOMAIN": tenant,
+        "DEV_TENANT": "1",
+        "APP_SECRET_KEY": "s" * 40,
+        "REDIS_URL": redis_url,
+        "IDENTITIES_CACHE_SECONDS": "0",  # every view calls Auth0
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+    }
+    env.pop("AUTH0_DOMAIN", None)
+    with (tmp_path / "gunicorn.log").open("w") as log:
+        master = subprocess.Popen([sys.executable, "-m", "gunicorn"], cwd=ROOT, env=env,
+                                  stderr=log)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/healthz", master)
+        ada, ben = Visitor(base), Visitor(base)
+        ada.login("Ada Lovelace")
+        ben.login("Ben Carter")
+        requests.post(f"{tenant}/__dev/config", json={"latency": 1.5}, timeout=5)
+        calls = t.stats(tenant)["management_calls_total"]
+        with ThreadPoolExecutor(2) as pool:
+            # Two slow views at once: each sync worker holds one, mid-call to Auth0.
+            views = [pool.submit(v.get, "/account/") for v in (ada, ben)]
+            while t.stats(tenant)["management_calls_total"] < calls + 2:
+                time.sleep(0.02)
+            sockets = {pid: connections(pid) for pid in [master.pid, *children(master.pid)]}
+            assert [v.result().status_code for v in views] == [200, 200]
+        assert len(unlink_buttons(views[0].result().text)) == 3
+    finally:
+        requests.post(f"{tenant}/__dev/config", json={"latency": 0}, timeout=5)
+        master.terminate()
+        master.wait(timeout=30)
     tenant_port, redis_port = int(tenant.rsplit(":", 1)[1]), int(redis_url.split(":")[2][:-2])
     assert len(sockets) == 3, sockets  # the master and two workers
     assert not {remote for _, remote in sockets.pop(master.pid)} & {tenant_port, redis_port}

@@ -3,13 +3,16 @@ quickstart does (examples/quickstart_host) mounts the page, and people sign in e
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
 
 from examples.quickstart_host.app import create_app as create_quickstart
 from tests.support import tenant as t
+from tests.support.app_session import app_session, stored_session
 from tests.support.forms import submit
 from tests.support.visitor import unlink_buttons
 
@@ -39,8 +42,7 @@ class Customer:
 
     def stored(self, app) -> dict:
         sid = self.http.cookies.get(app.config.get("SESSION_COOKIE_NAME", "session"))
-        prefix = app.config["SESSION_KEY_PREFIX"]
-        return app.config["SESSION_CACHELIB"].get(prefix + sid) or {}
+        return stored_session(app, sid) or {}
 
 
 @pytest.fixture
@@ -194,3 +196,118 @@ def test_the_products_own_sign_in_is_kept_as_long_as_a_sign_in(product, customer
     app, _ = product
     customer.sign_in("Ada Lovelace")
     assert customer.stored(app)["user"]["userinfo"]["sub"] == t.ADA  # the durable store
+
+
+# --- the extension never restarts the host's session lifetime ------------------------------
+
+
+def cookie_ends(response: requests.Response) -> list[float]:
+    """When each session cookie a response (and its redirects) set expires: the session's end."""
+    ends = []
+    for hop in (*response.history, response):
+        for header in hop.raw.headers.getlist("Set-Cookie"):
+            if header.startswith("session="):
+                expires = next(
+                    a.split("=", 1)[1] for a in header.split(";") if "expires=" in a.lower()
+                )
+                ends.append(parsedate_to_datetime(expires).timestamp())
+    return ends
+
+
+def cancel_an_extension_sign_in(customer: Customer) -> requests.Response:
+    """Start the page's own sign-in, then come back as Auth0 does when it is cancelled."""
+    start = customer.http.get(customer.base + SETTINGS + "login", allow_redirects=False, timeout=15)
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    query = urlencode({"state": state, "error": "access_denied"})
+    back = customer.get(f"{SETTINGS}callback?{query}")
+    assert "cancelled" in back.text
+    back.history.insert(0, start)
+    return back
+
+
+def test_the_pages_sign_ins_and_sign_outs_leave_the_hosts_session_end_alone(product, customer):
+    """A cancelled or completed sign-in of the page, the product's user leaving and a user
+    switch: the session still ends when the product's sign-in said (the cookie's expiry says
+    when; it would move if the page restarted the session's lifetime)."""
+    app, _ = product
+    ends = cookie_ends(customer.sign_in("Ada Lovelace"))
+    time.sleep(1.5)  # a restarted lifetime would now end at least a second later
+    ends += cookie_ends(cancel_an_extension_sign_in(customer))
+    ends += cookie_ends(customer.get(SETTINGS))  # the page's own sign-in, completed
+    with app_session(app, customer) as session:  # a product that signs out by its own key
+        kept = session.pop("user")
+    gone = customer.http.get(customer.base + SETTINGS, allow_redirects=False, timeout=15)
+    ends += cookie_ends(gone)  # the page drops what it kept for Ada
+    with app_session(app, customer) as session:
+        session["user"] = kept
+    ends += cookie_ends(customer.get(SETTINGS))
+    customer.http.cookies.pop("devtenant_sso")
+    ends += cookie_ends(customer.sign_in("Ben Carter"))  # a user switch, no logout between
+    ends += cookie_ends(customer.get(SETTINGS))
+    assert len(ends) >= 6
+    assert max(ends) - min(ends) <= 1, ends  # the cookie's expiry has one-second precision
+    assert customer.stored(app)["linked_accounts"]["user_id"] == t.BEN
+
+
+def test_a_session_kept_busy_through_the_pages_sign_ins_still_ends_at_its_max_age(
+    tenant, app_config, serve, session_store
+):
+    app = create_quickstart(
+        {
+            **app_config,
+            "AUTH0_DOMAIN": tenant,
+            "LINKED_ACCOUNTS_SESSION_MAX_AGE": 6,
+            "REDIS_URL": session_store,
+        }
+    )
+    customer = Customer(serve(app), tenant)
+    customer.sign_in("Ada Lovelace")
+    ends = time.time() + 6
+
+    def keep_busy(until: float) -> None:
+        while time.time() < until:
+            assert "Unlink GitHub" in customer.get(SETTINGS).text
+            time.sleep(0.3)
+
+    keep_busy(ends - 3.5)
+    # Late in the session: the page signs out (the product's user leaves and comes back), a
+    # sign-in of the page is cancelled, and another completes.
+    with app_session(app, customer) as session:
+        kept = session.pop("user")
+    gone = customer.http.get(customer.base + SETTINGS, allow_redirects=False, timeout=15)
+    assert gone.headers["Location"].startswith(SETTINGS + "login")  # it dropped its keys
+    with app_session(app, customer) as session:
+        session["user"] = kept
+    cancel_an_extension_sign_in(customer)
+    keep_busy(ends - 2)  # (past its end, a view would sign in again through Auth0's SSO)
+    time.sleep(max(0.0, ends - time.time()) + 0.5)
+    assert "You are signed in" not in customer.get("/").text  # the product's sign-in is over
+    page = customer.http.get(customer.base + SETTINGS, allow_redirects=False, timeout=15)
+    assert page.headers["Location"] == SETTINGS + "login?next=" + SETTINGS
+    login = customer.http.get(customer.base + page.headers["Location"], allow_redirects=False)
+    assert login.headers["Location"].startswith("/login?")  # to the product's own sign-in
+
+
+# --- session fixation at the product's own sign-in ------------------------------------------
+
+
+def test_a_session_id_planted_before_the_products_sign_in_is_not_the_one_signed_in(customer):
+    attacker = requests.Session()
+    attacker.get(customer.base + "/login", allow_redirects=False, timeout=15)
+    planted = attacker.cookies["session"]  # a genuine id of the store's, issued to the attacker
+    customer.http.cookies.set("session", planted, domain="127.0.0.1", path="/")
+    customer.sign_in("Ada Lovelace")
+    assert customer.http.cookies["session"] != planted
+    assert "You are signed in" not in attacker.get(customer.base + "/", timeout=15).text
+    page = attacker.get(customer.base + SETTINGS, allow_redirects=False, timeout=15)
+    assert page.headers["Location"].startswith(SETTINGS + "login")
+    assert "You are signed in as ada@example.com" in customer.get("/").text
+
+
+def test_the_example_sends_a_secure_host_cookie_for_a_real_tenant(app_config):
+    config = {k: v for k, v in app_config.items() if k != "SESSION_COOKIE_SECURE"}
+    app = create_quickstart({**config, "AUTH0_DOMAIN": "tenant.eu.auth0.com"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    local = create_quickstart({**config, "AUTH0_DOMAIN": "http://127.0.0.1:5001"})
+    assert local.config["SESSION_COOKIE_SECURE"] is False  # the local development tenant

@@ -4,24 +4,16 @@ changes nothing writes nothing to the session store."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 
-import pytest
 import redis
 
+from linked_accounts import identity_cache
+from linked_accounts.storage import side_store
 from tests.support import tenant as t
-from tests.support.redis_server import running_redis
 from tests.support.visitor import Visitor, unlink_buttons
 
 ADA_BUTTONS = 3  # GitHub, Google, SAML
-
-
-@pytest.fixture
-def redis_url():
-    with running_redis() as url:
-        yield url
 
 
 def calls(tenant: str, user_id: str) -> int:
@@ -68,22 +60,35 @@ def test_each_user_sees_only_their_own_list(make_app, serve, tenant, session_sto
     assert "ada@users.noreply.github.com" not in ben_page.text
 
 
-def test_an_entry_that_names_another_user_is_never_shown(make_app, serve, tenant, redis_url):
-    base = serve(make_app(REDIS_URL=redis_url))
-    ada = Visitor(base)
+def test_an_entry_that_names_another_user_or_tenant_is_never_shown(
+    make_app, serve, tenant, session_store
+):
+    app = make_app(REDIS_URL=session_store)
+    ada = Visitor(serve(app))
     ada.login("Ada Lovelace")
-    store = redis.Redis.from_url(redis_url)
-    key = "linked-accounts:identities:" + hashlib.sha256(t.ADA.encode()).hexdigest()
-    entry = json.loads(store.get(key))
-    assert entry["user_id"] == t.ADA  # the entry says whose it is
-    # Someone else's list under Ada's key (a bug, or a tampered store): never drawn for Ada.
+    store = side_store(app)
+    with app.test_request_context():
+        key = identity_cache.entry_key(t.ADA)
+    entry = store.get(key)
+    assert entry["user_id"] == t.ADA  # the entry says whose it is, and from which tenant
+    # Someone else's list under Ada's key (a bug, a tampered store, or another deployment's
+    # tenant sharing this Redis): never drawn for Ada.
     ben = [{"provider": "auth0", "user_id": "6500a1b2c3d4e5f600000002", "connection": "x"}]
-    store.set(key, json.dumps({"user_id": t.BEN, "items": ben, "at": time.time()}))
-    before = calls(tenant, t.ADA)
-    page = ada.get("/account/")
-    assert len(unlink_buttons(page.text)) == ADA_BUTTONS
-    assert calls(tenant, t.ADA) == before + 1  # read again from Auth0
-    store.close()
+    for foreign in ({**entry, "user_id": t.BEN, "items": ben}, {**entry, "tenant": "https://x"}):
+        store.set(key, {**foreign, "at": time.time()}, ttl=60)
+        before = calls(tenant, t.ADA)
+        page = ada.get("/account/")
+        assert len(unlink_buttons(page.text)) == ADA_BUTTONS
+        assert calls(tenant, t.ADA) == before + 1  # read again from Auth0
+
+
+def test_two_tenants_sharing_one_redis_keep_separate_lists(make_app, serve, tenant, redis_url):
+    app = make_app(REDIS_URL=redis_url)
+    other = make_app(REDIS_URL=redis_url, AUTH0_MANAGEMENT_DOMAIN="https://other.eu.auth0.com")
+    with app.test_request_context():
+        key = identity_cache.entry_key(t.ADA)
+    with other.test_request_context():
+        assert identity_cache.entry_key(t.ADA) != key
 
 
 def test_a_cached_view_reads_the_session_and_writes_nothing(make_app, serve, tenant, redis_url):

@@ -17,6 +17,7 @@ import requests
 
 from standalone.logs import JsonFormatter
 from tests.support import tenant as t
+from tests.support.app_session import stored_session
 from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
@@ -57,7 +58,7 @@ def test_a_whole_visit_leaks_no_token_secret_or_session_id(
         def remember_session() -> None:
             sid = visitor.http.cookies.get("session")
             session_ids.add(sid)
-            data = app.config["SESSION_CACHELIB"].get("linked-accounts:" + sid) or {}
+            data = stored_session(app, sid) or {}
             if "linked_accounts" in data:
                 stored_tokens.add(data["linked_accounts"]["access_token"])
 

@@ -27,12 +27,12 @@ from flask import session
 from flask_wtf.csrf import generate_csrf
 
 from app import create_app
+from tests.support.app_session import stored_session
 from tests.support.forms import submit
 from tests.support.servers import free_port, serving, wait_for
 
 PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
 CLIENT = {"AUTH0_CLIENT_ID": "op-client", "AUTH0_CLIENT_SECRET": "op-client-secret"}
-SESSION_PREFIX = "linked-accounts:"
 
 
 def _unavailable(reason: str) -> None:
@@ -101,7 +101,7 @@ def test_login_against_oidc_provider_creates_a_session_from_its_id_token(provide
     assert callback.status_code == 302
     assert callback.headers["Location"] == "/account/"
     sid = http.cookies.get("session")
-    stored = app.config["SESSION_CACHELIB"].get(SESSION_PREFIX + sid)
+    stored = stored_session(app, sid)
     signed_in = stored["linked_accounts"]
     assert signed_in["user_id"] == "grace"  # the OP's sub
     assert signed_in["email"] == "grace@op.test"  # from the ID token (conformIdTokenClaims off)
@@ -126,7 +126,7 @@ def test_a_replayed_callback_from_oidc_provider_is_refused(provider_app):
     assert replay.status_code == 400
     assert "Sign-in did not complete" in replay.text
     sid = http.cookies.get("session")
-    assert app.config["SESSION_CACHELIB"].get(SESSION_PREFIX + sid)["linked_accounts"]
+    assert stored_session(app, sid)["linked_accounts"]
 
 
 def test_logout_ends_the_session_and_goes_to_the_ops_end_session_endpoint(provider_app):
@@ -148,7 +148,7 @@ def test_logout_ends_the_session_and_goes_to_the_ops_end_session_endpoint(provid
     assert query["post_logout_redirect_uri"] == [f"{base}/"]
     assert query["client_id"] == ["op-client"]
     assert "id_token_hint" not in query  # an ID token in a URL would land in logs and history
-    assert app.config["SESSION_CACHELIB"].get(SESSION_PREFIX + sid) is None
+    assert stored_session(app, sid) is None
     # The OP accepts it (a registered post-logout URI for this client) and asks to confirm.
     confirm = http.get(location, timeout=10)
     assert confirm.status_code == 200, confirm.text[:500]

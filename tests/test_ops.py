@@ -20,7 +20,6 @@ import requests
 from devtenant import create_app as create_tenant
 from standalone.logs import json_handler, scrub
 from tests.support import tenant as t
-from tests.support.redis_server import running_redis
 from tests.support.servers import free_port, serving, wait_for
 from tests.support.visitor import Visitor
 
@@ -60,9 +59,8 @@ def test_readyz_is_ready_with_the_file_store_and_the_tenant_up(make_app):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_pings_redis_when_sessions_live_there(make_app):
-    with running_redis() as url:
-        assert make_app(REDIS_URL=url).test_client().get("/readyz").status_code == 200
+def test_readyz_pings_redis_when_sessions_live_there(make_app, redis_url):
+    assert make_app(REDIS_URL=redis_url).test_client().get("/readyz").status_code == 200
     down = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").test_client().get("/readyz")
     assert down.status_code == 503
     checks = down.get_json()["checks"]

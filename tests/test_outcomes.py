@@ -7,8 +7,9 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 from linked_accounts import outcomes
-from linked_accounts.sessions import STARTED
+from linked_accounts.storage.rules import STARTED
 from tests.support import tenant as t
+from tests.support.app_session import stored_session
 from tests.support.forms import forms
 
 
@@ -33,7 +34,7 @@ def test_a_forged_or_stale_outcome_shows_nothing(make_app, visitor):
         assert 'class="la-message ' not in page.text
     app = make_app()  # the same secret and session store as the visitor's app
     sid = visitor.http.cookies["session"]
-    started = app.session_interface._retrieve_session_data("linked-accounts:" + sid)[STARTED]
+    started = stored_session(app, sid)[STARTED]
     with app.test_request_context():
         for at, text in (
             (time.time() - outcomes.LIFETIME - 5, "Old news"),

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support import tenant as t
-from tests.support.redis_server import running_redis
 from tests.support.servers import serving
 from tests.support.visitor import Visitor, unlink_buttons
-
-
-@pytest.fixture
-def redis_url():
-    with running_redis() as url:
-        yield url
 
 
 def on(base: str, visitor: Visitor) -> Visitor:
@@ -62,8 +53,10 @@ def test_a_session_unknown_to_redis_is_signed_out_on_every_instance(make_app, te
     with serving(make_app(REDIS_URL=redis_url)) as url_a:
         ada = Visitor(url_a)
         ada.login("Ada Lovelace")
-    # A second Redis holds none of the first one's sessions: the cookie alone grants nothing.
-    with running_redis() as other_redis, serving(make_app(REDIS_URL=other_redis)) as url_b:
+    # Another Redis database holds none of the first one's sessions: the cookie alone grants
+    # nothing.
+    other_redis = redis_url.rsplit("/", 1)[0] + "/1"
+    with serving(make_app(REDIS_URL=other_redis)) as url_b:
         page = on(url_b, ada).get("/account/", allow_redirects=False)
         assert page.status_code == 302
         assert "/account/login" in page.headers["Location"]

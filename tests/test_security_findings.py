@@ -11,11 +11,12 @@ import flask
 import pytest
 import requests
 
-from linked_accounts import account, identity_cache, outcomes, trips
+from linked_accounts import account, keys, outcomes, trips
 from linked_accounts import management as m
 from linked_accounts.management import ManagementClient
-from linked_accounts.sessions import MAX_BYTES, STARTED
+from linked_accounts.storage.rules import MAX_BYTES, STARTED
 from tests.support import tenant as t
+from tests.support.app_session import stored_session
 from tests.support.forms import forms, submit
 from tests.support.visitor import Visitor
 
@@ -34,7 +35,7 @@ def base(app, serve):
 
 
 def stored(app, sid: str) -> dict | None:
-    return app.session_interface._retrieve_session_data(PREFIX + sid)
+    return stored_session(app, sid)
 
 
 def edit_stored(app, sid: str, change) -> None:
@@ -136,17 +137,15 @@ def test_2_pages_viewed_without_signing_in_store_no_session(app, base, path):
 def sessions_on_disk(app):
     import os
 
-    for folder in (app.config["SESSION_CACHELIB"]._path, app.session_interface.pending._path):
-        for name in os.listdir(folder):
+    for folder in ("sessions", "sessions-pending"):
+        for name in os.listdir(os.path.join(app.instance_path, folder)):
             if not name.startswith("__wz_cache"):
                 yield name
 
 
-def test_2_a_flood_of_cookieless_logins_never_evicts_a_signed_in_session(app, base):
-    # As if past cachelib's threshold (10,000 by default): lower every limit a store has.
-    for store in (app.config["SESSION_CACHELIB"], getattr(app.session_interface, "pending", None)):
-        if store is not None and store._threshold:
-            store._threshold = 20
+def test_2_a_flood_of_cookieless_logins_never_evicts_a_signed_in_session(make_app, serve):
+    # As if past the pending store's limit (10,000 by default).
+    base = serve(make_app(LINKED_ACCOUNTS_PENDING_SESSIONS=20))
     ada = Visitor(base)
     ada.login()
     for _ in range(60):
@@ -259,7 +258,7 @@ def cookie_expires(response: requests.Response) -> float | None:
     return None
 
 
-def test_6_activity_does_not_extend_a_session_past_its_lifetime(app, base):
+def test_6_activity_does_not_extend_a_session_past_its_lifetime(app, base, monkeypatch):
     ada = Visitor(base)
     ada.login()
     sid = ada.http.cookies[COOKIE]
@@ -275,10 +274,11 @@ def test_6_activity_does_not_extend_a_session_past_its_lifetime(app, base):
     rewritten = [r for r in (*response.history, response) if cookie_expires(r)]
     for hop in rewritten:  # a sliding session would move the cookie 8 hours on
         assert cookie_expires(hop) <= time.time() + 61
-    filename = app.config["SESSION_CACHELIB"]._get_filename(PREFIX + sid)
-    with open(filename, "rb") as f:
-        stored_until = int.from_bytes(f.read(4), "little")
-    assert stored_until <= time.time() + 61  # the store's TTL was not renewed either
+    # The store's TTL was not renewed either: two minutes on, the store has let it go.
+    with monkeypatch.context() as later:
+        later.setattr("cachelib.file.time", lambda: time.time() + 120)
+        assert stored(app, sid) is None
+    assert stored(app, sid) is not None
 
     def over(data):
         data[STARTED] = time.time() - 8 * 3600 - 1
@@ -430,7 +430,7 @@ def test_10_a_request_in_flight_during_logout_does_not_write_the_session_back(ap
         assert in_flight.get(account.KEY)
         ada.press(ada.get("/account/"), "Log out")  # meanwhile, in another tab
         assert stored(app, sid) is None
-        in_flight[identity_cache.SESSION_KEY] = {"items": [], "at": time.time()}
+        in_flight[keys.IDENTITIES] = {"items": [], "at": time.time()}
         response = app.response_class()
         app.session_interface.save_session(app, in_flight, response)
     assert stored(app, sid) is None
@@ -449,7 +449,7 @@ def test_10_a_request_in_flight_during_a_session_id_rotation_keeps_the_new_id(ap
         app.session_interface.regenerate(rotating)
         app.session_interface.save_session(app, rotating, app.response_class())
     with app.test_request_context("/account/", headers=headers):
-        in_flight[identity_cache.SESSION_KEY] = {"items": [], "at": time.time()}
+        in_flight[keys.IDENTITIES] = {"items": [], "at": time.time()}
         response = app.response_class()
         app.session_interface.save_session(app, in_flight, response)
     assert stored(app, old) is None
@@ -513,14 +513,6 @@ def test_11_every_test_security_md_cites_exists():
 # --- the same session rules with Redis ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def redis_url():
-    from tests.support.redis_server import running_redis
-
-    with running_redis() as url:
-        yield url
-
-
 def test_6_and_10_with_redis_the_lifetime_is_absolute_and_a_logout_stays_a_logout(
     make_app, serve, redis_url
 ):
@@ -541,7 +533,7 @@ def test_6_and_10_with_redis_the_lifetime_is_absolute_and_a_logout_stays_a_logou
     with app.test_request_context("/account/", headers={"Cookie": f"{COOKIE}={sid}"}):
         in_flight = app.session_interface.open_session(app, flask.request)
         ada.press(ada.get("/account/"), "Log out")
-        in_flight[identity_cache.SESSION_KEY] = {"items": [], "at": time.time()}
+        in_flight[keys.IDENTITIES] = {"items": [], "at": time.time()}
         response = app.response_class()
         app.session_interface.save_session(app, in_flight, response)
     assert client.exists(PREFIX + sid) == 0

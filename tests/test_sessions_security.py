@@ -4,27 +4,32 @@ redirects, and every way an OpenID Connect callback can be forged or replayed.""
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
 import re
 import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+import redis
 import requests
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from app import create_app
 from devtenant import create_app as create_tenant
+from linked_accounts import identity_cache, keys, single_flight
 from linked_accounts.navigation import safe_next
+from linked_accounts.storage import side, side_store
 from tests.support import tenant as t
+from tests.support.app_session import stored_session
 from tests.support.forms import forms
 from tests.support.servers import serving
 from tests.support.tenant_api import unsigned_jwt
-from tests.support.visitor import Visitor
+from tests.support.visitor import Visitor, unlink_buttons
 
 COOKIE = "session"
-SESSION_PREFIX = "linked-accounts:"
 
 
 # A tenant of this module's own, so tests can sign tokens with its real key (a positive control
@@ -52,7 +57,7 @@ def base(app, serve):
 
 def stored(app, sid: str) -> dict | None:
     """The server-side session stored under `sid` (signed in, or on its way to Auth0), or None."""
-    return app.session_interface._retrieve_session_data(SESSION_PREFIX + sid)
+    return stored_session(app, sid)
 
 
 def set_cookies(response: requests.Response) -> list[str]:
@@ -522,3 +527,126 @@ def test_refusal_pages_never_echo_the_forged_token(base, tenant, tenant_app):
     response = login_with_id_token(http, base, tenant, tenant_app, lambda nonce: forged)
     assert response.status_code >= 400
     assert forged not in response.text and forged.split(".")[1] not in str(response.headers)
+
+
+# --- cookies that name other entries of the store -------------------------------------------
+
+
+def crafted_cookies(app, ada_sid: str) -> list[str]:
+    """Cookie values naming what the store keeps besides sessions, or a session other than the
+    one issued: the identities cache entry by its old and new names, a lock, another folder, a
+    prefixed or altered id."""
+    with app.test_request_context():
+        entry = identity_cache.entry_key(t.ADA)
+        flight = single_flight.PREFIX + identity_cache.flight_key(t.ADA)
+    old_entry = "identities:" + hashlib.sha256(t.ADA.encode()).hexdigest()  # GitHub subs are public
+    return [
+        old_entry,
+        entry,
+        side.PREFIX + entry,
+        "linked-accounts:" + entry,
+        flight,
+        "../linked-accounts-side/" + hashlib.sha256(entry.encode()).hexdigest(),
+        "../sessions-pending/x",
+        "linked-accounts:" + ada_sid,
+        ada_sid + "A",
+        ada_sid[:-1],
+        ada_sid[:-1] + ":",
+        "x" * 4096,
+    ]
+
+
+def test_no_cookie_can_name_a_cached_list_a_lock_or_another_session(
+    make_app, serve, tenant, session_store
+):
+    app = make_app(REDIS_URL=session_store)
+    base = serve(app)
+    ada = Visitor(base)
+    ada.login()  # her first view reads her identities and caches them
+    store = side_store(app)
+    with app.test_request_context():
+        entry_key = identity_cache.entry_key(t.ADA)
+    entry = store.get(entry_key)
+    assert entry["user_id"] == t.ADA
+    ada_sid = ada.http.cookies[COOKIE]
+    calls = t.stats(tenant)["management_calls"][t.ADA]
+    for crafted in crafted_cookies(app, ada_sid):
+        attacker = requests.Session()
+        attacker.cookies.set(COOKIE, crafted, domain="127.0.0.1", path="/")
+        # A login writes the session the cookie names (its trip); a view reads it.
+        start = attacker.get(f"{base}/account/login", allow_redirects=False, timeout=10)
+        assert start.status_code == 302, crafted
+        issued = attacker.cookies.get(COOKIE)
+        assert issued != crafted and re.fullmatch(r"[A-Za-z0-9_-]{43}", issued), crafted
+        view = attacker.get(f"{base}/account/", allow_redirects=False, timeout=10)
+        assert view.status_code == 302, crafted  # nobody is signed in on that cookie
+        assert store.get(entry_key) == entry, crafted
+    page = ada.get("/account/")
+    assert page.status_code == 200 and len(unlink_buttons(page.text)) == 3
+    assert t.stats(tenant)["management_calls"][t.ADA] == calls  # her cached list, unharmed
+    assert stored(app, ada_sid)["linked_accounts"]["user_id"] == t.ADA
+
+
+def test_a_stored_entry_that_does_not_parse_counts_as_absent(
+    make_app, serve, tenant, session_store
+):
+    app = make_app(REDIS_URL=session_store)
+    ada = Visitor(serve(app))
+    ada.login()
+    with app.test_request_context():
+        entry_key = identity_cache.entry_key(t.ADA)
+    garbage = b"\x80\x04not json, not msgpack, not a pickle"
+    overwrite(app, session_store, side.PREFIX + entry_key, "linked-accounts-side", garbage)
+    calls = t.stats(tenant)["management_calls"][t.ADA]
+    page = ada.get("/account/")
+    assert page.status_code == 200 and len(unlink_buttons(page.text)) == 3
+    assert t.stats(tenant)["management_calls"][t.ADA] == calls + 1  # read again, not served
+    sid = ada.http.cookies[COOKIE]
+    overwrite(app, session_store, "linked-accounts:" + sid, "sessions", garbage)
+    assert stored(app, sid) is None
+    assert_signed_out(ada.http, ada.base)
+
+
+def overwrite(app, redis_url: str, key: str, folder: str, raw: bytes) -> None:
+    """Replace an entry's stored bytes: the Redis key, or every file of the folder."""
+    if redis_url:
+        client = redis.Redis.from_url(redis_url)
+        assert client.exists(key)
+        client.set(key, raw)
+        client.close()
+        return
+    path = os.path.join(app.instance_path, folder)
+    names = [n for n in os.listdir(path) if not n.startswith((".", "__wz_cache"))]
+    assert names
+    for name in names:
+        with open(os.path.join(path, name), "wb") as f:
+            f.write(raw)
+
+
+def test_a_session_stored_by_the_previous_release_keeps_its_start(make_app, redis_url):
+    import msgspec
+
+    from linked_accounts.storage.rules import STARTED
+
+    app = make_app(REDIS_URL=redis_url)
+    sid = "A" * 43
+    started = time.time() - 8 * 3600 - 5  # over: the previous release stored its start here
+    old = {"_permanent": True, "linked_accounts.session_started_at": started, "csrf_token": "t"}
+    client = redis.Redis.from_url(redis_url)
+    client.set("linked-accounts:" + sid, msgspec.msgpack.encode(old), ex=60)
+    assert stored(app, sid) is None  # ended, not restarted by the new name
+    old["linked_accounts.session_started_at"] = started = time.time() - 60
+    client.set("linked-accounts:" + sid, msgspec.msgpack.encode(old), ex=60)
+    assert stored(app, sid)[STARTED] == started
+    client.close()
+
+
+def test_the_authlib_entries_the_page_drops_are_named_after_its_registered_client(app, base):
+    assert app.extensions["linked_accounts"].auth0.name == keys.AUTHLIB_CLIENT
+    http = requests.Session()
+    state = authorize_params(start_login(http, base))["state"]
+    data = stored(app, http.cookies[COOKIE])
+    assert keys.authlib_state(state) in data
+    # Of everything the session holds (the CSRF token, the start stamp...), only these are its.
+    owned = keys.owned(data, data[keys.PENDING_TRIPS])
+    assert sorted(owned) == sorted([keys.PENDING_TRIPS, keys.authlib_state(state)])

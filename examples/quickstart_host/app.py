@@ -20,7 +20,7 @@ from flask import Flask, redirect, render_template, request, session, url_for
 from linked_accounts import LinkedAccounts, init_sessions
 from linked_accounts.navigation import safe_next
 
-SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY")
+SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY", "REDIS_URL")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,11 +30,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "layout.html"  # the settings in our own layout
     app.config.update(config or {})
     app.secret_key = app.config["APP_SECRET_KEY"]
-    # The quickstart keeps its session in Flask's cookie; tokens belong on the server, and the
-    # extension needs server-side sessions anyway.
-    init_sessions(app)
     domain = app.config["AUTH0_DOMAIN"]
     issuer = domain if "://" in domain else f"https://{domain}"
+    if "SESSION_COOKIE_SECURE" not in (config or {}):
+        # Secure (so the cookie is named __Host-session) everywhere but on this machine with the
+        # development tenant: only a loopback tenant may be plain http.
+        app.config["SESSION_COOKIE_SECURE"] = not issuer.startswith("http://")
+    # The quickstart keeps its session in Flask's cookie; tokens belong on the server, and the
+    # extension needs server-side sessions anyway (in Redis when REDIS_URL is set).
+    init_sessions(app, app.config.get("REDIS_URL"))
 
     oauth = OAuth(app)
     oauth.register(
@@ -56,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     def callback():
         token = oauth.auth0.authorize_access_token()
         session["user"] = token
+        app.session_interface.regenerate(session)  # a new id at sign-in: a planted one is void
         return redirect(session.pop("next", None) or "/")
 
     @app.route("/logout")

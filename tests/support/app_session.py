@@ -26,6 +26,15 @@ def app_session(app: Flask, visitor: Visitor) -> Iterator[dict]:
         yield session
 
 
+def stored_session(app: Flask, sid: str) -> dict | None:
+    """The session the app's store holds under `sid` as the app itself loads it for a request
+    carrying that cookie (so expired, unparsable or never-issued ids read as None)."""
+    client = app.test_client()
+    client.set_cookie(app.config.get("SESSION_COOKIE_NAME", "session"), sid)
+    with client.session_transaction() as session:
+        return dict(session) if session and session.sid == sid else None
+
+
 def expire_token(app: Flask, visitor: Visitor) -> None:
     """Make the visitor's access token expired as the app sees it (its clock, not Auth0's)."""
     with app_session(app, visitor) as session:

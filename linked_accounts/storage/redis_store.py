@@ -1,15 +1,16 @@
-"""Sessions in Redis, under the rules of `sessions`: only for hosts with the [redis] extra
+"""Sessions in Redis, under the rules of `rules`: only for hosts with the [redis] extra
 (Flask-Session's Redis interface imports redis-py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 from flask import Flask
 from flask_session.base import ServerSideSession
 from flask_session.redis import RedisSessionInterface
 
-from .sessions import SessionRules
+from .rules import SessionRules, session_data
 
 
 class RedisSessions(SessionRules, RedisSessionInterface):
@@ -20,10 +21,21 @@ class RedisSessions(SessionRules, RedisSessionInterface):
         super().__init__(app, client, **options)
         self.max_age = max_age
 
+    def _retrieve_session_data(self, store_id: str) -> dict | None:
+        raw = self.client.get(store_id)
+        if not raw:
+            return None
+        try:
+            # The serializer's own decoder only: not Flask-Session's fallbacks (JSON, pickle),
+            # so nothing but a session this store wrote is ever read as one.
+            return session_data(self.serializer.decoder.decode(raw))
+        except msgspec.DecodeError:
+            return None
+
     def _upsert_session(
         self, session_lifetime: timedelta, session: ServerSideSession, store_id: str
     ) -> None:
-        data, ttl, update_only = self._prepare(session)
+        data, ttl, update_only, _ = self._prepare(session)
         encoded = self.serializer.encode(session)
         # XX: written only if still there, atomically: a logout meanwhile stays a logout.
         if not self.client.set(store_id, encoded, ex=ttl, xx=update_only or None):

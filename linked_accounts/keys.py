@@ -1,0 +1,39 @@
+"""Every key the extension keeps in the session, named once (as Flask-Login's `SESSION_KEYS`).
+
+In host sign-in mode the session is the host's: the extension adds, reads and drops these keys
+and no other, never by a prefix match. The store's own bookkeeping (when the session started)
+is not among them, so nothing the extension does can restart a session's lifetime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ACCOUNT = "linked_accounts"  # who is signed in to the extension, and their token
+PENDING_TRIPS = "linked_accounts.flows"  # trips to Auth0 started and not yet back, by state
+SEPARATED = "linked_accounts.separated"  # accounts this session split off, it may delete
+# The identities cache, kept in the session only with a session store `init_sessions` did not
+# build (otherwise it lives in the side store, once per user).
+IDENTITIES = "linked_accounts.identities"
+
+SESSION_KEYS = frozenset({ACCOUNT, PENDING_TRIPS, SEPARATED, IDENTITIES})
+
+# The extension's Authlib client. Authlib keeps each trip's state, nonce and PKCE verifier in
+# the session under `_state_<client>_<state>`: one entry per pending trip.
+AUTHLIB_CLIENT = "linked_accounts"
+AUTHLIB_STATE_PREFIX = f"_state_{AUTHLIB_CLIENT}_"
+
+# How long a trip to Auth0 may take; a session holding nothing more lasts no longer.
+TRIP_LIFETIME = 600
+
+
+def authlib_state(state: str) -> str:
+    """Return the session key under which Authlib keeps what it needs to check trip `state`."""
+    return AUTHLIB_STATE_PREFIX + state
+
+
+def owned(session_keys: Iterable[str], trip_states: Iterable[str]) -> list[str]:
+    """Return which of `session_keys` the extension owns: its own keys, and Authlib's entries
+    for the trips it knows (`trip_states`), never anyone else's."""
+    mine = SESSION_KEYS | {authlib_state(s) for s in trip_states}
+    return [key for key in session_keys if key in mine]
