@@ -17,26 +17,37 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
 from . import account, api, auth, headers, i18n, pages, reauth, templating
+from .account import Account
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
+from .navigation import safe_next
 from .notices import Notifier
 from .purposes import Resumable, Trip, TripHandler
 from .sessions import init_sessions, is_server_side
 from .settings import DEFAULTS, ConfigError, Settings, load_settings
 from .state import EXTENSION, State
 
+# What a host uses; everything else is the extension's own and may change.
 __all__ = [
-    "account",
+    "Account",
     "ConfigError",
     "LinkedAccounts",
     "Settings",
+    "current_account",
     "identity_linked",
     "identity_unlinked",
     "init_sessions",
     "load_settings",
+    "safe_next",
     "separated_deleted",
 ]
+
+
+def current_account() -> Account | None:
+    """Return who is signed in to the extension (in host sign-in mode: only the host's own
+    user), or None. Call it in a request."""
+    return account.current()
 
 
 V = TypeVar("V")

@@ -93,7 +93,7 @@ def login():
     if acct is not None and not acct.token_expired:
         # A GET any site can trigger: it must never sign the user out. The session is replaced
         # (cleared, id rotated) only when a login completes, in account.sign_in.
-        return redirect(target or url_for("linked_accounts.settings"))
+        return redirect(target or url_for("linked_accounts.accounts"))
     if st.host_signs_in:
         return begin_login(
             target, prompt="login" if request.args.get("prompt") == "login" else "none"
@@ -122,7 +122,7 @@ def finish_login(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
         # Auth0's session is someone else's: keep nothing, and say so.
         return other_account(claims, trip)
     account.sign_in(token, claims)
-    return redirect(trip.get("next") or url_for("linked_accounts.settings"))
+    return redirect(trip.get("next") or url_for("linked_accounts.accounts"))
 
 
 def login_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
@@ -161,7 +161,7 @@ def renew(target: str | None = None):
 
 def renew_page():
     """Renew the token, then return to `next`: where the JSON API sends a browser."""
-    target = safe_next(request.args.get("next")) or url_for("linked_accounts.settings")
+    target = safe_next(request.args.get("next")) or url_for("linked_accounts.accounts")
     acct = account.current()
     if acct is not None and not acct.token_expired:
         # A GET any site can trigger: a renewal nobody needs could only end badly (Auth0's
@@ -178,7 +178,7 @@ def finish_renewal(token: dict[str, Any], claims: dict[str, Any], trip: dict[str
         account.sign_out()  # never carry on as the wrong user
         return begin_login(trip.get("next"), prompt="login")
     account.renew_token(token, claims)
-    return redirect(trip.get("next") or url_for("linked_accounts.settings"))
+    return redirect(trip.get("next") or url_for("linked_accounts.accounts"))
 
 
 def renewal_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
@@ -195,7 +195,7 @@ def logout():
     sid = acct.sid if acct else None
     account.sign_out()
     st = state()
-    # Back to the host's front page: the settings page itself would bounce to Auth0's login.
+    # Back to the host's front page: the accounts page itself would bounce to Auth0's login.
     home = request.url_root
     try:
         end_session = st.auth0.load_server_metadata().get("end_session_endpoint")

@@ -1,5 +1,5 @@
 """The HTML pages: thin views over `operations`, and the one place a result or a refusal becomes a
-page. Changes are form posts answered with a redirect (303) to the settings page and its outcome.
+page. Changes are form posts answered with a redirect (303) to the accounts page and its outcome.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .auth import coming_back_to, signed_in
 from .forms import ActionForm, IdentityForm, LinkForm, SeparatedForm
 from .i18n import _
 from .names import identity_name
-from .navigation import return_path, safe_next, to_settings
+from .navigation import return_path, safe_next, to_accounts
 from .operations import Deleted, SignInAtAuth0
 from .purposes import Resumable
 from .reauth import FreshLogin
@@ -34,7 +34,7 @@ from .state import state
 log = logging.getLogger(__name__)
 
 
-def settings_page():
+def accounts_page():
     """Show every identity linked to the signed-in user's profile."""
     acct = signed_in()
     return render_template(
@@ -52,7 +52,7 @@ def refresh():
     acct = signed_in()
     _require_valid(ActionForm())
     operations.refresh(acct)
-    return to_settings(_("Your linked accounts are up to date."), "success")
+    return to_accounts(_("Your linked accounts are up to date."), "success")
 
 
 def confirm_unlink():
@@ -78,7 +78,7 @@ def unlink_identity(acct: Account, identity: str, fresh: FreshLogin | None = Non
         name=identity_name(found),
         detail=found.detail or found.user_id,
     )
-    return to_settings(message, "success")
+    return to_accounts(message, "success")
 
 
 def link():
@@ -104,10 +104,10 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, A
     )
     if trip.get("next"):
         # Started from the JSON API: back to the single-page app, which reads the message from
-        # GET /api/session (the session's flash: the SPA has no settings URL to carry it).
+        # GET /api/session (the session's flash: the SPA has no accounts page URL to carry it).
         flash(message, "success")
         return redirect(trip["next"], 303)
-    return to_settings(message, "success")
+    return to_accounts(message, "success")
 
 
 def confirm_delete():
@@ -140,7 +140,7 @@ def finish_delete(token: dict[str, Any], claims: dict[str, Any], trip: dict[str,
 def reauthenticate():
     """Sign in again, then return to `next`: where the JSON API sends a browser to confirm."""
     acct = signed_in()
-    target = safe_next(request.args.get("next")) or url_for("linked_accounts.settings")
+    target = safe_next(request.args.get("next")) or url_for("linked_accounts.accounts")
     return _fresh_or_reauthenticate(acct, Resumable.RETURN_TO, next=target)
 
 
@@ -156,7 +156,7 @@ def _fresh_or_reauthenticate(acct: Account, action: Resumable, **args):
 
 def change_trip_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
     """A re-authentication, link or deletion trip did not complete: the user stays signed in."""
-    return to_settings(_("%(reason)s Nothing was changed.", reason=reason), "error")
+    return to_accounts(_("%(reason)s Nothing was changed.", reason=reason), "error")
 
 
 def refused(refusal: Refusal):
@@ -167,7 +167,7 @@ def refused(refusal: Refusal):
     if isinstance(refusal, LoginRequired):
         return redirect(url_for("linked_accounts.relogin_page", next=refusal.return_to))
     if isinstance(refusal, AlreadyUnlinked):
-        return to_settings(refusal.message, "info")
+        return to_accounts(refusal.message, "info")
     page = render_template("linked_accounts/error.html", failure=refusal)
     headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
     return page, refusal.status, headers
@@ -205,13 +205,13 @@ def _require_valid(form):
 
 
 def _deleted(result: Deleted):
-    return to_settings(_("The separate %(name)s account was deleted.", name=result.name), "success")
+    return to_accounts(_("The separate %(name)s account was deleted.", name=result.name), "success")
 
 
 def register(bp) -> None:
     """Add the pages, and the answers to refusals and Auth0 failures, to the blueprint."""
     page = coming_back_to(return_path)  # after a login or a renewal: back to this page
-    bp.add_url_rule("/", "settings", page(settings_page), methods=["GET"])
+    bp.add_url_rule("/", "accounts", page(accounts_page), methods=["GET"])
     bp.add_url_rule("/refresh", view_func=page(refresh), methods=["POST"])
     bp.add_url_rule("/unlink", view_func=page(confirm_unlink), methods=["GET"])
     bp.add_url_rule("/unlink", view_func=page(unlink), methods=["POST"])

@@ -19,7 +19,7 @@ from flask import redirect, url_for
 from . import account, trips
 from .account import Account
 from .i18n import _
-from .navigation import to_settings
+from .navigation import to_accounts
 from .purposes import Resumable, Trip
 from .refusals import SessionRefreshRequired
 from .state import state
@@ -101,10 +101,10 @@ def finish(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
     try:
         action = state().resumable[Resumable(trip.get("action"))]
     except ValueError:  # started by an older release: nothing to resume
-        return to_settings()
+        return to_accounts()
     proof = FreshLogin(acct.user_id, float(claims["auth_time"]), _MINT)
     return action(acct, fresh=proof, **trip["args"])
 
 
 def _not_changed(message: str):
-    return to_settings(message, "error")
+    return to_accounts(message, "error")

@@ -28,10 +28,11 @@ from flask_session.base import ServerSideSession
 from flask_session.cachelib import CacheLibSessionInterface
 
 from . import identity_cache, trips
+from .settings import DEFAULTS
 
 log = logging.getLogger(__name__)
 
-MAX_AGE = 8 * 3600  # seconds, unless LINKED_ACCOUNTS_SESSION_MAX_AGE says otherwise
+MAX_AGE = DEFAULTS["LINKED_ACCOUNTS_SESSION_MAX_AGE"]  # unless the host's config says otherwise
 MAX_BYTES = 16 * 1024
 PENDING_THRESHOLD = 10_000  # sessions on their way to Auth0 the file store keeps at most
 STARTED = "linked_accounts.session_started_at"
