@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
+from linked_accounts import account
 from tests.support import tenant as t
+from tests.support.forms import submit
 from tests.support.servers import serving
+from tests.support.stored_session import COOKIE, edit_stored
 from tests.support.visitor import Visitor
 
 ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
@@ -101,3 +106,27 @@ def test_a_stale_login_stays_stale_whatever_a_caller_passes_as_proof(make_app):
         assert not reauth.is_fresh(stale, True)  # type: ignore[arg-type]
         assert not reauth.is_fresh(stale, proof)
         assert reauth.is_fresh(stale, FreshLogin(t.ADA, 2e9, reauth._MINT))
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(LINK_CONNECTIONS="github,google-oauth2")
+
+
+@pytest.fixture
+def base(app, serve):
+    return serve(app)
+
+
+def test_a_link_is_refused_when_the_primary_login_is_no_longer_fresh(app, base, tenant):
+    ben = Visitor(base)
+    ben.login("Ben Carter")
+    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+
+    def stale(data):
+        data[account.KEY] = {**data[account.KEY], "auth_time": time.time() - 3 * 3600}
+
+    edit_stored(app, ben.http.cookies[COOKIE], stale)
+    page = submit(ben.http, login_page, "Continue as Grace Hopper")
+    assert "no longer recent enough" in page.text
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN]
