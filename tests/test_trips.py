@@ -95,3 +95,20 @@ def test_authlib_debug_logging_never_shows_the_pkce_verifier(app, base, caplog):
     data = stored(app, http.cookies[COOKIE])
     verifier = next(v["data"]["code_verifier"] for k, v in data.items() if k.startswith("_state"))
     assert verifier not in caplog.text
+
+
+def test_a_trip_whose_purpose_this_release_does_not_know_changes_nothing(app, base, tenant):
+    ben = Visitor(base)
+    ben.login("Ben Carter")
+    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+    state = parse_qs(urlsplit(login_page.url).query)["state"][0]
+    assert stored(app, ben.http.cookies[COOKIE])[trips.PENDING][state]["purpose"] == "link"
+
+    def from_another_release(data):
+        data[trips.PENDING][state]["purpose"] = "link_v0"
+
+    edit_stored(app, ben.http.cookies[COOKIE], from_another_release)
+    page = submit(ben.http, login_page, "Continue as Grace Hopper")
+    assert page.status_code == 400 and "took too long" in page.text
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN]
+    assert signed_in(ben)
