@@ -7,20 +7,14 @@ from __future__ import annotations
 import pytest
 from flask import Flask, session
 
-from linked_accounts import LinkedAccounts, account, current_account, init_sessions
+from linked_accounts import LinkedAccounts, account, current_account
 from tests.support import tenant as t
+from tests.test_extension import OFFLINE_TENANT, host
 
 
 def make_app(tmp_path, **options) -> Flask:
-    app = Flask(__name__, instance_path=str(tmp_path))
-    app.config.update(
-        SECRET_KEY="s" * 32,
-        AUTH0_DOMAIN="https://tenant.example.com",
-        AUTH0_CLIENT_ID="client",
-        AUTH0_CLIENT_SECRET="secret",
-        SESSION_COOKIE_SECURE=True,
-    )
-    init_sessions(app)
+    """A host with no tenant to reach: these tests never leave the process."""
+    app = host(OFFLINE_TENANT, tmp_path, SESSION_COOKIE_SECURE=True)
     LinkedAccounts(app, **options)
     return app
 

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from linked_accounts import trips
 from tests.support import tenant as t
 from tests.support.stored_session import COOKIE, signed_in, stored
 from tests.support.visitor import Visitor
 
 LEAST_PRIVILEGE = {"openid", "profile", "email", "read:current_user"}
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app(LINK_CONNECTIONS="github,google-oauth2")
-
-
-@pytest.fixture
-def base(app, serve):
-    return serve(app)
 
 
 def test_relogin_with_a_usable_token_goes_back_without_a_trip_to_auth0(app, base):

@@ -11,6 +11,9 @@ from tests.support.forms import submit
 from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
+# A tenant no test reaches: for hosts whose tests never leave the process.
+OFFLINE_TENANT = "https://tenant.example.com"
+
 
 def host(tenant: str, tmp_path, **config) -> Flask:
     app = Flask(__name__, instance_path=str(tmp_path))

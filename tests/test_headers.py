@@ -13,16 +13,6 @@ from tests.support.forms import submit
 from tests.support.visitor import Visitor
 
 
-@pytest.fixture
-def app(make_app):
-    return make_app(LINK_CONNECTIONS="github,google-oauth2")
-
-
-@pytest.fixture
-def base(app, serve):
-    return serve(app)
-
-
 def bare_host(tenant: str, tmp_path, **config) -> flask.Flask:
     """A host app that sends no security headers of its own."""
     from linked_accounts import LinkedAccounts

@@ -8,13 +8,11 @@ import time
 from dataclasses import replace
 
 import pytest
-from flask import Flask
 
 from linked_accounts import (
     LinkedAccounts,
     identity_linked,
     identity_unlinked,
-    init_sessions,
     operations,
     reauth,
     separated,
@@ -30,6 +28,7 @@ from tests.support.fake_management import (
     identity,
     token_of,
 )
+from tests.test_extension import OFFLINE_TENANT, host
 
 USERS = {
     t.ADA: [
@@ -45,12 +44,9 @@ ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
 @pytest.fixture
 def app(tmp_path):
-    app = Flask(__name__, instance_path=str(tmp_path))
-    app.config.update(
-        SECRET_KEY="s" * 32,
-        AUTH0_DOMAIN="https://tenant.example.com",
-        AUTH0_CLIENT_ID="client",
-        AUTH0_CLIENT_SECRET="secret",
+    app = host(
+        OFFLINE_TENANT,
+        tmp_path,
         AUTH0_M2M_CLIENT_ID="m2m",
         AUTH0_M2M_CLIENT_SECRET="m2m-secret",
         SESSION_COOKIE_SECURE=True,
@@ -59,7 +55,6 @@ def app(tmp_path):
         LINKED_ACCOUNTS_LINK_CONNECTIONS="github",
         LINKED_ACCOUNTS_CONNECTIONS={"acme-saml": {"name": "Acme SSO"}},
     )
-    init_sessions(app)
     LinkedAccounts(app)
     return app
 

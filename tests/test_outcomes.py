@@ -6,8 +6,6 @@ import json
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
-
 from linked_accounts import outcomes
 from linked_accounts.sessions import STARTED
 from tests.support import tenant as t
@@ -51,16 +49,6 @@ def test_a_forged_or_stale_outcome_shows_nothing(make_app, visitor):
 
 
 PLANTED = "Security alert: verify your account at https://evil.example"
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app(LINK_CONNECTIONS="github,google-oauth2")
-
-
-@pytest.fixture
-def base(app, serve):
-    return serve(app)
 
 
 def attacker_outcome_url(base: str) -> str:

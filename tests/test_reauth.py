@@ -108,16 +108,6 @@ def test_a_stale_login_stays_stale_whatever_a_caller_passes_as_proof(make_app):
         assert reauth.is_fresh(stale, FreshLogin(t.ADA, 2e9, reauth._MINT))
 
 
-@pytest.fixture
-def app(make_app):
-    return make_app(LINK_CONNECTIONS="github,google-oauth2")
-
-
-@pytest.fixture
-def base(app, serve):
-    return serve(app)
-
-
 def test_a_link_is_refused_when_the_primary_login_is_no_longer_fresh(app, base, tenant):
     ben = Visitor(base)
     ben.login("Ben Carter")

@@ -85,13 +85,7 @@ def test_a_token_auth0_refuses_is_renewed_even_if_our_clock_thinks_it_valid(
 ):
     visitor = Visitor(serve(make_app(IDENTITIES_CACHE_SECONDS="0")))
     visitor.login()
-    t.fault(
-        tenant,
-        "get_user",
-        times=1,
-        status=401,
-        body={"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"},
-    )
+    t.reject_token_once(tenant)
     page = visitor.get("/account/unlink?identity=" + requests.utils.quote(t.ADA_GITHUB))
     hops = [r.url for r in page.history]
     assert any("/account/relogin" in u for u in hops), hops

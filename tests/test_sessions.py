@@ -25,16 +25,6 @@ from tests.support.stored_session import (
 from tests.support.visitor import Visitor
 
 
-@pytest.fixture
-def app(make_app):
-    return make_app(LINK_CONNECTIONS="github,google-oauth2")
-
-
-@pytest.fixture
-def base(app, serve):
-    return serve(app)
-
-
 def sessions_on_disk(app):
     import os
 

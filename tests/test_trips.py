@@ -17,16 +17,6 @@ from tests.support.stored_session import COOKIE, edit_stored, signed_in, stored
 from tests.support.visitor import Visitor
 
 
-@pytest.fixture
-def app(make_app):
-    return make_app(LINK_CONNECTIONS="github,google-oauth2")
-
-
-@pytest.fixture
-def base(app, serve):
-    return serve(app)
-
-
 def test_two_hundred_logins_leave_a_session_under_16_kb(app, base):
     http = requests.Session()
     for _ in range(200):
