@@ -42,7 +42,11 @@ class Separated:
 
 def remember(identity: Identity) -> None:
     """Note that this session just split `identity` off into a user of its own."""
-    kept = {k: v for k, v in (session.get(KEY) or {}).items() if _recent(v)}
+    kept = {
+        key: entry
+        for key, entry in (session.get(KEY) or {}).items()
+        if (found := _parse(key, entry)) is not None and _recent(found.at)
+    }
     kept[identity.key] = {
         "provider": identity.provider,
         "user_id": identity.user_id,
@@ -57,11 +61,8 @@ def offers() -> list[Separated]:
     """Return the separated accounts the user may still delete, newest first."""
     if not state().settings.offer_delete_separated:
         return []
-    recent = [
-        Separated(key=key, **entry)
-        for key, entry in (session.get(KEY) or {}).items()
-        if _recent(entry)
-    ]
+    kept = (_parse(key, entry) for key, entry in (session.get(KEY) or {}).items())
+    recent = [s for s in kept if s is not None and _recent(s.at)]
     return sorted(recent, key=lambda s: -s.at)
 
 
@@ -77,5 +78,13 @@ def forget(key: str) -> None:
     session[KEY] = kept
 
 
-def _recent(entry: dict) -> bool:
-    return time.time() - entry["at"] <= state().settings.delete_separated_window
+def _parse(key: str, entry: object) -> Separated | None:
+    """The entry as kept by `remember`, or None for one of another shape (an older release's)."""
+    try:
+        return Separated(key=key, **entry) if isinstance(entry, dict) else None
+    except TypeError:
+        return None
+
+
+def _recent(at: float) -> bool:
+    return time.time() - at <= state().settings.delete_separated_window

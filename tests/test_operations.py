@@ -228,3 +228,13 @@ def test_a_separated_account_with_sign_ins_of_its_own_is_not_deleted(auth0):
         operations.delete_separated(ada(), t.ADA_GITHUB)
     assert refused.value.code == "not_deleted"
     assert t.ADA_GITHUB in auth0.users
+
+
+def test_a_separated_entry_of_another_shape_is_not_offered(auth0):
+    from flask import session
+
+    session[separated.KEY] = {t.ADA_GITHUB: {"provider": "github", "at": time.time()}}
+    assert separated.offers() == []
+    with pytest.raises(Refusal) as refused:
+        operations.delete_separated(ada(), t.ADA_GITHUB)
+    assert refused.value.code == "not_offered"
