@@ -24,6 +24,7 @@ from .identities import Identity
 from .names import identity_name
 from .navigation import safe_next
 from .refusals import (
+    GoElsewhere,
     InvalidRequest,
     LoginRequired,
     NotAuthenticated,
@@ -81,8 +82,8 @@ def link():
     return jsonify({"redirect_to": trip.url})
 
 
-# Where the browser goes for each refusal that sends it somewhere.
-REDIRECTS = {
+# Where the browser goes for each refusal that sends it somewhere (each kind of GoElsewhere).
+REDIRECTS: dict[type[GoElsewhere], str] = {
     NotAuthenticated: "linked_accounts.login",
     LoginRequired: "linked_accounts.relogin_page",
     SessionRefreshRequired: "linked_accounts.reauthenticate",
@@ -93,9 +94,8 @@ def refused(refusal: Refusal):
     """Answer a refusal as JSON; say where the browser must go when it must go somewhere. It only
     translates: it reads nothing from the request, changes nothing, and cannot fail."""
     body: dict[str, Any] = {"code": refusal.code, "message": str(refusal.message)}
-    endpoint = REDIRECTS.get(type(refusal))
-    if endpoint:
-        body["redirect_to"] = url_for(endpoint, next=getattr(refusal, "return_to", None))
+    if isinstance(refusal, GoElsewhere):
+        body["redirect_to"] = url_for(REDIRECTS[type(refusal)], next=refusal.return_to)
     headers = {}
     if refusal.retry_after:
         body["retry_after"] = refusal.retry_after

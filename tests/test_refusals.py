@@ -156,3 +156,9 @@ def test_the_page_handler_sends_the_browser_on_without_starting_a_trip(
 
 def test_a_refused_token_maps_to_login_required(app_in_request):
     assert isinstance(from_auth0(TokenRejected("Invalid token", status=401)), LoginRequired)
+
+
+def test_every_kind_of_refusal_that_sends_the_browser_somewhere_has_a_destination():
+    from linked_accounts.refusals import GoElsewhere
+
+    assert set(api.REDIRECTS) == set(GoElsewhere.__subclasses__())
