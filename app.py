@@ -11,27 +11,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, redirect, render_template, url_for
 from flask_wtf import CSRFProtect
-from publicsuffixlist import PublicSuffixList
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from linked_accounts import (
     ConfigError,
     LinkedAccounts,
     Settings,
-    account,
+    current_account,
     init_sessions,
     load_settings,
 )
 from standalone import health
 from standalone.logs import install_request_logging
-from standalone.security import install_security_headers
+from standalone.security import frame_ancestors_problem, install_security_headers
 
 # The development tenant's published demo client (see devtenant/). Used only when AUTH0_DOMAIN is
 # unset, so a newcomer needs no Auth0 account; never a real tenant's credentials.
@@ -72,37 +70,6 @@ ENVIRONMENT = {
 }
 
 
-# CSP frame-ancestors sources a host may allow to frame its pages (default: nobody). Only
-# keywords and origins: a ';' or a newline would smuggle other directives or headers in.
-_ORIGIN = re.compile(r"(https?)://(\*\.)?([A-Za-z0-9.-]+)(?::\d{1,5})?")
-_LOOPBACK = ("localhost", "127.0.0.1")
-_PUBLIC_SUFFIXES = PublicSuffixList()
-
-
-def frame_ancestors_problem(value: str) -> str | None:
-    """Say what is wrong with a FRAME_ANCESTORS value, or None: 'none', 'self', or https origins
-    (plain http only on loopback), a wildcard only for the subdomains of one registrable domain
-    (`https://*.example.com`; never `https://*` or `https://*.com`)."""
-    if value in ("'none'", "'self'"):
-        return None
-    for source in value.split(" "):
-        match = _ORIGIN.fullmatch(source)
-        if source == "'self'":
-            continue
-        if not match:
-            return f"{source!r} is not 'self' or an origin like https://portal.example.com"
-        scheme, wildcard, host = match.groups()
-        host = host.lower()
-        if scheme == "http" and (wildcard or host not in _LOOPBACK):
-            return f"{source!r} is plain http: use https (http only for localhost)"
-        if host in _LOOPBACK:
-            continue
-        registrable = _PUBLIC_SUFFIXES.privatesuffix(host)
-        if registrable is None or (wildcard and registrable != host):
-            return f"{source!r} covers more than one site: name a domain you control"
-    return None
-
-
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app from the environment or `test_config`; stop with a clear message if wrong.
 
@@ -137,9 +104,9 @@ def _create_app(test_config: dict) -> Flask:
 
     @app.get("/")
     def index():
-        """Show the front page, or go straight to the settings once signed in."""
-        if account.current():
-            return redirect(url_for("linked_accounts.settings"))
+        """Show the front page, or go straight to the accounts page once signed in."""
+        if current_account():
+            return redirect(url_for("linked_accounts.accounts"))
         return render_template("index.html")
 
     return app
@@ -157,7 +124,7 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
         )
     app.config["FRAME_ANCESTORS"] = frame_ancestors
     for name, key in ENVIRONMENT.items():
-        value = app.config.get(name) if name in app.config else os.environ.get(name)
+        value = _read(app, name)
         if name == "LINKED_ACCOUNTS_CONNECTIONS" and isinstance(value, str):
             value = _json(value)
         if value is not None:
@@ -174,7 +141,7 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
         dev_tenant = False
     if dev_tenant:
         for key, value in DEV_TENANT.items():
-            app.config[key] = os.environ.get("DEV_" + key, value)
+            app.config[key] = _setting(app, "DEV_" + key) or value
     app.config["LINKED_ACCOUNTS_DEV_TENANT"] = dev_tenant
     secret = _setting(app, "APP_SECRET_KEY")
     if not secret and dev_tenant:
@@ -224,9 +191,16 @@ def _json(text: str) -> object:
         return text  # the extension's check names the setting and what it must look like
 
 
-def _setting(app: Flask, name: str) -> str:
+def _read(app: Flask, name: str) -> object:
+    """The one way this app reads a setting: `test_config`'s value if it has one (typed, or a
+    string), else the environment's, else None."""
     value = app.config.get(name)
-    return str(value if value is not None else os.environ.get(name, "")).strip()
+    return value if value is not None else os.environ.get(name)
+
+
+def _setting(app: Flask, name: str) -> str:
+    value = _read(app, name)
+    return "" if value is None else str(value).strip()
 
 
 def _flag(app: Flask, name: str) -> bool:

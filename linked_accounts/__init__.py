@@ -9,32 +9,48 @@ finishes each trip to Auth0, and which confirmed actions a fresh login resumes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Any, TypeVar
 
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, headers, i18n, pages, reauth, templating
+from . import account, api, auth, headers, i18n, keys, pages, reauth, templating
+from .account import Account
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
+from .navigation import safe_next
 from .notices import Notifier
+from .purposes import Resumable, Trip, TripHandler
 from .settings import DEFAULTS, ConfigError, Settings, load_settings
 from .state import EXTENSION, State
 from .storage import init_sessions, is_server_side, when_signed_in
-from .trips import TripHandler
 
+# What a host uses; everything else is the extension's own and may change.
 __all__ = [
-    "account",
+    "Account",
     "ConfigError",
     "LinkedAccounts",
     "Settings",
+    "current_account",
     "identity_linked",
     "identity_unlinked",
     "init_sessions",
     "load_settings",
+    "safe_next",
     "separated_deleted",
 ]
+
+
+def current_account() -> Account | None:
+    """Return who is signed in to the extension (in host sign-in mode: only the host's own
+    user), or None. Call it in a request."""
+    return account.current()
+
+
+V = TypeVar("V")
 
 
 class LinkedAccounts:
@@ -77,19 +93,27 @@ class LinkedAccounts:
             auth0=_register_auth0(app, settings),
             m2m=_m2m_client(settings, management),
             notifier=Notifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else None,
-            trip_handlers={
-                "login": TripHandler(auth.finish_login, fail=auth.login_failed),
-                "renew": TripHandler(auth.finish_renewal, fail=auth.renewal_failed),
-                "reauth": TripHandler(reauth.finish, fail=pages.change_trip_failed),
-                "link": TripHandler(pages.finish_link, fail=pages.change_trip_failed),
-                "delete_separated": TripHandler(pages.finish_delete, fail=pages.change_trip_failed),
-            },
-            resumable={
-                "unlink": pages.unlink_identity,
-                "link": pages.start_link,
-                "delete_separated": pages.delete_separated,
-                "return_to": reauth.return_to,
-            },
+            trip_handlers=covering(
+                Trip,
+                {
+                    Trip.LOGIN: TripHandler(auth.finish_login, fail=auth.login_failed),
+                    Trip.RENEW: TripHandler(auth.finish_renewal, fail=auth.renewal_failed),
+                    Trip.REAUTH: TripHandler(reauth.finish, fail=pages.change_trip_failed),
+                    Trip.LINK: TripHandler(pages.finish_link, fail=pages.change_trip_failed),
+                    Trip.DELETE_SEPARATED: TripHandler(
+                        pages.finish_delete, fail=pages.change_trip_failed
+                    ),
+                },
+            ),
+            resumable=covering(
+                Resumable,
+                {
+                    Resumable.UNLINK: pages.unlink_identity,
+                    Resumable.LINK: pages.start_link,
+                    Resumable.DELETE_SEPARATED: pages.delete_separated,
+                    Resumable.RETURN_TO: reauth.return_to,
+                },
+            ),
             current_user=current_user,
             login_url=login_url,
         )
@@ -104,7 +128,6 @@ class LinkedAccounts:
             static_url_path="/la-static",
         )
         auth.register(html, host_signs_in=st.host_signs_in)
-        reauth.register(html)
         pages.register(html)
         json_api = Blueprint("linked_accounts_api", __name__)
         api.register(json_api)
@@ -120,13 +143,22 @@ class LinkedAccounts:
         templating.init_app(app, st)
 
 
+def covering(kinds: type[Enum], table: Mapping[Any, V]) -> Mapping[Any, V]:
+    """Return `table`, or stop start-up if it lacks an entry for any of `kinds`: a trip or an
+    action nobody finishes would otherwise surface only when someone comes back from Auth0."""
+    missing = [kind.value for kind in kinds if kind not in table]
+    if missing:
+        raise RuntimeError(f"no entry for {kinds.__name__} {', '.join(missing)} in init_app")
+    return table
+
+
 def _register_auth0(app: Flask, settings: Settings):
     """Register the tenant with Authlib, on a registry of this app's own: Authlib caches clients
     (and their config) on its registry, so a shared one would serve another app's settings."""
     return OAuth(app).register(
         # Not "auth0": a host that signs in with Auth0 has its own client by that name, and
         # Authlib keeps each client's pending state in the session under the client's name.
-        "linked_accounts",
+        keys.AUTHLIB_CLIENT,
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         server_metadata_url=settings.metadata_url,

@@ -85,6 +85,13 @@ def renew_token(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     return current()  # type: ignore[return-value]
 
 
+def expire_token() -> None:
+    """Count the token as expired (Auth0 refused it), so that the next request renews it."""
+    data = session.get(KEY)
+    if isinstance(data, dict):
+        session[KEY] = {**data, "expires_at": 0.0}
+
+
 def _rotate_session_id() -> None:
     # A new id stops a session fixed before login from being used after it. Not as a guest:
     # the session and its id are the host's, rotated at the host's own sign-in.

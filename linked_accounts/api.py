@@ -18,11 +18,20 @@ from wtforms import ValidationError
 
 from . import account, identity_cache, operations, reauth
 from . import management as m
-from .auth import signed_in
+from .auth import coming_back_to, signed_in
 from .i18n import _, lazy_gettext
 from .identities import Identity
+from .names import identity_name
 from .navigation import safe_next
-from .refusals import Refusal, from_auth0
+from .refusals import (
+    GoElsewhere,
+    InvalidRequest,
+    LoginRequired,
+    NotAuthenticated,
+    Refusal,
+    SessionRefreshRequired,
+    from_auth0,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +45,7 @@ def session_info():
     if acct is None:
         # No CSRF token before signing in: there is nothing to post yet, and making one would
         # store a session for every anonymous visit.
-        body["login_url"] = url_for("linked_accounts.login", next=_return_to())
+        body["login_url"] = url_for("linked_accounts.login", next=_requested_return_to())
     else:
         body["csrf_token"] = generate_csrf()
         body["user"] = {"user_id": acct.user_id, "name": acct.name, "email": acct.email}
@@ -57,7 +66,9 @@ def unlink():
     """Unlink one of the user's own secondaries, named by `identity` (`{provider}|{user_id}`)."""
     _check_csrf()
     acct = signed_in()
-    result = operations.unlink(acct, _text(_body(), "identity", required=True))
+    body = _body()
+    _return_to(body)  # checked before anything happens, like every field
+    result = operations.unlink(acct, _text(body, "identity", required=True))
     return jsonify({"unlinked": _identity(result.identity), **_listing(result.remaining)})
 
 
@@ -65,21 +76,26 @@ def link():
     """Start linking: answer the URL to send the browser to (Auth0's login for the account)."""
     _check_csrf()
     acct = signed_in()
-    connection = _text(_body(), "connection")
-    trip = operations.start_link(acct, connection, next=_return_to())
+    body = _body()
+    connection, return_to = _text(body, "connection"), _return_to(body)
+    trip = operations.start_link(acct, connection, next=return_to)
     return jsonify({"redirect_to": trip.url})
 
 
+# Where the browser goes for each refusal that sends it somewhere (each kind of GoElsewhere).
+REDIRECTS: dict[type[GoElsewhere], str] = {
+    NotAuthenticated: "linked_accounts.login",
+    LoginRequired: "linked_accounts.relogin_page",
+    SessionRefreshRequired: "linked_accounts.reauthenticate",
+}
+
+
 def refused(refusal: Refusal):
-    """Answer a refusal as JSON; say where the browser must go when it must go somewhere."""
+    """Answer a refusal as JSON; say where the browser must go when it must go somewhere. It only
+    translates: it reads nothing from the request, changes nothing, and cannot fail."""
     body: dict[str, Any] = {"code": refusal.code, "message": str(refusal.message)}
-    if refusal.code == "not_authenticated":
-        body["redirect_to"] = url_for("linked_accounts.login", next=_return_to())
-    elif refusal.code == "login_required":
-        account.forget_identities()
-        body["redirect_to"] = url_for("linked_accounts.relogin_page", next=_return_to())
-    elif refusal.code == "session_refresh_required":
-        body["redirect_to"] = url_for("linked_accounts.reauthenticate", next=_return_to())
+    if isinstance(refusal, GoElsewhere):
+        body["redirect_to"] = url_for(REDIRECTS[type(refusal)], next=refusal.return_to)
     headers = {}
     if refusal.retry_after:
         body["retry_after"] = refusal.retry_after
@@ -94,27 +110,36 @@ def auth0_failed(error: m.ManagementError):
 
 
 def csrf_failed(error: CSRFError):
-    return refused(_invalid("csrf_failed", CSRF_MESSAGE))
+    return refused(InvalidRequest(str(CSRF_MESSAGE), "csrf_failed"))
 
 
 def _check_csrf() -> None:
     try:
         validate_csrf(request.headers.get("X-CSRFToken", ""))
     except ValidationError as exc:
-        raise _invalid("csrf_failed", CSRF_MESSAGE) from exc
+        raise InvalidRequest(str(CSRF_MESSAGE), "csrf_failed") from exc
 
 
-def _return_to() -> str | None:
-    """Where the browser comes back to after a trip to Auth0: the SPA's own path."""
+def _return_to(body: dict[str, Any]) -> str | None:
+    """Where the browser comes back to after a trip to Auth0: the SPA's own path, or refuse it."""
+    return safe_next(_text(body, "return_to"))
+
+
+def _requested_return_to() -> str | None:
+    """The same, read leniently for a refusal (None when the request does not say it well):
+    never raises, since the refusal it goes with must still be answered."""
     if request.method == "POST":
-        return safe_next(_text(_body(), "return_to"))
-    return safe_next(request.args.get("return_to"))
+        body = request.get_json(silent=True)
+        value = body.get("return_to") if isinstance(body, dict) else None
+    else:
+        value = request.args.get("return_to")
+    return safe_next(value) if isinstance(value, str) else None
 
 
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise _invalid("invalid_request", _("Send a JSON object."))
+        raise InvalidRequest(_("Send a JSON object."))
     return body
 
 
@@ -124,12 +149,8 @@ def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
-        raise _invalid("invalid_request", _("`%(field)s` must be a string.", field=name))
+        raise InvalidRequest(_("`%(field)s` must be a string.", field=name))
     return value
-
-
-def _invalid(code: str, message: str) -> Refusal:
-    return Refusal(code, _("This request could not be used"), message)
 
 
 def _listing(items: list[Identity]) -> dict[str, Any]:
@@ -146,7 +167,7 @@ def _identity(identity: Identity) -> dict[str, Any]:
         "provider": identity.provider,
         "connection": identity.connection,
         "user_id": identity.user_id,
-        "display_name": operations.name_of(identity),
+        "display_name": identity_name(identity),
         "detail": identity.detail,
         "is_primary": identity.is_primary,
         "is_social": identity.is_social,
@@ -155,10 +176,11 @@ def _identity(identity: Identity) -> dict[str, Any]:
 
 def register(bp) -> None:
     """Add the JSON routes, and their error answers, to the API's blueprint."""
-    bp.add_url_rule("/session", view_func=session_info, methods=["GET"])
-    bp.add_url_rule("/identities", view_func=identities, methods=["GET"])
-    bp.add_url_rule("/identities/unlink", view_func=unlink, methods=["POST"])
-    bp.add_url_rule("/identities/link", view_func=link, methods=["POST"])
+    call = coming_back_to(_requested_return_to)  # after a login or a renewal: back to the SPA
+    bp.add_url_rule("/session", view_func=call(session_info), methods=["GET"])
+    bp.add_url_rule("/identities", view_func=call(identities), methods=["GET"])
+    bp.add_url_rule("/identities/unlink", view_func=call(unlink), methods=["POST"])
+    bp.add_url_rule("/identities/link", view_func=call(link), methods=["POST"])
     bp.register_error_handler(Refusal, refused)
     bp.register_error_handler(CSRFError, csrf_failed)
     bp.register_error_handler(m.ManagementError, auth0_failed)

@@ -8,16 +8,21 @@ session has ended, and never for anyone but the host's user.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from flask import abort, redirect, render_template, request, url_for
 
-from . import account, refusals, trips
+from . import account, trips
+from . import management as m
 from .account import Account
 from .forms import ActionForm
 from .navigation import return_path, safe_next
+from .purposes import Trip
+from .refusals import GoElsewhere, LoginRequired, NotAuthenticated
 from .state import state
 
 SCOPES = "openid profile email read:current_user update:current_user_identities"
@@ -28,18 +33,50 @@ SILENT_MAX_AGE = 30 * 24 * 3600
 INTERACTION_NEEDED = ("login_required", "interaction_required", "consent_required")
 
 
-def signed_in() -> Account:
+def signed_in(return_to: str | None = None) -> Account:
     """Return the signed-in account with a usable token, or refuse: log in, or renew the token.
 
-    Either way the user comes back to the page they were on: a form is never re-submitted for
-    them, so a confirmed action is neither lost nor carried out without them.
+    Either way the user comes back to `return_to` (a view decorated with `coming_back_to` fills
+    it in): a form is never re-submitted for them, so a confirmed action is neither lost nor
+    carried out without them.
     """
     acct = account.current()
     if acct is None:
-        raise refusals.not_authenticated()
+        raise NotAuthenticated(return_to)
     if acct.token_expired:
-        raise refusals.login_required()
+        account.forget_identities()  # the renewed token re-reads the list
+        raise LoginRequired(return_to)
     return acct
+
+
+def token_refused() -> None:
+    """Auth0 refused the user's token: renew it before the next call (whatever its clock says)
+    and re-read the list with the new one."""
+    account.forget_identities()
+    account.expire_token()
+
+
+def coming_back_to(where: Callable[[], str | None]):
+    """Decorate a view: a refusal that sends the browser somewhere (log in, renew, sign in again)
+    brings it back to `where()`, worked out here, in the view, so that the refusal handlers
+    never read the request; a token Auth0 refused is dealt with where it is found."""
+
+    def decorate(view):
+        @wraps(view)
+        def run(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except m.TokenRejected as error:
+                token_refused()
+                raise LoginRequired(where()) from error
+            except GoElsewhere as refusal:
+                if refusal.return_to is None:
+                    refusal.return_to = where()
+                raise
+
+        return run
+
+    return decorate
 
 
 def login():
@@ -56,7 +93,7 @@ def login():
     if acct is not None and not acct.token_expired:
         # A GET any site can trigger: it must never sign the user out. The session is replaced
         # (cleared, id rotated) only when a login completes, in account.sign_in.
-        return redirect(target or url_for("linked_accounts.settings"))
+        return redirect(target or url_for("linked_accounts.accounts"))
     if st.host_signs_in:
         return begin_login(
             target, prompt="login" if request.args.get("prompt") == "login" else "none"
@@ -76,7 +113,7 @@ def begin_login(target: str | None, *, prompt: str | None = None, login_hint: st
         params["prompt"] = prompt
     if login_hint:
         params["login_hint"] = login_hint
-    return redirect(trips.start("login", params, next=target))
+    return redirect(trips.start(Trip.LOGIN, params, next=target))
 
 
 def finish_login(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
@@ -85,7 +122,7 @@ def finish_login(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
         # Auth0's session is someone else's: keep nothing, and say so.
         return other_account(claims, trip)
     account.sign_in(token, claims)
-    return redirect(trip.get("next") or url_for("linked_accounts.settings"))
+    return redirect(trip.get("next") or url_for("linked_accounts.accounts"))
 
 
 def login_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
@@ -119,12 +156,12 @@ def renew(target: str | None = None):
     if account.current() is None:
         return redirect(url_for("linked_accounts.login", next=target))
     params = {"audience": state().settings.audience, "prompt": "none"}
-    return redirect(trips.start("renew", params, next=target))
+    return redirect(trips.start(Trip.RENEW, params, next=target))
 
 
 def renew_page():
     """Renew the token, then return to `next`: where the JSON API sends a browser."""
-    target = safe_next(request.args.get("next")) or url_for("linked_accounts.settings")
+    target = safe_next(request.args.get("next")) or url_for("linked_accounts.accounts")
     acct = account.current()
     if acct is not None and not acct.token_expired:
         # A GET any site can trigger: a renewal nobody needs could only end badly (Auth0's
@@ -141,7 +178,7 @@ def finish_renewal(token: dict[str, Any], claims: dict[str, Any], trip: dict[str
         account.sign_out()  # never carry on as the wrong user
         return begin_login(trip.get("next"), prompt="login")
     account.renew_token(token, claims)
-    return redirect(trip.get("next") or url_for("linked_accounts.settings"))
+    return redirect(trip.get("next") or url_for("linked_accounts.accounts"))
 
 
 def renewal_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
@@ -158,7 +195,7 @@ def logout():
     sid = acct.sid if acct else None
     account.sign_out()
     st = state()
-    # Back to the host's front page: the settings page itself would bounce to Auth0's login.
+    # Back to the host's front page: the accounts page itself would bounce to Auth0's login.
     home = request.url_root
     try:
         end_session = st.auth0.load_server_metadata().get("end_session_endpoint")
@@ -184,7 +221,9 @@ def register(bp, *, host_signs_in: bool) -> None:
     """Add the sign-in routes to the extension's blueprint (no logout of its own as a guest:
     the host signs people out)."""
     bp.add_url_rule("/login", view_func=login, methods=["GET"])
-    bp.add_url_rule("/callback", view_func=trips.callback, methods=["GET"])
+    # A trip's handler calls Auth0 too (a link, a deletion): a token it refuses is renewed.
+    callback = coming_back_to(return_path)(trips.callback)
+    bp.add_url_rule("/callback", view_func=callback, methods=["GET"])
     bp.add_url_rule("/relogin", "relogin_page", view_func=renew_page, methods=["GET"])
     if not host_signs_in:
         bp.add_url_rule("/logout", view_func=logout, methods=["POST"])

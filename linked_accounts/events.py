@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from blinker import Namespace
 from flask import current_app, request
 
 from .identities import Identity
+from .names import identity_name
 from .state import state
+
+if TYPE_CHECKING:
+    from .account import Account
 
 signals = Namespace()
 identity_linked = signals.signal("identity-linked")
@@ -23,8 +28,9 @@ log = logging.getLogger("linked_accounts.events")
 NOTIFIED = {identity_linked: "linked", identity_unlinked: "unlinked"}
 
 
-def emit(signal, *, user_id: str, identity: Identity) -> None:
+def emit(signal, acct: Account, identity: Identity) -> None:
     """Tell the log, the user and the host who changed what, when and from where; never a token."""
+    user_id = acct.user_id
     record = {
         "event": signal.name,
         "user_id": user_id,
@@ -40,5 +46,7 @@ def emit(signal, *, user_id: str, identity: Identity) -> None:
     log.info("%s %s for %s", record["event"], record["identity"], user_id, extra=record)
     notifier = state().notifier
     if notifier is not None and signal in NOTIFIED:
-        notifier.notify(NOTIFIED[signal], identity, record)
+        # Everything the email says comes with it: whom to write to, and the host's name for the
+        # sign-in method (in this request's language).
+        notifier.notify(NOTIFIED[signal], identity, identity_name(identity), acct.email, record)
     signal.send(current_app._get_current_object(), user_id=user_id, identity=identity, event=record)

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 
+from .settings import is_loopback
+
 log = logging.getLogger(__name__)
 
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
 MIN_SECRET = 32
 
 
@@ -47,7 +48,7 @@ def install(app: Flask, blueprints: tuple[str, ...], *, frame_ancestors: str = "
 
 def warn_if_weak(app: Flask, issuer_url: str) -> None:
     """Say loudly at start-up what leaves sessions open outside local development."""
-    if (urlsplit(issuer_url).hostname or "") in LOOPBACK:
+    if is_loopback(urlsplit(issuer_url).hostname or ""):
         return  # a development tenant on this machine, over plain http
     if not app.config.get("SESSION_COOKIE_SECURE"):
         log.warning(

@@ -24,7 +24,6 @@ from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup
 
 TRANSLATIONS = Path(__file__).parent / "translations"
-DEFAULT_LOCALES = ["en", "de"]
 SOURCE_LOCALE = "en"
 
 domain = Domain(translation_directories=str(TRANSLATIONS), domain="linked_accounts")
@@ -36,9 +35,7 @@ lazy_gettext = domain.lazy_gettext
 
 def init_app(app: Flask) -> None:
     """Make sure the app chooses a locale, and give templates the translation helpers."""
-    app.config.setdefault("LINKED_ACCOUNTS_LOCALES", list(DEFAULT_LOCALES))
-    # Before LinkedAccounts.init_app's own defaults: the default name is translated too.
-    app.config.setdefault("LINKED_ACCOUNTS_APP_NAME", lazy_gettext("Your account"))
+    # Its config keys (LINKED_ACCOUNTS_LOCALES, _APP_NAME, ...) are defaulted with the others.
     if "babel" not in app.extensions:
         Babel(app, locale_selector=select_locale, configure_jinja=False)
     app.add_template_global(template_gettext, "la_")

@@ -1,7 +1,8 @@
 """What to call a sign-in method, and which icon to draw: the host's choice first, always.
 
-Every page, message, email and JSON answer names a connection through `display_name`, so a host's
-own names (`LINKED_ACCOUNTS_CONNECTIONS`, e.g. "Acme SSO") hold everywhere.
+Every page, message, email and JSON answer names a connection through `display_name` (an
+identity through `identity_name`), so a host's own names (`LINKED_ACCOUNTS_CONNECTIONS`, e.g.
+"Acme SSO") hold everywhere.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from flask import url_for
 
 from .i18n import lazy_gettext
+from .identities import Identity
 from .state import state
 
 # Providers whose name says more than their connection name does. Anything else (enterprise
@@ -50,6 +52,11 @@ def display_name(provider: str, connection: str) -> str:
         return custom
     name = PROVIDER_NAMES.get(provider)
     return str(name) if name else connection or provider  # str(): translated for this request
+
+
+def identity_name(identity: Identity) -> str:
+    """Return the name a person knows this identity's sign-in method by."""
+    return display_name(identity.provider, identity.connection)
 
 
 def icon_url(provider: str, connection: str) -> str:

@@ -1,5 +1,5 @@
 """Where the browser goes next: return addresses that stay on this site, and the way back to the
-settings page with an outcome."""
+accounts page with an outcome."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def safe_next(target: str | None) -> str | None:
 def return_path() -> str | None:
     """Return this page; for a form post, the page the form was on (it is not re-posted)."""
     if request.endpoint == "linked_accounts.callback":
-        return None  # a callback URL works once: come back to the settings page instead
+        return None  # a callback URL works once: come back to the accounts page instead
     if request.method == "GET":
         return safe_next(request.full_path.rstrip("?"))
     referrer = urlsplit(request.referrer or "")
@@ -37,8 +37,8 @@ def return_path() -> str | None:
     return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
 
 
-def to_settings(message: str | None = None, category: str = "info"):
-    """Go back to the settings page after a form post (303: the browser GETs it), with the
+def to_accounts(message: str | None = None, category: str = "info"):
+    """Go back to the accounts page after a form post (303: the browser GETs it), with the
     outcome in the URL rather than the session, which another tab may be saving too."""
     args = {outcomes.PARAM: outcomes.seal(category, message)} if message else {}
-    return redirect(url_for("linked_accounts.settings", **args), 303)
+    return redirect(url_for("linked_accounts.accounts", **args), 303)

@@ -3,7 +3,8 @@ from which IP address and browser.
 
 On when `LINKED_ACCOUNTS_SMTP_URL` is set: `smtp://host:port`, or
 `smtps://user:password@host:465`; `LINKED_ACCOUNTS_SMTP_FROM` names the sender. `events.emit`
-calls `notify` after every link and unlink. Mail goes out from a background
+calls `notify` after every link and unlink, with everything the mail says: the recipient, the
+sign-in method's name, and the event. Mail goes out from a background
 thread with a short socket timeout, so a slow or dead mail server never makes the user wait, and
 a failure is logged (one line, no secrets) without touching the change already made.
 """
@@ -17,10 +18,8 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from . import account
 from .i18n import _
 from .identities import Identity
-from .names import display_name
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +50,19 @@ class Notifier:
         for thread in threads:
             thread.join(timeout)
 
-    def notify(self, change: str, identity: Identity, event: dict[str, Any]) -> None:
-        """Email the signed-in user that `identity` was `change`d ("linked"/"unlinked")."""
-        acct = account.current()  # called inside the request that made the change
-        if acct is None or not acct.email:
+    def notify(
+        self,
+        change: str,
+        identity: Identity,
+        name: str,
+        to: str | None,
+        event: dict[str, Any],
+    ) -> None:
+        """Email `to` that `identity` (called `name`) was `change`d ("linked"/"unlinked")."""
+        if not to:
             log.warning("security notice not sent: the account has no email address")
             return
-        message = self._message(acct.email, change, identity, event)
+        message = self._message(to, change, identity, name, event)
         thread = threading.Thread(target=self._send, args=(message, event["event"]), daemon=True)
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()]
@@ -65,9 +70,8 @@ class Notifier:
         thread.start()
 
     def _message(
-        self, to: str, change: str, identity: Identity, event: dict[str, Any]
+        self, to: str, change: str, identity: Identity, name: str, event: dict[str, Any]
     ) -> EmailMessage:
-        name = display_name(identity.provider, identity.connection)
         which = f"{name} ({identity.detail})" if identity.detail else name
         # Built in the request that made the change, so in the language of its pages.
         if change == "linked":

@@ -2,9 +2,9 @@
 and delete an account an unlink split off. HTML pages and the JSON API both call these.
 
 They know neither HTML nor JSON: each returns a result or raises a `Refusal`. Every change starts
-from the user's own identities (never from what a form says), needs a fresh login
-(`reauthenticated` says this request resumes one just verified), and leaves the session cache
-holding exactly what Auth0 answered (one cache per user: `identity_cache`).
+from the user's own identities (never from what a form says), needs a fresh login (`fresh`: the
+proof `reauth.finish` hands an action it resumes), and leaves the cache holding exactly what
+Auth0 answered (one cache per user: `identity_cache`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ from .identities import (
     split_user_id,
     with_primary_profile,
 )
-from .names import display_name
-from .refusals import Refusal
+from .names import display_name, identity_name
+from .purposes import Resumable, Trip
+from .reauth import FreshLogin
+from .refusals import AlreadyUnlinked, Refusal
+from .separated import Separated
 from .state import state
 
 DELETE_SCOPES = "openid profile email read:current_user delete:current_user"
@@ -60,11 +63,6 @@ class SignInAtAuth0:
     url: str
 
 
-def name_of(identity: Identity) -> str:
-    """Return the sign-in method's display name, honouring the host's connection names."""
-    return display_name(identity.provider, identity.connection)
-
-
 def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
     """Return the user's identities, from the user's cache unless stale or `fresh` is asked."""
     _require_scope(acct, READ_SCOPE)
@@ -96,7 +94,7 @@ def secondary(acct: Account, key: str) -> Identity:
     """Return the user's own secondary identity `key`, or refuse."""
     found = find(identities(acct), key)
     if found is None:
-        raise _already_unlinked()
+        raise AlreadyUnlinked()
     if found.is_primary:
         raise Refusal(
             "primary_identity",
@@ -109,12 +107,11 @@ def secondary(acct: Account, key: str) -> Identity:
     return found
 
 
-def unlink(acct: Account, key: str, *, reauthenticated: bool = False) -> Unlinked:
+def unlink(acct: Account, key: str, fresh: FreshLogin | None = None) -> Unlinked:
     """DELETE the user's own secondary `key` after a fresh login; return what remains."""
     _require_scope(acct, CHANGE_SCOPE)
     identity = secondary(acct, key)
-    args = {"identity": identity.key}
-    reauth.require_fresh(acct, "unlink", args, reauthenticated=reauthenticated)
+    reauth.require_fresh(acct, Resumable.UNLINK, {"identity": identity.key}, fresh)
     try:
         remaining = state().management.unlink(
             acct.access_token, acct.user_id, identity.provider, identity.user_id
@@ -124,7 +121,7 @@ def unlink(acct: Account, key: str, *, reauthenticated: bool = False) -> Unlinke
         # Auth0 does not document its answer for an identity that is no longer linked (another
         # tab may have unlinked it): re-read and tell the truth either way.
         if find(identities(acct, fresh=True), identity.key) is None:
-            raise _already_unlinked(name_of(identity)) from None
+            raise AlreadyUnlinked(identity_name(identity)) from None
         raise
     except (m.Timeout, m.ConnectionFailed, m.BadResponse):
         # Auth0 may have done it without our hearing back: re-read before showing anything.
@@ -133,7 +130,7 @@ def unlink(acct: Account, key: str, *, reauthenticated: bool = False) -> Unlinke
     identity_cache.remember(acct.user_id, remaining)
     if state().settings.offer_delete_separated:
         separated.remember(identity)  # so the page can offer to delete it
-    events.emit(events.identity_unlinked, user_id=acct.user_id, identity=identity)
+    events.emit(events.identity_unlinked, acct, identity)
     profile = with_primary_profile(parse_identities(remaining), acct.email, acct.name)
     return Unlinked(identity, profile)
 
@@ -144,7 +141,7 @@ def link_options() -> list[tuple[str, str]]:
 
 
 def start_link(
-    acct: Account, connection: str, *, next: str | None = None, reauthenticated: bool = False
+    acct: Account, connection: str, fresh: FreshLogin | None = None, *, next: str | None = None
 ) -> SignInAtAuth0:
     """After a fresh login, send the user to sign in to the other account (`connection`, or
     Auth0's own chooser when empty); `next` is where a single-page app wants the browser back."""
@@ -155,14 +152,14 @@ def start_link(
             _("Not available"),
             _("Linking that kind of account is not offered here."),
         )
-    reauth.require_fresh(acct, "link", {"connection": connection}, reauthenticated=reauthenticated)
+    reauth.require_fresh(acct, Resumable.LINK, {"connection": connection}, fresh)
     # prompt=login and max_age=0: the user must prove they hold the other account now, not
     # ride on whatever session Auth0 already has.
     params: dict[str, Any] = {"prompt": "login", "max_age": 0}
     if connection:
         params["connection"] = connection
     data = {"connection": connection, **({"next": next} if next else {})}
-    return SignInAtAuth0(trips.start("link", params, **data))
+    return SignInAtAuth0(trips.start(Trip.LINK, params, **data))
 
 
 def finish_link(
@@ -185,32 +182,32 @@ def finish_link(
     provider, user_id = split_user_id(sub)
     linked = find(remaining, sub)
     if linked:
-        events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
-    name = display_name(provider, linked.connection if linked else provider)
+        events.emit(events.identity_linked, acct, linked)
+    name = identity_name(linked) if linked else display_name(provider, provider)
     detail = claims.get("email") or claims.get("name") or user_id
     return Linked(name, str(detail), remaining)
 
 
 def delete_separated(
-    acct: Account, key: str, *, reauthenticated: bool = False
+    acct: Account, key: str, fresh: FreshLogin | None = None
 ) -> Deleted | SignInAtAuth0:
     """Delete an account this session just split off, after a fresh login: with the M2M token
     (server mode), or by sending the user to sign in to it (client mode, finished below)."""
     target = separated_target(acct, key)
-    reauth.require_fresh(acct, "delete_separated", {"user": key}, reauthenticated=reauthenticated)
+    reauth.require_fresh(acct, Resumable.DELETE_SEPARATED, {"user": key}, fresh)
     st = state()
     if st.settings.delete_separated_mode == "server":
         return _delete(acct, target, st.m2m.token())
     params = {
         "audience": st.settings.audience,
         "scope": DELETE_SCOPES,
-        "connection": target["connection"],
+        "connection": target.connection,
         "prompt": "login",
         "max_age": 0,
     }
-    if target["detail"] and "@" in target["detail"]:
-        params["login_hint"] = target["detail"]
-    return SignInAtAuth0(trips.start("delete_separated", params, user=key))
+    if target.detail and "@" in target.detail:
+        params["login_hint"] = target.detail
+    return SignInAtAuth0(trips.start(Trip.DELETE_SEPARATED, params, user=key))
 
 
 def finish_delete_separated(
@@ -218,12 +215,12 @@ def finish_delete_separated(
 ) -> Deleted:
     """Delete with the separated account's own token, if it is exactly the one split off."""
     target = separated_target(acct, trip["user"])
-    if str(claims.get("sub")) != target["key"]:
+    if str(claims.get("sub")) != target.key:
         raise _not_deleted(
             _(
                 "You signed in to a different account, not the separate %(name)s account, "
                 "so nothing was deleted.",
-                name=target["name"],
+                name=target.name,
             )
         )
     if not trips.signed_in_during(claims, trip):
@@ -234,37 +231,36 @@ def finish_delete_separated(
     if DELETE_SCOPE not in granted or READ_SCOPE not in granted:
         # Auth0's published list of user-token scopes leaves delete:current_user out: a tenant
         # may well withhold it. Say so now rather than fail with a 403 after signing in.
-        raise refusals.self_deletion_not_granted(target["name"])
+        raise refusals.self_deletion_not_granted(target.name)
     # Used for these two calls only, then dropped with this request: never put in the session.
     return _delete(acct, target, token["access_token"])
 
 
-def _delete(acct: Account, target: dict[str, Any], token: str) -> Deleted:
+def _delete(acct: Account, target: Separated, token: str) -> Deleted:
     client = state().management
     try:
-        user = client.get_user(token, target["key"])
+        user = client.get_user(token, target.key)
         if len(user.get("identities") or []) != 1:
             raise _not_deleted(
                 _(
                     "The separate %(name)s account has other sign-in methods linked to it, "
                     "so it was not deleted.",
-                    name=target["name"],
+                    name=target.name,
                 )
             )
-        client.delete_user(token, target["key"])
+        client.delete_user(token, target.key)
     except m.TokenRejected:
         raise _not_deleted(
             _("Auth0 did not accept that sign-in; nothing was deleted."), 403
         ) from None
     except m.NotFound:
         pass  # already gone: the user's wish holds
-    separated.forget(target["key"])
-    deleted = Identity(target["provider"], target["user_id"], target["connection"], False, False)
-    events.emit(events.separated_deleted, user_id=acct.user_id, identity=deleted)
-    return Deleted(target["name"])
+    separated.forget(target.key)
+    events.emit(events.separated_deleted, acct, target.identity)
+    return Deleted(target.name)
 
 
-def separated_target(acct: Account, key: str) -> dict[str, Any]:
+def separated_target(acct: Account, key: str) -> Separated:
     """Return the separated account `key` if it may be deleted from here, or refuse."""
     target = separated.find(key)
     if target is None:
@@ -276,7 +272,7 @@ def separated_target(acct: Account, key: str) -> dict[str, Any]:
                 "here. Nothing was deleted."
             ),
         )
-    if target["key"] == acct.user_id or find(identities(acct), target["key"]):
+    if target.key == acct.user_id or find(identities(acct), target.key):
         raise _not_deleted(
             _("That account is part of your profile again, so it cannot be deleted from here.")
         )
@@ -313,14 +309,6 @@ def _require_scope(acct: Account, scope: str) -> None:
     than asked, and says so only in the token response): a 403 later would explain nothing."""
     if not acct.granted(scope):
         raise refusals.scope_not_granted(scope)
-
-
-def _already_unlinked(name: str | None = None) -> Refusal:
-    if name:
-        message = _("%(name)s was already unlinked.", name=name)
-    else:
-        message = _("That account was already unlinked.")
-    return Refusal("identity_not_found", _("Already unlinked"), message, 404)
 
 
 def _not_deleted(message: str, status: int = 400) -> Refusal:

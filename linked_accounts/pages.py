@@ -1,5 +1,5 @@
 """The HTML pages: thin views over `operations`, and the one place a result or a refusal becomes a
-page. Changes are form posts answered with a redirect (303) to the settings page and its outcome.
+page. Changes are form posts answered with a redirect (303) to the accounts page and its outcome.
 """
 
 from __future__ import annotations
@@ -9,20 +9,32 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from . import account, auth, identity_cache, operations, reauth, separated
+from . import identity_cache, operations, reauth, separated
 from . import management as m
 from .account import Account
-from .auth import signed_in
+from .auth import coming_back_to, signed_in
 from .forms import ActionForm, IdentityForm, LinkForm, SeparatedForm
 from .i18n import _
-from .navigation import return_path, to_settings
+from .names import identity_name
+from .navigation import return_path, safe_next, to_accounts
 from .operations import Deleted, SignInAtAuth0
-from .refusals import Refusal, from_auth0
+from .purposes import Resumable
+from .reauth import FreshLogin
+from .refusals import (
+    AlreadyUnlinked,
+    InvalidRequest,
+    LoginRequired,
+    NotAuthenticated,
+    Refusal,
+    SessionRefreshRequired,
+    from_auth0,
+)
+from .state import state
 
 log = logging.getLogger(__name__)
 
 
-def settings_page():
+def accounts_page():
     """Show every identity linked to the signed-in user's profile."""
     acct = signed_in()
     return render_template(
@@ -40,7 +52,7 @@ def refresh():
     acct = signed_in()
     _require_valid(ActionForm())
     operations.refresh(acct)
-    return to_settings(_("Your linked accounts are up to date."), "success")
+    return to_accounts(_("Your linked accounts are up to date."), "success")
 
 
 def confirm_unlink():
@@ -54,31 +66,31 @@ def unlink():
     """Unlink an identity the user really has; the form only names it."""
     acct = signed_in()
     form = _require_valid(IdentityForm())
-    return unlink_identity(acct, form.identity.data)
+    return _fresh_or_reauthenticate(acct, Resumable.UNLINK, identity=form.identity.data)
 
 
-def unlink_identity(acct: Account, identity: str, *, reauthenticated: bool = False):
+def unlink_identity(acct: Account, identity: str, fresh: FreshLogin | None = None):
     """Unlink `identity` and say so (resumed here after a fresh login)."""
-    found = operations.unlink(acct, identity, reauthenticated=reauthenticated).identity
+    found = operations.unlink(acct, identity, fresh).identity
     message = _(
         "%(name)s (%(detail)s) was unlinked. "
         "It is now a separate account with no data from this profile.",
-        name=operations.name_of(found),
+        name=identity_name(found),
         detail=found.detail or found.user_id,
     )
-    return to_settings(message, "success")
+    return to_accounts(message, "success")
 
 
 def link():
     """Start linking, at Auth0's own chooser or at one of LINK_CONNECTIONS."""
     acct = signed_in()
     form = _require_valid(LinkForm())
-    return start_link(acct, form.connection.data or "")
+    return _fresh_or_reauthenticate(acct, Resumable.LINK, connection=form.connection.data or "")
 
 
-def start_link(acct: Account, connection: str, *, reauthenticated: bool = False):
+def start_link(acct: Account, connection: str, fresh: FreshLogin | None = None):
     """Send the user to sign in to the other account (resumed here after a fresh login)."""
-    trip = operations.start_link(acct, connection, reauthenticated=reauthenticated)
+    trip = operations.start_link(acct, connection, fresh)
     return redirect(trip.url)
 
 
@@ -92,16 +104,16 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, A
     )
     if trip.get("next"):
         # Started from the JSON API: back to the single-page app, which reads the message from
-        # GET /api/session (the session's flash: the SPA has no settings URL to carry it).
+        # GET /api/session (the session's flash: the SPA has no accounts page URL to carry it).
         flash(message, "success")
         return redirect(trip["next"], 303)
-    return to_settings(message, "success")
+    return to_accounts(message, "success")
 
 
 def confirm_delete():
     """Say plainly what deleting the separated account removes, and what it keeps."""
     target = operations.separated_target(signed_in(), request.args.get("user", ""))
-    form = SeparatedForm(user=target["key"])
+    form = SeparatedForm(user=target.key)
     return render_template("linked_accounts/confirm_delete.html", target=target, form=form)
 
 
@@ -109,12 +121,12 @@ def delete():
     """Delete the separated account, after a fresh login of the primary."""
     acct = signed_in()
     form = _require_valid(SeparatedForm())
-    return delete_separated(acct, form.user.data)
+    return _fresh_or_reauthenticate(acct, Resumable.DELETE_SEPARATED, user=form.user.data)
 
 
-def delete_separated(acct: Account, user: str, *, reauthenticated: bool = False):
+def delete_separated(acct: Account, user: str, fresh: FreshLogin | None = None):
     """Delete it, or send the user to sign in to it first (resumed here after a fresh login)."""
-    result = operations.delete_separated(acct, user, reauthenticated=reauthenticated)
+    result = operations.delete_separated(acct, user, fresh)
     if isinstance(result, SignInAtAuth0):
         return redirect(result.url)
     return _deleted(result)
@@ -125,23 +137,37 @@ def finish_delete(token: dict[str, Any], claims: dict[str, Any], trip: dict[str,
     return _deleted(operations.finish_delete_separated(signed_in(), token, claims, trip))
 
 
+def reauthenticate():
+    """Sign in again, then return to `next`: where the JSON API sends a browser to confirm."""
+    acct = signed_in()
+    target = safe_next(request.args.get("next")) or url_for("linked_accounts.accounts")
+    return _fresh_or_reauthenticate(acct, Resumable.RETURN_TO, next=target)
+
+
+def _fresh_or_reauthenticate(acct: Account, action: Resumable, **args):
+    """Carry out a confirmed action; without a fresh login, first send the user to sign in again
+    (a trip that resumes the action afterwards). Started here, in the view, because an error
+    handler changes nothing."""
+    try:
+        return state().resumable[action](acct, **args)
+    except SessionRefreshRequired as refusal:
+        return redirect(reauth.start(acct, refusal.resume, refusal.resume_with))
+
+
 def change_trip_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
     """A re-authentication, link or deletion trip did not complete: the user stays signed in."""
-    return to_settings(_("%(reason)s Nothing was changed.", reason=reason), "error")
+    return to_accounts(_("%(reason)s Nothing was changed.", reason=reason), "error")
 
 
 def refused(refusal: Refusal):
-    """Answer a refusal: go where it asks the browser to go, else show why on a page."""
-    if refusal.code == "not_authenticated":
-        return redirect(url_for("linked_accounts.login", next=return_path()))
-    if refusal.code == "login_required":
-        account.forget_identities()
-        return auth.renew()
-    if refusal.code == "session_refresh_required" and refusal.resume:
-        action, args = refusal.resume
-        return redirect(reauth.start(signed_in(), action, args))
-    if refusal.code == "identity_not_found":
-        return to_settings(refusal.message, "info")
+    """Answer a refusal: go where it asks the browser to go, else show why on a page. It only
+    translates: it reads nothing from the request, changes nothing, and cannot fail."""
+    if isinstance(refusal, NotAuthenticated):
+        return redirect(url_for("linked_accounts.login", next=refusal.return_to))
+    if isinstance(refusal, LoginRequired):
+        return redirect(url_for("linked_accounts.relogin_page", next=refusal.return_to))
+    if isinstance(refusal, AlreadyUnlinked):
+        return to_accounts(refusal.message, "info")
     page = render_template("linked_accounts/error.html", failure=refusal)
     headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
     return page, refusal.status, headers
@@ -162,14 +188,12 @@ def auth0_failed(error: m.ManagementError):
 def bad_request(error):
     """Answer a forged, stale or incomplete form (CSRF included) with a page, not a bare 400."""
     return refused(
-        Refusal(
-            "invalid_request",
-            _("This request could not be used"),
+        InvalidRequest(
             _(
                 "The form was incomplete or has expired, for example because the page was open "
                 "for a long time. Nothing was changed. Go back to your linked accounts and try "
                 "again."
-            ),
+            )
         )
     )
 
@@ -181,18 +205,20 @@ def _require_valid(form):
 
 
 def _deleted(result: Deleted):
-    return to_settings(_("The separate %(name)s account was deleted.", name=result.name), "success")
+    return to_accounts(_("The separate %(name)s account was deleted.", name=result.name), "success")
 
 
 def register(bp) -> None:
     """Add the pages, and the answers to refusals and Auth0 failures, to the blueprint."""
-    bp.add_url_rule("/", "settings", settings_page, methods=["GET"])
-    bp.add_url_rule("/refresh", view_func=refresh, methods=["POST"])
-    bp.add_url_rule("/unlink", view_func=confirm_unlink, methods=["GET"])
-    bp.add_url_rule("/unlink", view_func=unlink, methods=["POST"])
-    bp.add_url_rule("/link", view_func=link, methods=["POST"])
-    bp.add_url_rule("/separated/delete", view_func=confirm_delete, methods=["GET"])
-    bp.add_url_rule("/separated/delete", view_func=delete, methods=["POST"])
+    page = coming_back_to(return_path)  # after a login or a renewal: back to this page
+    bp.add_url_rule("/", "accounts", page(accounts_page), methods=["GET"])
+    bp.add_url_rule("/refresh", view_func=page(refresh), methods=["POST"])
+    bp.add_url_rule("/unlink", view_func=page(confirm_unlink), methods=["GET"])
+    bp.add_url_rule("/unlink", view_func=page(unlink), methods=["POST"])
+    bp.add_url_rule("/link", view_func=page(link), methods=["POST"])
+    bp.add_url_rule("/separated/delete", view_func=page(confirm_delete), methods=["GET"])
+    bp.add_url_rule("/separated/delete", view_func=page(delete), methods=["POST"])
+    bp.add_url_rule("/reauthenticate", view_func=page(reauthenticate), methods=["GET"])
     bp.register_error_handler(Refusal, refused)
     bp.register_error_handler(m.ManagementError, auth0_failed)
     bp.register_error_handler(400, bad_request)

@@ -4,31 +4,50 @@ Changing sign-in methods is what an attacker with a stolen session wants, so (as
 django-allauth and Clerk do) a change needs a login within REAUTH_MAX_AGE seconds. Otherwise the
 same user signs in again (`prompt=login`, `max_age=0`), we check the answer ourselves (Authlib does
 not check `auth_time`), and resume exactly the confirmed action, named in the `resumable` table
-that `init_app` builds.
+that `init_app` builds. The action is handed a `FreshLogin`: proof of that verified login, which
+only `finish` can make (a flag any caller could set would be no proof at all).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import redirect, request, url_for
+from flask import redirect, url_for
 
-from . import account, refusals, trips
+from . import account, trips
 from .account import Account
-from .auth import signed_in
 from .i18n import _
-from .navigation import safe_next, to_settings
+from .navigation import to_accounts
+from .purposes import Resumable, Trip
+from .refusals import SessionRefreshRequired
 from .state import state
 
+_MINT = object()  # FreshLogin's constructor token: never leaves this module
 
-def is_fresh(acct: Account, *, reauthenticated: bool = False) -> bool:
+
+@dataclass(frozen=True)
+class FreshLogin:
+    """Proof that `user_id` has just signed in again, checked by `finish` against Auth0's
+    verified ID token (same user, `auth_time` during the trip)."""
+
+    user_id: str
+    auth_time: float
+    _mint: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("only reauth.finish makes a FreshLogin, from a verified re-login")
+
+
+def is_fresh(acct: Account, fresh: FreshLogin | None = None) -> bool:
     """Tell whether the user logged in recently enough to change their linked accounts.
 
-    `reauthenticated`: this request resumes an action right after a verified fresh login, which
-    must go ahead even with REAUTH_MAX_AGE=0.
+    `fresh`: this request resumes an action right after a verified fresh login of this user,
+    which goes ahead even with REAUTH_MAX_AGE=0.
     """
-    if reauthenticated:
+    if isinstance(fresh, FreshLogin) and fresh.user_id == acct.user_id:
         return True
     if not isinstance(acct.auth_time, (int, float)):
         return False
@@ -45,34 +64,27 @@ def still_fresh(acct: Account) -> bool:
 
 
 def require_fresh(
-    acct: Account, action: str, args: dict[str, Any], *, reauthenticated: bool = False
+    acct: Account, resume: Resumable, args: dict[str, Any], fresh: FreshLogin | None = None
 ) -> None:
-    """Refuse with `session_refresh_required` (resuming `action` afterwards) unless fresh."""
-    if not is_fresh(acct, reauthenticated=reauthenticated):
-        raise refusals.session_refresh_required(action, args)
+    """Refuse with SessionRefreshRequired (resuming `resume` afterwards) unless fresh."""
+    if not is_fresh(acct, fresh):
+        raise SessionRefreshRequired(resume, args)
 
 
-def start(acct: Account, action: str, args: dict[str, Any]) -> str:
-    """Return the URL of a same-user re-login that resumes `action(acct, **args)` afterwards."""
+def start(acct: Account, resume: Resumable, args: dict[str, Any]) -> str:
+    """Return the URL of a same-user re-login that resumes `resume(acct, **args)` afterwards."""
     params = {
         "audience": state().settings.audience,
         "prompt": "login",
         "max_age": 0,
         "login_hint": acct.email or "",
     }
-    return trips.start("reauth", params, action=action, args=args)
+    return trips.start(Trip.REAUTH, params, action=resume.value, args=args)
 
 
-def reauthenticate():
-    """Sign in again, then return to `next`: where the JSON API sends a browser to confirm."""
-    acct = signed_in()
-    target = safe_next(request.args.get("next")) or url_for("linked_accounts.settings")
-    require_fresh(acct, "return_to", {"next": target})
-    return redirect(target)
-
-
-def return_to(acct: Account, next: str, *, reauthenticated: bool = False):
-    """Go back to where the user was; they repeat their request, now with a fresh login."""
+def return_to(acct: Account, next: str, fresh: FreshLogin | None = None):
+    """Go back to where the user was once the login is fresh; they repeat their request."""
+    require_fresh(acct, Resumable.RETURN_TO, {"next": next}, fresh)
     return redirect(next)
 
 
@@ -86,16 +98,13 @@ def finish(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
     if not trips.signed_in_during(claims, trip):
         return _not_changed(_("Auth0 did not confirm a fresh sign-in, so nothing was changed."))
     acct = account.renew_token(token, claims)
-    action = state().resumable.get(trip.get("action", ""))
-    if action is None:  # started by an older release: nothing to resume
-        return to_settings()
-    return action(acct, reauthenticated=True, **trip["args"])
+    try:
+        action = state().resumable[Resumable(trip.get("action"))]
+    except ValueError:  # started by an older release: nothing to resume
+        return to_accounts()
+    proof = FreshLogin(acct.user_id, float(claims["auth_time"]), _MINT)
+    return action(acct, fresh=proof, **trip["args"])
 
 
 def _not_changed(message: str):
-    return to_settings(message, "error")
-
-
-def register(bp) -> None:
-    """Add the re-authentication route to the extension's blueprint."""
-    bp.add_url_rule("/reauthenticate", view_func=reauthenticate, methods=["GET"])
+    return to_accounts(message, "error")

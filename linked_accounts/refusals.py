@@ -1,9 +1,10 @@
 """The one way to say "no": a Refusal, whatever the reason, shown as a page or as JSON.
 
-Operations raise it; `pages` and `api` each turn it into an answer in one place. A few codes ask the
-browser to go somewhere rather than read a message: `not_authenticated` (log in),
-`login_required` (the token must be renewed) and `session_refresh_required` (sign in again before
-a change; `resume` names the confirmed action to carry out afterwards).
+Operations raise it; `pages` and `api` each turn it into an answer in one place, by its type.
+Three ask the browser to go somewhere rather than read a message: `NotAuthenticated` (log in),
+`LoginRequired` (the token must be renewed) and `SessionRefreshRequired` (sign in again before a
+change; it names the confirmed action to carry out afterwards). The handlers only translate: what
+they need (where to come back to) is on the refusal, so they never read the request again.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import Any
 
 from . import management as m
 from .i18n import _, lazy_gettext, ngettext
+from .purposes import Resumable
 
 
 class Refusal(Exception):
-    """The request was not carried out, and nothing was changed."""
+    """The request was not carried out, and nothing was changed. Handlers dispatch on the
+    subclass (as Flask-WTF's `CSRFError(BadRequest)`); `code` is what the JSON API names it."""
 
     def __init__(
         self,
@@ -26,35 +29,74 @@ class Refusal(Exception):
         status: int = 400,
         *,
         retry_after: int | None = None,
-        resume: tuple[str, dict[str, Any]] | None = None,
     ):
         super().__init__(message)
         self.code, self.title, self.message, self.status = code, title, message, status
         self.retry_after = retry_after
-        self.resume = resume
 
 
-def not_authenticated() -> Refusal:
-    return Refusal("not_authenticated", _("Log in first"), _("Log in first."), 401)
+class GoElsewhere(Refusal):
+    """A refusal the browser answers by going somewhere (a login), then back to `return_to`:
+    worked out before raising, so that no handler reads the request again."""
+
+    def __init__(self, code: str, title: str, message: str, status: int, return_to: str | None):
+        super().__init__(code, title, message, status)
+        self.return_to = return_to
 
 
-def login_required() -> Refusal:
-    return Refusal(
-        "login_required",
-        _("Sign in again"),
-        _("Your sign-in has expired; the browser must visit Auth0 again."),
-        401,
-    )
+class NotAuthenticated(GoElsewhere):
+    """Nobody is signed in: log in, then come back."""
+
+    def __init__(self, return_to: str | None = None):
+        super().__init__("not_authenticated", _("Log in first"), _("Log in first."), 401, return_to)
 
 
-def session_refresh_required(action: str, args: dict[str, Any]) -> Refusal:
-    return Refusal(
-        "session_refresh_required",
-        _("Sign in again"),
-        _("Sign in again to confirm it is you, then repeat the request."),
-        403,
-        resume=(action, args),
-    )
+class LoginRequired(GoElsewhere):
+    """The Management API token expired or was refused: renew it at Auth0, then come back."""
+
+    def __init__(self, return_to: str | None = None):
+        super().__init__(
+            "login_required",
+            _("Sign in again"),
+            _("Your sign-in has expired; the browser must visit Auth0 again."),
+            401,
+            return_to,
+        )
+
+
+class SessionRefreshRequired(GoElsewhere):
+    """A change needs a fresh login; `resume` names the confirmed action to carry out after it,
+    `resume_with` its arguments (not `args`: that is every exception's own)."""
+
+    def __init__(
+        self, resume: Resumable, args: dict[str, Any], return_to: str | None = None
+    ) -> None:
+        super().__init__(
+            "session_refresh_required",
+            _("Sign in again"),
+            _("Sign in again to confirm it is you, then repeat the request."),
+            403,
+            return_to,
+        )
+        self.resume, self.resume_with = resume, args
+
+
+class AlreadyUnlinked(Refusal):
+    """The identity is not (any more) linked to the user's profile: the pages say so quietly."""
+
+    def __init__(self, name: str | None = None):
+        if name:
+            message = _("%(name)s was already unlinked.", name=name)
+        else:
+            message = _("That account was already unlinked.")
+        super().__init__("identity_not_found", _("Already unlinked"), message, 404)
+
+
+class InvalidRequest(Refusal):
+    """The request itself could not be used: a forged or stale form, a body of the wrong shape."""
+
+    def __init__(self, message: str, code: str = "invalid_request"):
+        super().__init__(code, _("This request could not be used"), message)
 
 
 def scope_not_granted(scope: str) -> Refusal:
@@ -150,7 +192,7 @@ def _wait(error: m.RateLimited, now: float) -> int:
 def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
     """Map a Management API error to what the user is told. Nothing was changed by any of them."""
     if isinstance(error, m.TokenRejected):
-        return login_required()
+        return LoginRequired()
     if isinstance(error, m.RateLimited):
         wait = _wait(error, now or time.time())
         return Refusal(

@@ -7,19 +7,45 @@ separated recently can be deleted from here.
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from flask import session
 
 from .identities import Identity
 from .keys import SEPARATED as KEY
-from .names import display_name
+from .names import identity_name
 from .state import state
+
+
+@dataclass(frozen=True)
+class Separated:
+    """An account an unlink in this session split off into a user of its own."""
+
+    key: str  # its Auth0 user id now: `{provider}|{user_id}`
+    provider: str
+    user_id: str
+    connection: str
+    detail: str | None  # email, username or name, as the unlinked identity showed it
+    at: float  # when it was separated
+
+    @property
+    def identity(self) -> Identity:
+        """The identity it was, and now is the only one of its user."""
+        return Identity(self.provider, self.user_id, self.connection, False, False)
+
+    @property
+    def name(self) -> str:
+        """The name a person knows its sign-in method by."""
+        return identity_name(self.identity)
 
 
 def remember(identity: Identity) -> None:
     """Note that this session just split `identity` off into a user of its own."""
-    kept = {k: v for k, v in (session.get(KEY) or {}).items() if _recent(v)}
+    kept = {
+        key: entry
+        for key, entry in (session.get(KEY) or {}).items()
+        if (found := _parse(key, entry)) is not None and _recent(found.at)
+    }
     kept[identity.key] = {
         "provider": identity.provider,
         "user_id": identity.user_id,
@@ -30,21 +56,18 @@ def remember(identity: Identity) -> None:
     session[KEY] = kept
 
 
-def offers() -> list[dict[str, Any]]:
+def offers() -> list[Separated]:
     """Return the separated accounts the user may still delete, newest first."""
     if not state().settings.offer_delete_separated:
         return []
-    recent = [
-        {"key": key, "name": display_name(v["provider"], v["connection"]), **v}
-        for key, v in (session.get(KEY) or {}).items()
-        if _recent(v)
-    ]
-    return sorted(recent, key=lambda v: -v["at"])
+    kept = (_parse(key, entry) for key, entry in (session.get(KEY) or {}).items())
+    recent = [s for s in kept if s is not None and _recent(s.at)]
+    return sorted(recent, key=lambda s: -s.at)
 
 
-def find(key: str) -> dict[str, Any] | None:
+def find(key: str) -> Separated | None:
     """Return the separated account named `key` if this session split it off recently."""
-    return next((o for o in offers() if o["key"] == key), None)
+    return next((s for s in offers() if s.key == key), None)
 
 
 def forget(key: str) -> None:
@@ -54,5 +77,13 @@ def forget(key: str) -> None:
     session[KEY] = kept
 
 
-def _recent(entry: dict[str, Any]) -> bool:
-    return time.time() - entry["at"] <= state().settings.delete_separated_window
+def _parse(key: str, entry: object) -> Separated | None:
+    """The entry as kept by `remember`, or None for one of another shape (an older release's)."""
+    try:
+        return Separated(key=key, **entry) if isinstance(entry, dict) else None
+    except TypeError:
+        return None
+
+
+def _recent(at: float) -> bool:
+    return time.time() - at <= state().settings.delete_separated_window

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-LOOPBACK_NAMES = {"localhost"}
+from .i18n import lazy_gettext
+
+# Host names that are this machine, whatever they resolve to; any loopback IP address is too
+# (`is_loopback`). Plain http is accepted only for these.
+LOOPBACK_NAMES = frozenset({"localhost"})
 
 # Every key the extension owns, with its default. `init_app` setdefaults them all, so a host can
 # read the effective value of any of them from `app.config`.
@@ -42,7 +46,12 @@ DEFAULTS: Mapping[str, Any] = {
     "LINKED_ACCOUNTS_DEV_TENANT": False,  # shows the development tenant's banner
     "LINKED_ACCOUNTS_BASE_TEMPLATE": "linked_accounts/base.html",
     "LINKED_ACCOUNTS_LOGO_URL": None,
-    # LINKED_ACCOUNTS_APP_NAME, _LOCALES and _LOCALE_SELECTOR: defaulted by i18n.init_app
+    "LINKED_ACCOUNTS_APP_NAME": lazy_gettext("Your account"),  # in the page's language
+    "LINKED_ACCOUNTS_LOCALES": ("en", "de"),  # the catalogs shipped
+    "LINKED_ACCOUNTS_LOCALE_SELECTOR": None,  # a callable returning a locale, or None
+    # Seconds a session lasts from its start, however active (sessions.init_sessions, which a
+    # host calls first, reads it; unset there, its default is this one).
+    "LINKED_ACCOUNTS_SESSION_MAX_AGE": 8 * 3600,
 }
 
 
@@ -123,7 +132,7 @@ def tenant_url(value: str) -> str:
         raise ValueError(f"{value!r} is not a host name or an http(s) URL")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"{value!r} must be a bare host, without a path")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError(f"{value!r} uses plain http, which is allowed only for 127.0.0.1")
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -260,7 +269,9 @@ def _same_origin_path(value: str) -> bool:
     return value.startswith("/") and not value.startswith(("//", "/\\"))
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Tell whether `host` (a name or an IP address) is this machine."""
+    host = host.lower().strip("[]")
     if host in LOOPBACK_NAMES:
         return True
     try:

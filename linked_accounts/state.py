@@ -12,14 +12,13 @@ if TYPE_CHECKING:  # types only: these modules themselves look up the state
     from .m2m import ClientCredentials
     from .management import ManagementClient
     from .notices import Notifier
+    from .purposes import Resumable, Trip, TripHandler
     from .settings import Settings
 
 EXTENSION = "linked_accounts"
 
-# Finishes a trip to Auth0 once Authlib has checked it: (acct or None, token, claims, trip).
-TripHandler = Callable[..., Any]
-# Carries out a confirmed action after a fresh login: (acct, reauthenticated=True, **args).
-Action = Callable[..., Any]
+# Carries out a confirmed action after a fresh login: (acct, fresh=FreshLogin, **args).
+ResumableAction = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,8 @@ class State:
     auth0: Any  # Authlib's FlaskOAuth2App for the tenant, on this app's own OAuth registry
     m2m: ClientCredentials | None  # only for LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server
     notifier: Notifier | None  # security emails, when LINKED_ACCOUNTS_SMTP_URL is set
-    trip_handlers: Mapping[str, TripHandler]  # what finishes each kind of trip to Auth0
-    resumable: Mapping[str, Action]  # which confirmed actions a fresh login resumes
+    trip_handlers: Mapping[Trip, TripHandler]  # what finishes each kind of trip to Auth0
+    resumable: Mapping[Resumable, ResumableAction]  # what a fresh login resumes, and how
     # Host sign-in mode: the host's signed-in user's Auth0 id (or None), and where it signs in.
     current_user: Callable[[], str | None] | None = None
     login_url: str | None = None

@@ -12,13 +12,8 @@ from markupsafe import Markup
 from . import account, outcomes
 from .forms import ActionForm
 from .identities import Identity
-from .names import display_name, icon_url
+from .names import icon_url, identity_name
 from .state import State, state
-
-
-def identity_name(identity: Identity) -> str:
-    """Return the name a person knows this identity's sign-in method by."""
-    return display_name(identity.provider, identity.connection)
 
 
 def identity_icon(identity: Identity) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -21,6 +20,7 @@ from joserfc.errors import JoseError
 from .i18n import _
 from .keys import PENDING_TRIPS as PENDING
 from .keys import TRIP_LIFETIME as LIFETIME
+from .purposes import Trip
 from .state import state
 
 log = logging.getLogger(__name__)
@@ -41,16 +41,7 @@ MAX_PENDING = 5  # trips started but not finished (several tabs); older ones are
 # trip must not be finished hours later, and the session must not keep it: LIFETIME (keys.py).
 
 
-class TripHandler(NamedTuple):
-    """What to do when a trip comes back: `finish(token, claims, trip)` after Auth0 signed the
-    user in, `fail(trip, status, reason, error)` when it did not (`error`: Auth0's error code
-    when Auth0 refused, e.g. `login_required`)."""
-
-    finish: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Any]
-    fail: Callable[..., Any]
-
-
-def start(purpose: str, params: dict[str, Any], **data: Any) -> str:
+def start(purpose: Trip, params: dict[str, Any], **data: Any) -> str:
     """Remember why the browser goes to Auth0's /authorize, and return the URL to send it to."""
     auth0 = state().auth0
     redirect_uri = url_for("linked_accounts.callback", _external=True)
@@ -59,7 +50,7 @@ def start(purpose: str, params: dict[str, Any], **data: Any) -> str:
     pending = _current_trips()
     while len(pending) >= MAX_PENDING:
         _drop(pending, min(pending, key=lambda s: pending[s]["started_at"]))
-    pending[rv["state"]] = {"purpose": purpose, "started_at": time.time(), **data}
+    pending[rv["state"]] = {"purpose": purpose.value, "started_at": time.time(), **data}
     session[PENDING] = pending
     return rv["url"]
 
@@ -103,7 +94,7 @@ def callback():
     pending = _current_trips()
     pending.pop(key, None)  # one use only, whatever the outcome
     session[PENDING] = pending
-    handler = state().trip_handlers.get(trip.get("purpose", ""))
+    handler = state().trip_handlers.get(_purpose(trip))
     if handler is None or _expired(trip):
         # Started too long ago (or by an older release): a login that old proves nothing.
         _drop(pending, key)
@@ -131,6 +122,14 @@ def callback():
     if not claims or "access_token" not in token:
         return handler.fail(trip, 502, _("Auth0 did not return the tokens this page needs."))
     return handler.finish(token, dict(claims), trip)
+
+
+def _purpose(trip: dict[str, Any]) -> Trip | None:
+    """The trip's purpose, or None for one this release does not know (an older one's)."""
+    try:
+        return Trip(trip.get("purpose"))
+    except ValueError:
+        return None
 
 
 def refuse(status: int, reason: str):

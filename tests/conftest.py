@@ -73,6 +73,18 @@ def make_app(tenant, app_config):
 
 
 @pytest.fixture
+def app(make_app):
+    """The standalone app on the test tenant, offering GitHub and Google to link."""
+    return make_app(LINK_CONNECTIONS="github,google-oauth2")
+
+
+@pytest.fixture
+def base(app, serve):
+    """`app` served over real HTTP: its base URL."""
+    return serve(app)
+
+
+@pytest.fixture
 def app_url(make_app, serve):
     """The app served over real HTTP on a free loopback port."""
     return serve(make_app())

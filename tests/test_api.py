@@ -183,13 +183,7 @@ def test_auth0_failures_are_typed_errors(make_spa, tenant, spec, status, code):
 
 def test_a_rejected_token_sends_the_browser_to_renew_it(make_spa, tenant):
     spa = make_spa(IDENTITIES_CACHE_SECONDS="0")
-    t.fault(
-        tenant,
-        "get_user",
-        times=1,
-        status=401,
-        body={"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"},
-    )
+    t.reject_token_once(tenant)
     response = spa.call("GET", "/identities", return_to="/spa")
     assert response.status_code == 401
     error = response.json()["error"]

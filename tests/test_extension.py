@@ -11,6 +11,9 @@ from tests.support.forms import submit
 from tests.support.servers import serving
 from tests.support.visitor import Visitor
 
+# A tenant no test reaches: for hosts whose tests never leave the process.
+OFFLINE_TENANT = "https://tenant.example.com"
+
 
 def host(tenant: str, tmp_path, **config) -> Flask:
     app = Flask(__name__, instance_path=str(tmp_path))
@@ -73,3 +76,19 @@ def test_it_refuses_a_cookie_session_that_would_carry_tokens(tenant):
                       AUTH0_CLIENT_SECRET="b")  # fmt: skip
     with pytest.raises(RuntimeError, match="server-side"):
         LinkedAccounts(app)
+
+
+@pytest.mark.parametrize("kinds", ["Trip", "Resumable"])
+def test_a_trip_or_action_without_an_entry_in_its_table_stops_start_up(
+    tenant, tmp_path, monkeypatch, kinds
+):
+    from enum import StrEnum
+
+    import linked_accounts
+
+    original = getattr(linked_accounts, kinds)
+    # The enum as it would be after someone adds a member and forgets init_app's table.
+    grown = StrEnum(kinds, {**{m.name: m.value for m in original}, "FORGOTTEN": "forgotten"})
+    monkeypatch.setattr(linked_accounts, kinds, grown)
+    with pytest.raises(RuntimeError, match=f"no entry for {kinds} forgotten"):
+        LinkedAccounts(host(tenant, tmp_path))

@@ -10,6 +10,8 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from linked_accounts import management as m
+from linked_accounts.management import ManagementClient
+from tests.support import tenant as t
 from tests.support.servers import serving
 
 
@@ -180,3 +182,14 @@ def test_one_pooled_session_reuses_its_connection(upstream):
     client.get_user("tok", "auth0|abc")
     pool = next(iter(client.http.adapters["http://"].poolmanager.pools._container.values()))
     assert pool.num_connections == 1
+
+
+@pytest.mark.parametrize("segment", [".", ".."])
+def test_a_dot_segment_is_refused_before_any_call_to_auth0(tenant, segment):
+    client = ManagementClient(tenant)
+    calls = t.stats(tenant)["management_calls_total"]
+    with pytest.raises(m.BadRequest):
+        client.unlink("token", t.ADA, "github", segment)
+    with pytest.raises(m.BadRequest):
+        client.get_user("token", segment)
+    assert t.stats(tenant)["management_calls_total"] == calls

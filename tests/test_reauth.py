@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
+from linked_accounts import account
 from tests.support import tenant as t
+from tests.support.forms import submit
 from tests.support.servers import serving
+from tests.support.stored_session import COOKIE, edit_stored
 from tests.support.visitor import Visitor
 
 ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
@@ -81,3 +86,37 @@ def test_a_fresh_login_is_not_asked_within_reauth_max_age(make_app, tenant):
         page = visitor.unlink(t.ADA_GITHUB)
         assert page.url.split("?")[0] == url + "/account/"
         assert "was unlinked" in page.text
+
+
+def test_only_finishing_a_re_login_makes_the_proof_of_a_fresh_login():
+    from linked_accounts.reauth import FreshLogin
+
+    with pytest.raises(TypeError, match="only reauth.finish"):
+        FreshLogin(t.ADA, 1.0)
+
+
+def test_a_stale_login_stays_stale_whatever_a_caller_passes_as_proof(make_app):
+    from linked_accounts import reauth
+    from linked_accounts.account import Account
+    from linked_accounts.reauth import FreshLogin
+
+    stale = Account(t.ADA, "Ada", None, "token", 2e9, 3600.0, auth_time=1.0)
+    proof = FreshLogin(t.BEN, 2e9, reauth._MINT)  # a genuine proof, of someone else's login
+    with make_app().app_context():
+        assert not reauth.is_fresh(stale, True)  # type: ignore[arg-type]
+        assert not reauth.is_fresh(stale, proof)
+        assert reauth.is_fresh(stale, FreshLogin(t.ADA, 2e9, reauth._MINT))
+
+
+def test_a_link_is_refused_when_the_primary_login_is_no_longer_fresh(app, base, tenant):
+    ben = Visitor(base)
+    ben.login("Ben Carter")
+    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+
+    def stale(data):
+        data[account.KEY] = {**data[account.KEY], "auth_time": time.time() - 3 * 3600}
+
+    edit_stored(app, ben.http.cookies[COOKIE], stale)
+    page = submit(ben.http, login_page, "Continue as Grace Hopper")
+    assert "no longer recent enough" in page.text
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN]

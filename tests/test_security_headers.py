@@ -155,3 +155,29 @@ def test_frame_ancestors_refuses_values_that_would_widen_the_policy(make_app, va
     with pytest.raises(SystemExit) as refused:
         make_app(FRAME_ANCESTORS=value)
     assert "FRAME_ANCESTORS" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://*",
+        "https://*.com",
+        "https://*.co.uk",
+        "https://*.github.io",
+        "https://github.io",
+        "http://portal.example.com",
+        "http://*.example.com",
+        "https://portal.example.com 'none'",
+    ],
+)
+def test_frame_ancestors_refuses_wildcards_wider_than_one_site_and_plain_http(make_app, value):
+    with pytest.raises(SystemExit, match="FRAME_ANCESTORS"):
+        make_app(FRAME_ANCESTORS=value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["https://*.example.com", "https://me.github.io 'self'", "http://127.0.0.1:8000"],
+)
+def test_control_one_sites_subdomains_and_loopback_http_are_accepted(make_app, value):
+    assert make_app(FRAME_ANCESTORS=value).config["FRAME_ANCESTORS"] == value

@@ -1,5 +1,6 @@
-"""The storage package is the bottom floor: it imports nothing from the web layer or the
-operations, only the session keys' names, so it can be read (and replaced) on its own."""
+"""The storage package sits low: it imports nothing from the web layer or the operations, only
+the session keys' names and the configuration's defaults, so it can be read (and replaced) on
+its own."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import linked_accounts.storage
 
 STORAGE = Path(linked_accounts.storage.__file__).parent
-ALLOWED = {"linked_accounts.keys"}  # the one module of the extension storage may use
+# What storage may use of the rest of the extension: the session keys' names, and the defaults
+# (the bottom floor, which imports nothing of the extension).
+ALLOWED = {"linked_accounts.keys", "linked_accounts.settings"}
 
 
 def extension_imports(path: Path) -> set[str]:

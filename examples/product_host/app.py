@@ -14,7 +14,7 @@ import os
 from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 
-from linked_accounts import LinkedAccounts, account, init_sessions
+from linked_accounts import LinkedAccounts, current_account, init_sessions
 
 AUTH0_SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET")
 
@@ -48,6 +48,6 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/")
     def home():
         """The product's own page."""
-        return render_template("home.html", signed_in=account.current() is not None)
+        return render_template("home.html", signed_in=current_account() is not None)
 
     return app

@@ -17,8 +17,7 @@ from urllib.parse import quote_plus, urlencode
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, redirect, render_template, request, session, url_for
 
-from linked_accounts import LinkedAccounts, init_sessions
-from linked_accounts.navigation import safe_next
+from linked_accounts import LinkedAccounts, init_sessions, safe_next
 
 SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY", "REDIS_URL")
 

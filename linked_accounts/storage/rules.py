@@ -32,10 +32,11 @@ from flask import Flask
 from flask_session.base import ServerSideSession
 
 from .. import keys
+from ..settings import DEFAULTS
 
 log = logging.getLogger(__name__)
 
-MAX_AGE = 8 * 3600  # seconds, unless LINKED_ACCOUNTS_SESSION_MAX_AGE says otherwise
+MAX_AGE = DEFAULTS["LINKED_ACCOUNTS_SESSION_MAX_AGE"]  # unless the config says otherwise
 MAX_BYTES = 16 * 1024
 STARTED = "_session_started_at"  # the store's own: when the session got its content
 _LEGACY_STARTED = "linked_accounts.session_started_at"  # its name up to release 2

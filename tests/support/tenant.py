@@ -44,6 +44,17 @@ def fault(tenant: str, endpoint: str, **spec) -> None:
     ).raise_for_status()
 
 
+def reject_token_once(tenant: str, endpoint: str = "get_user") -> None:
+    """Make the tenant answer Auth0's 401 for an invalid token, once, on `endpoint`."""
+    fault(
+        tenant,
+        endpoint,
+        times=1,
+        status=401,
+        body={"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"},
+    )
+
+
 def clear_faults(tenant: str) -> None:
     requests.delete(f"{tenant}/__dev/faults", timeout=5).raise_for_status()
 
