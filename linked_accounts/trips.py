@@ -17,6 +17,7 @@ from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
+from . import account
 from .i18n import _
 from .keys import PENDING_TRIPS as PENDING
 from .keys import TRIP_LIFETIME as LIFETIME
@@ -121,6 +122,7 @@ def callback():
     claims = token.get("userinfo")
     if not claims or "access_token" not in token:
         return handler.fail(trip, 502, _("Auth0 did not return the tokens this page needs."))
+    account.keep_auth0_session(claims)  # whatever the handler decides: the browser's is new
     return handler.finish(token, dict(claims), trip)
 
 
