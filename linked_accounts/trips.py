@@ -139,24 +139,64 @@ def refuse(status: int, reason: str):
     return render_template("linked_accounts/login_failed.html", reason=reason), status
 
 
+# Auth0's own descriptions of an `access_denied` the person chose (declining consent, or the
+# development tenant's Cancel). Any other is taken for a login rule of the tenant (an Action's
+# `api.access.deny(reason)` puts the Action's own reason there, so it cannot be listed).
+CANCELLED = ("User did not authorize the request", "User cancelled the login")
+
+
 def _oauth_reason(exc: OAuthError) -> str:
     """Our own words for Auth0's `error` code. Never the callback's `error_description` (or the
-    code itself): anyone can put any text in a callback URL and send it to anyone."""
-    if exc.error == "access_denied" and (exc.description or "").startswith("Service not found"):
-        # The audience is not the tenant's canonical identifier: a custom-domain deployment
-        # without AUTH0_MANAGEMENT_DOMAIN, or with the two domains swapped. The description
-        # only chooses which of our messages to show; its text is never shown.
-        log.error("Auth0 does not know the audience %s", state().settings.audience)
-        return _(
-            "Auth0 does not know this site's Management API audience (%(audience)s). The site's "
-            "administrator must set AUTH0_MANAGEMENT_DOMAIN to the tenant's own domain "
-            "(tenant.auth0.com), not its custom domain.",
-            audience=state().settings.audience,
-        )
+    code itself): anyone can put any text in a callback URL and send it to anyone. For
+    `access_denied` the description only chooses which of our messages to show."""
     if exc.error == "access_denied":
-        return _("Signing in was cancelled at Auth0.")
+        return _access_denied(exc.description or "")
     if exc.error in ("login_required", "consent_required", "interaction_required"):
         return _("Auth0 needs you to sign in again.")
     if exc.error in ("temporarily_unavailable", "server_error"):
         return _("Auth0 could not complete the sign-in just now. Please try again later.")
     return _("Auth0 did not complete the sign-in.")
+
+
+def _access_denied(description: str) -> str:
+    """Tell apart the causes of `access_denied`; the administrator's ones say what to fix, in
+    the log line too (never with the description's text, which a forged URL could carry)."""
+    settings = state().settings
+    if description.startswith("Service not found"):
+        # The audience is not the tenant's canonical identifier: a custom-domain deployment
+        # without AUTH0_MANAGEMENT_DOMAIN, or with the two domains swapped.
+        log.error(
+            "Auth0 does not know the audience %s: set AUTH0_MANAGEMENT_DOMAIN to the tenant's "
+            "own domain (tenant.auth0.com), not its custom domain",
+            settings.audience,
+        )
+        return _(
+            "Auth0 does not know this site's Management API audience (%(audience)s). The site's "
+            "administrator must set AUTH0_MANAGEMENT_DOMAIN to the tenant's own domain "
+            "(tenant.auth0.com), not its custom domain.",
+            audience=settings.audience,
+        )
+    if description.startswith("Client is not authorized to access"):
+        log.error(
+            "Auth0 refused application %s a token for %s: it has no client grant. In the Auth0 "
+            "dashboard, Applications > APIs > Auth0 Management API > Application Access: "
+            "authorize the application for user access with read:current_user and "
+            "update:current_user_identities",
+            settings.client_id,
+            settings.audience,
+        )
+        return _(
+            "This site is not yet allowed to manage sign-in methods at Auth0. The site's "
+            "administrator must authorize this application for the Auth0 Management API "
+            "(Auth0 dashboard: Applications, APIs, Auth0 Management API, Application Access)."
+        )
+    if not description or description in CANCELLED:
+        return _("Signing in was cancelled at Auth0.")
+    log.warning(
+        "Auth0 denied a sign-in by a login rule of the tenant (an Action's api.access.deny): "
+        "the tenant's logs (Monitoring > Logs) give its reason"
+    )
+    return _(
+        "This site's sign-in rules did not let this account in. If you think that is wrong, "
+        "contact the site's support."
+    )
