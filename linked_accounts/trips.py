@@ -18,6 +18,7 @@ from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
 from . import account
+from . import management as m
 from .i18n import _
 from .keys import PENDING_TRIPS as PENDING
 from .keys import TRIP_LIFETIME as LIFETIME
@@ -46,7 +47,14 @@ def start(purpose: Trip, params: dict[str, Any], **data: Any) -> str:
     """Remember why the browser goes to Auth0's /authorize, and return the URL to send it to."""
     auth0 = state().auth0
     redirect_uri = url_for("linked_accounts.callback", _external=True)
-    rv = auth0.create_authorization_url(redirect_uri, **params)
+    try:
+        rv = auth0.create_authorization_url(redirect_uri, **params)
+    except (requests.RequestException, ValueError) as exc:
+        # Authlib reads Auth0's discovery document on a process's first trip (and keeps it):
+        # Auth0 unreachable then is the pages' and the API's answer to an unreachable Auth0
+        # (a 503 that says to try again), never a traceback.
+        log.warning("Auth0's discovery document could not be read: %s", type(exc).__name__)
+        raise m.ConnectionFailed("discovery document unreachable") from exc
     auth0.save_authorize_data(redirect_uri=redirect_uri, **rv)
     pending = _current_trips()
     while len(pending) >= MAX_PENDING:
