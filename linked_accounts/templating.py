@@ -11,14 +11,14 @@ CSRF tokens, the messages. The page is exactly what the plain templates draw (a 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from jinja2 import Environment, Template
+from jinja2 import Environment, Template, pass_environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup
@@ -33,14 +33,28 @@ from .state import State, state
 COMPILED_VARIANTS = 16
 
 
-def identity_name(identity: Identity) -> str:
+@pass_environment
+def identity_name(env: Environment, identity: Identity) -> str:
     """Return the name a person knows this identity's sign-in method by."""
-    return display_name(identity.provider, identity.connection)
+    return _per_variant(env, "names", display_name, identity.provider, identity.connection)
 
 
-def identity_icon(identity: Identity) -> str:
+@pass_environment
+def identity_icon(env: Environment, identity: Identity) -> str:
     """Return the URL of the icon for this identity's sign-in method."""
-    return icon_url(identity.provider, identity.connection)
+    return _per_variant(env, "icons", icon_url, identity.provider, identity.connection)
+
+
+def _per_variant(env: Environment, kind: str, work: Callable[[str, str], str], *key: str) -> str:
+    """`work(*key)`, kept by templates compiled for one locale and root (where names and icon URLs
+    cannot change) for the next page; worked out every time elsewhere."""
+    folding = env.extensions.get(Folding.identifier)
+    if not isinstance(folding, Folding) or not folding.fold_urls:
+        return work(*key)
+    known = folding.known[kind]
+    if key not in known:
+        known[key] = work(*key)  # a few entries: one per sign-in method the tenant has
+    return known[key]
 
 
 def offers_logout() -> bool:
@@ -123,6 +137,10 @@ class Folding(Extension):
     catalog: Any = None
     html_lang = i18n.SOURCE_LOCALE
     fold_urls = False
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.known: dict[str, dict[tuple[str, ...], str]] = {"names": {}, "icons": {}}
 
     def filter_stream(self, stream: TokenStream) -> Iterable[Token]:
         return self._fold(list(stream))
