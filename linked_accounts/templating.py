@@ -29,6 +29,8 @@ from .identities import Identity
 from .names import display_name, icon_url
 from .state import State, state
 
+# Where init_app keeps the LocalizedTemplates in app.extensions.
+EXTENSION = "linked_accounts.templates"
 # Locales times URL roots a worker keeps compiled templates for; more only costs recompiling.
 COMPILED_VARIANTS = 16
 
@@ -87,9 +89,6 @@ def render(template: str, **context: Any) -> str:
     processors and signals) from templates compiled for this request's locale and URL root."""
     templates: LocalizedTemplates = current_app.extensions[EXTENSION]
     return render_template(templates.get(template), **context)
-
-
-EXTENSION = "linked_accounts.templates"
 
 
 class LocalizedTemplates:
