@@ -14,7 +14,7 @@ from collections.abc import Callable
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, headers, i18n, pages, reauth, templating
+from . import account, api, auth, headers, i18n, metrics, pages, reauth, templating
 from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
@@ -94,6 +94,7 @@ class LinkedAccounts:
             login_url=login_url,
         )
         app.extensions[EXTENSION] = st
+        metrics.init_app(app, management.http)  # only if LINKED_ACCOUNTS_METRICS is set
 
         html = Blueprint(
             "linked_accounts",

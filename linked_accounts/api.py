@@ -16,7 +16,7 @@ from flask import get_flashed_messages, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
-from . import account, identity_cache, operations, reauth
+from . import account, identity_cache, metrics, operations, reauth
 from . import management as m
 from .auth import signed_in
 from .i18n import _, lazy_gettext
@@ -50,6 +50,7 @@ def session_info():
 
 def identities():
     """List the signed-in user's identities, primary first."""
+    metrics.page_view()
     return jsonify(_listing(operations.identities(signed_in())))
 
 
@@ -72,6 +73,7 @@ def link():
 
 def refused(refusal: Refusal):
     """Answer a refusal as JSON; say where the browser must go when it must go somewhere."""
+    metrics.refused(refusal)
     body: dict[str, Any] = {"code": refusal.code, "message": str(refusal.message)}
     if refusal.code == "not_authenticated":
         body["redirect_to"] = url_for("linked_accounts.login", next=_return_to())

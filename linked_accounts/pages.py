@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from . import account, auth, identity_cache, operations, reauth, separated
+from . import account, auth, identity_cache, metrics, operations, reauth, separated
 from . import management as m
 from .account import Account
 from .auth import signed_in
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 def settings_page():
     """Show every identity linked to the signed-in user's profile."""
     acct = signed_in()
+    metrics.page_view()
     return render_template(
         "linked_accounts/settings.html",
         account=acct,
@@ -132,6 +133,7 @@ def change_trip_failed(trip: dict[str, Any], status: int, reason: str, error: st
 
 def refused(refusal: Refusal):
     """Answer a refusal: go where it asks the browser to go, else show why on a page."""
+    metrics.refused(refusal)
     if refusal.code == "not_authenticated":
         return redirect(url_for("linked_accounts.login", next=return_path()))
     if refusal.code == "login_required":

@@ -19,6 +19,8 @@ from contextlib import suppress
 from cachelib.file import FileSystemCache
 from flask import after_this_request, current_app, session
 
+from . import metrics
+
 PREFIX = "linked-accounts:single-flight:"
 
 
@@ -31,6 +33,7 @@ def claim(seconds: float, key: str | None = None) -> bool:
         return True  # not a store we know: nothing to coordinate with
     add, delete = store
     if not add(PREFIX + sid, max(1.0, seconds)):
+        metrics.single_flight_wait()
         return False
 
     @after_this_request
