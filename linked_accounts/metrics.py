@@ -17,13 +17,12 @@ up). A host app with its own single-process registry calls `register(registry)` 
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, after_this_request, current_app, g, has_request_context
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -165,12 +164,19 @@ def scrape(accept: str | None = None) -> tuple[bytes, str]:
     """Render every metric in the format `accept` asks for (the text format by default);
     return (body, content type). In multiprocess mode, every worker's figures added up."""
     registry = CollectorRegistry(auto_describe=True)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if multiprocess():
         MultiProcessCollector(registry)
     else:
         register(registry)
     encode, content_type = choose_encoder(accept or "")
     return encode(registry), content_type
+
+
+def multiprocess() -> bool:
+    """Tell whether prometheus_client keeps values in files shared by the workers: it decides once,
+    when first imported, from PROMETHEUS_MULTIPROC_DIR (the extension never reads the
+    environment itself)."""
+    return values.ValueClass is not values.MutexValue
 
 
 # One-line calls from the rest of the extension. Each records only when metrics are on.
