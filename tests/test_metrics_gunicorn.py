@@ -5,10 +5,12 @@ previous run left in the directory is not counted."""
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import requests
 
@@ -92,3 +94,34 @@ def test_two_workers_report_the_same_figures_of_both(tenant, tmp_path):
     # The 429's header was the latest reading of any worker.
     assert total(got, "linked_accounts_auth0_ratelimit_remaining", endpoint=GET_USER) == 0
     assert not [s for s in SECRETS if s in scrapes[0].text]
+
+
+def test_gunicorn_makes_its_own_metrics_directory_and_removes_it_on_exit(monkeypatch):
+    # Set, then removed: so the variables the config file sets are removed again afterwards.
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "LINKED_ACCOUNTS_METRICS_DIR_MADE"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("METRICS", "1")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert directory.is_dir()
+    (directory / "counter_1.db").write_bytes(b"")
+    (directory / "gauge_livesum_2.db").write_bytes(b"")
+    config["on_starting"](None)
+    assert not list(directory.iterdir())  # emptied before the first fork
+    (directory / "gauge_livesum_2.db").write_bytes(b"")
+    config["child_exit"](None, SimpleNamespace(pid=2))
+    assert not list(directory.iterdir())  # a dead worker's live gauges are forgotten
+    config["on_exit"](None)
+    assert not directory.exists()
+    monkeypatch.undo()
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_gunicorn_keeps_an_operators_metrics_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv("METRICS", "1")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("LINKED_ACCOUNTS_METRICS_DIR_MADE", "")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config["on_exit"](None)
+    assert tmp_path.is_dir()
