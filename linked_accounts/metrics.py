@@ -6,9 +6,10 @@ the link, unlink and deletion signals, and a response hook on the Management API
 rest of the extension makes one-line calls (`page_view()`, `refused(refusal)`, ...), which record
 nothing for an app that did not turn metrics on.
 
-Labels hold only values from fixed sets: an endpoint *template* (`GET /api/v2/users/{id}`), an
-HTTP status, a refusal code, a trip's purpose. Anything else becomes "other", so no user id, email
-or token can ever reach a label, whatever a caller passes.
+Labels hold only values from fixed sets (an endpoint *template* such as `GET /api/v2/users/{id}`,
+an HTTP status, a trip's purpose, an action) or a refusal code, which must look like one (lower
+case, digits and `_`: no `|`, `@` or `.`). Anything else becomes "other", so no user id, email or
+token can reach a label, whatever a caller passes.
 
 Exposing them: `scrape(accept)` renders the text format, aggregating every gunicorn worker when
 `PROMETHEUS_MULTIPROC_DIR` is set (prometheus_client's multiprocess mode; gunicorn.conf.py sets it
