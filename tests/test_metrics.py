@@ -13,6 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from linked_accounts import metrics
 from tests.support import tenant as t
+from tests.support.visitor import Visitor
+from tests.test_single_flight import concurrent_views
 
 TOKEN = "m" * 40
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -49,8 +51,6 @@ def metered(make_app, serve):
 
 
 def test_no_metrics_endpoint_and_nothing_counted_unless_enabled(make_app, serve):
-    from tests.support.visitor import Visitor
-
     registry = CollectorRegistry()
     metrics.register(registry)
     before = samples(generate_latest(registry).decode())
@@ -81,8 +81,6 @@ def test_a_scrape_without_the_right_bearer_token_gets_a_bare_401(metered, author
 
 
 def test_views_an_unlink_and_a_refusal_are_counted_by_kind_and_result(metered, tenant):
-    from tests.support.visitor import Visitor
-
     before = samples(scrape(metered))
     ada = Visitor(metered)
     ada.login()  # trip "login"; the landing page reads the list from Auth0
@@ -118,8 +116,6 @@ def test_views_an_unlink_and_a_refusal_are_counted_by_kind_and_result(metered, t
 
 
 def test_a_429_is_counted_with_its_endpoint_and_refusal(make_app, serve, tenant):
-    from tests.support.visitor import Visitor
-
     base = serve(make_app(METRICS="1", METRICS_TOKEN=TOKEN, IDENTITIES_CACHE_SECONDS="0"))
     ada = Visitor(base)
     ada.login()
@@ -133,6 +129,21 @@ def test_a_429_is_counted_with_its_endpoint_and_refusal(make_app, serve, tenant)
     assert delta(before, after, "linked_accounts_auth0_requests_total", **calls) == 1
     assert delta(before, after, "linked_accounts_refusals_total", code="rate_limited") == 1
     assert after[("linked_accounts_auth0_ratelimit_remaining", (("endpoint", GET_USER),))] == 0
+
+
+def test_single_flight_waits_and_api_listings_are_counted(make_app, serve, tenant):
+    base = serve(make_app(METRICS="1", METRICS_TOKEN=TOKEN, IDENTITIES_CACHE_SECONDS="0"))
+    ada = Visitor(base)
+    ada.login()  # a list is cached, and always expired
+    before = samples(scrape(base))
+    t.fault(tenant, "get_user", delay=0.5, times=1)  # one view re-reads, slowly
+    assert [page.status_code for page in concurrent_views(ada, 4)] == [200] * 4
+    assert ada.get("/account/api/identities").status_code == 200
+    after = samples(scrape(base))
+    assert delta(before, after, "linked_accounts_single_flight_waits_total") == 3
+    assert delta(before, after, "linked_accounts_page_views_total", kind="cached") == 3
+    assert delta(before, after, "linked_accounts_page_views_total", kind="auth0") == 2
+    assert delta(before, after, "linked_accounts_identities_cache_total", result="miss") == 5
 
 
 # Label hygiene, without a server: whatever a caller passes, a label holds a value from a fixed set.
