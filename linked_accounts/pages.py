@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
-from . import identity_cache, operations, reauth, separated
+from . import identity_cache, metrics, operations, reauth, separated
 from . import management as m
 from .account import Account
 from .auth import coming_back_to, signed_in
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 def accounts_page():
     """Show every identity linked to the signed-in user's profile."""
     acct = signed_in()
+    metrics.page_view()
     return render(
         "linked_accounts/settings.html",
         account=acct,
@@ -163,6 +164,7 @@ def change_trip_failed(trip: dict[str, Any], status: int, reason: str, error: st
 def refused(refusal: Refusal):
     """Answer a refusal: go where it asks the browser to go, else show why on a page. It only
     translates: it reads nothing from the request, changes nothing, and cannot fail."""
+    metrics.refused(refusal)
     if isinstance(refusal, NotAuthenticated):
         return redirect(url_for("linked_accounts.login", next=refusal.return_to))
     if isinstance(refusal, LoginRequired):

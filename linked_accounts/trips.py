@@ -17,6 +17,7 @@ from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
+from . import metrics
 from .i18n import _
 from .keys import PENDING_TRIPS as PENDING
 from .keys import TRIP_LIFETIME as LIFETIME
@@ -51,6 +52,7 @@ def start(purpose: Trip, params: dict[str, Any], **data: Any) -> str:
     while len(pending) >= MAX_PENDING:
         _drop(pending, min(pending, key=lambda s: pending[s]["started_at"]))
     pending[rv["state"]] = {"purpose": purpose.value, "started_at": time.time(), **data}
+    metrics.trip_started(purpose.value)
     session[PENDING] = pending
     return rv["url"]
 
@@ -121,6 +123,7 @@ def callback():
     claims = token.get("userinfo")
     if not claims or "access_token" not in token:
         return handler.fail(trip, 502, _("Auth0 did not return the tokens this page needs."))
+    metrics.trip_finished(trip["purpose"])
     return handler.finish(token, dict(claims), trip)
 
 
