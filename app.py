@@ -28,6 +28,7 @@ from linked_accounts import (
     load_settings,
 )
 from standalone import health
+from standalone import metrics as metrics_endpoint
 from standalone.logs import install_request_logging
 from standalone.security import frame_ancestors_problem, install_security_headers
 
@@ -67,6 +68,7 @@ ENVIRONMENT = {
     "DELETE_SEPARATED_WINDOW": "LINKED_ACCOUNTS_DELETE_SEPARATED_WINDOW",
     "SMTP_URL": "LINKED_ACCOUNTS_SMTP_URL",
     "SMTP_FROM": "LINKED_ACCOUNTS_SMTP_FROM",
+    "METRICS": "LINKED_ACCOUNTS_METRICS",
 }
 
 
@@ -108,6 +110,7 @@ def _create_app(test_config: dict) -> Flask:
             cache_seconds=app.config["READYZ_CACHE_SECONDS"],
         ),
     )
+    metrics_endpoint.install(app)  # /metrics, with METRICS=1 and METRICS_TOKEN
     install_request_logging(app)  # last, so its timing wraps every other layer
 
     @app.get("/")

@@ -7,7 +7,10 @@ Every value can be changed from the environment; command-line flags override it 
 from __future__ import annotations
 
 import gc
+import glob
 import os
+import shutil
+import tempfile
 
 wsgi_app = "app:create_app()"
 
@@ -59,6 +62,44 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn trusts them from FORWARDED_ALLOW_IPS (default 127.0.0.1): set it to the proxy's
 # address, never "*" unless nothing but the proxy can reach this port.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+# Metrics (METRICS=1): every worker writes its figures to files in PROMETHEUS_MULTIPROC_DIR and a
+# scrape of any worker adds them all up (prometheus_client's multiprocess mode). prometheus_client
+# reads the variable when it is first imported, so it is set here, in the master, before the app
+# is loaded; the workers are forked from the master and inherit it. Without a directory of the
+# operator's, one is made per run and removed on exit (remembered in the environment, because a
+# HUP runs this file again).
+_metrics = os.environ.get("METRICS", "").strip().lower() in ("1", "true", "yes", "on")
+_MADE_HERE = "LINKED_ACCOUNTS_METRICS_DIR_MADE"
+if _metrics and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="linked-accounts-metrics-")
+    os.environ[_MADE_HERE] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def on_starting(server) -> None:
+    """Empty the metrics directory once per start (not on a HUP, which keeps the workers' files):
+    figures a previous run left behind would otherwise be added to this run's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") if _metrics else None
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for path in glob.glob(os.path.join(directory, "*.db")):
+            os.remove(path)
+
+
+def child_exit(server, worker) -> None:
+    """Let prometheus_client forget a worker that exited (in the master, however it ended)."""
+    if _metrics:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    """Remove the metrics directory made for this run."""
+    made = os.environ.get(_MADE_HERE)
+    if made and made == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(made, ignore_errors=True)
 
 
 def when_ready(server) -> None:

@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, headers, i18n, keys, pages, reauth, templating
+from . import account, api, auth, headers, i18n, keys, metrics, pages, reauth, templating
 from .account import Account
-from .events import identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
 from .navigation import safe_next
 from .notices import Notifier
 from .purposes import Resumable, Trip, TripHandler
 from .settings import DEFAULTS, ConfigError, Settings, load_settings
+from .signals import identity_linked, identity_unlinked, separated_deleted
 from .state import EXTENSION, State
 from .storage import init_sessions, is_server_side, when_signed_in
 
@@ -118,6 +118,7 @@ class LinkedAccounts:
             login_url=login_url,
         )
         app.extensions[EXTENSION] = st
+        metrics.init_app(app, management.http)  # only if LINKED_ACCOUNTS_METRICS is set
 
         html = Blueprint(
             "linked_accounts",

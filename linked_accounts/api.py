@@ -16,7 +16,7 @@ from flask import get_flashed_messages, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
-from . import account, identity_cache, operations, reauth
+from . import account, identity_cache, metrics, operations, reauth
 from . import management as m
 from .auth import coming_back_to, signed_in
 from .i18n import _, lazy_gettext
@@ -59,6 +59,7 @@ def session_info():
 
 def identities():
     """List the signed-in user's identities, primary first."""
+    metrics.page_view()
     return jsonify(_listing(operations.identities(signed_in())))
 
 
@@ -93,6 +94,7 @@ REDIRECTS: dict[type[GoElsewhere], str] = {
 def refused(refusal: Refusal):
     """Answer a refusal as JSON; say where the browser must go when it must go somewhere. It only
     translates: it reads nothing from the request, changes nothing, and cannot fail."""
+    metrics.refused(refusal)
     body: dict[str, Any] = {"code": refusal.code, "message": str(refusal.message)}
     if isinstance(refusal, GoElsewhere):
         body["redirect_to"] = url_for(REDIRECTS[type(refusal)], next=refusal.return_to)

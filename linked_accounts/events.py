@@ -7,20 +7,17 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from blinker import Namespace
 from flask import current_app, request
 
 from .identities import Identity
 from .names import identity_name
+from .signals import identity_linked, identity_unlinked, separated_deleted
 from .state import state
 
 if TYPE_CHECKING:
     from .account import Account
 
-signals = Namespace()
-identity_linked = signals.signal("identity-linked")
-identity_unlinked = signals.signal("identity-unlinked")
-separated_deleted = signals.signal("separated-account-deleted")
+__all__ = ["emit", "identity_linked", "identity_unlinked", "separated_deleted"]
 
 log = logging.getLogger("linked_accounts.events")
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import events, identity_cache, reauth, refusals, separated, single_flight, trips
+from . import events, identity_cache, metrics, reauth, refusals, separated, single_flight, trips
 from . import management as m
 from .account import Account
 from .i18n import _
@@ -69,6 +69,7 @@ def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
     st = state()
     uid = acct.user_id
     raw = None if fresh else identity_cache.cached(uid, st.settings.cache_seconds)
+    metrics.cache_lookup(found=raw is not None, bypassed=fresh)
     if raw is None and not fresh:
         stale = identity_cache.cached(uid, float("inf"))
         # Another request of this user is reading them right now: show what we have.
@@ -109,6 +110,7 @@ def secondary(acct: Account, key: str) -> Identity:
 
 def unlink(acct: Account, key: str, fresh: FreshLogin | None = None) -> Unlinked:
     """DELETE the user's own secondary `key` after a fresh login; return what remains."""
+    metrics.attempt("unlink")
     _require_scope(acct, CHANGE_SCOPE)
     identity = secondary(acct, key)
     reauth.require_fresh(acct, Resumable.UNLINK, {"identity": identity.key}, fresh)
@@ -145,6 +147,7 @@ def start_link(
 ) -> SignInAtAuth0:
     """After a fresh login, send the user to sign in to the other account (`connection`, or
     Auth0's own chooser when empty); `next` is where a single-page app wants the browser back."""
+    metrics.attempt("link")
     _require_scope(acct, CHANGE_SCOPE)
     if connection and connection not in state().settings.link_connections:
         raise Refusal(
@@ -193,6 +196,7 @@ def delete_separated(
 ) -> Deleted | SignInAtAuth0:
     """Delete an account this session just split off, after a fresh login: with the M2M token
     (server mode), or by sending the user to sign in to it (client mode, finished below)."""
+    metrics.attempt("delete_separated")
     target = separated_target(acct, key)
     reauth.require_fresh(acct, Resumable.DELETE_SEPARATED, {"user": key}, fresh)
     st = state()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 
-from . import identity_cache, operations, reauth, separated
+from . import identity_cache, metrics, operations, reauth, separated
 from . import management as m
 from .account import Account
 from .auth import coming_back_to, signed_in
@@ -30,6 +30,7 @@ from .refusals import (
     from_auth0,
 )
 from .state import state
+from .templating import render
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ log = logging.getLogger(__name__)
 def accounts_page():
     """Show every identity linked to the signed-in user's profile."""
     acct = signed_in()
-    return render_template(
+    metrics.page_view()
+    return render(
         "linked_accounts/settings.html",
         account=acct,
         identities=operations.identities(acct),
@@ -59,7 +61,7 @@ def confirm_unlink():
     """Ask the user to confirm, and say what unlinking will do, before anything changes."""
     identity = operations.secondary(signed_in(), request.args.get("identity", ""))
     form = IdentityForm(identity=identity.key)
-    return render_template("linked_accounts/confirm_unlink.html", identity=identity, form=form)
+    return render("linked_accounts/confirm_unlink.html", identity=identity, form=form)
 
 
 def unlink():
@@ -114,7 +116,7 @@ def confirm_delete():
     """Say plainly what deleting the separated account removes, and what it keeps."""
     target = operations.separated_target(signed_in(), request.args.get("user", ""))
     form = SeparatedForm(user=target.key)
-    return render_template("linked_accounts/confirm_delete.html", target=target, form=form)
+    return render("linked_accounts/confirm_delete.html", target=target, form=form)
 
 
 def delete():
@@ -162,13 +164,14 @@ def change_trip_failed(trip: dict[str, Any], status: int, reason: str, error: st
 def refused(refusal: Refusal):
     """Answer a refusal: go where it asks the browser to go, else show why on a page. It only
     translates: it reads nothing from the request, changes nothing, and cannot fail."""
+    metrics.refused(refusal)
     if isinstance(refusal, NotAuthenticated):
         return redirect(url_for("linked_accounts.login", next=refusal.return_to))
     if isinstance(refusal, LoginRequired):
         return redirect(url_for("linked_accounts.relogin_page", next=refusal.return_to))
     if isinstance(refusal, AlreadyUnlinked):
         return to_accounts(refusal.message, "info")
-    page = render_template("linked_accounts/error.html", failure=refusal)
+    page = render("linked_accounts/error.html", failure=refusal)
     headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
     return page, refusal.status, headers
 

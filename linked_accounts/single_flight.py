@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import after_this_request, current_app, session
 
+from . import metrics
 from .storage import side_store
 
 PREFIX = "single-flight:"
@@ -26,6 +27,7 @@ def claim(seconds: float, key: str | None = None) -> bool:
         return True  # not a store we know: nothing to coordinate with
     lock = PREFIX + name
     if not store.add(lock, 1, ttl=max(1.0, seconds)):
+        metrics.single_flight_wait()
         return False
 
     @after_this_request

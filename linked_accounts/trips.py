@@ -17,7 +17,7 @@ from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from . import account
+from . import account, metrics
 from . import management as m
 from .i18n import _
 from .keys import PENDING_TRIPS as PENDING
@@ -60,6 +60,7 @@ def start(purpose: Trip, params: dict[str, Any], **data: Any) -> str:
     while len(pending) >= MAX_PENDING:
         _drop(pending, min(pending, key=lambda s: pending[s]["started_at"]))
     pending[rv["state"]] = {"purpose": purpose.value, "started_at": time.time(), **data}
+    metrics.trip_started(purpose.value)
     session[PENDING] = pending
     return rv["url"]
 
@@ -131,6 +132,7 @@ def callback():
     if not claims or "access_token" not in token:
         return handler.fail(trip, 502, _("Auth0 did not return the tokens this page needs."))
     account.keep_auth0_session(claims)  # whatever the handler decides: the browser's is new
+    metrics.trip_finished(trip["purpose"])
     return handler.finish(token, dict(claims), trip)
 
 

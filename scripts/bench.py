@@ -23,6 +23,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -34,6 +35,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from linked_accounts.settings import DEFAULTS  # noqa: E402
 from scripts import bench_memory as memory  # noqa: E402
 from scripts import bench_servers as servers  # noqa: E402
 from tests.support.forms import forms  # noqa: E402
@@ -42,6 +44,18 @@ from tests.support.visitor import Visitor  # noqa: E402
 
 USERS = ["Ada Lovelace", "Ben Carter", "Grace Hopper", "Linus Google"]
 ADA_GITHUB = "github|1234567"
+
+# The programs the benchmark runs besides Python, with their Debian/Ubuntu and Homebrew packages.
+TOOLS = {"wrk": ("wrk", "wrk"), "redis-server": ("redis-server", "redis")}
+
+# Auth0's published Management API limits for "all other endpoints combined" (the group the
+# user-scoped calls fall in): (plan, burst, sustained requests a second). The free plan's page
+# gives a rate only. Check your own tenant's `x-ratelimit-*` headers: plans and contracts differ.
+PLANS = [
+    ("Free", None, 2.0),
+    ("Essentials/Professional", 10, 150 / 60),
+    ("Enterprise", 50, 16.0),
+]
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,6 +82,24 @@ def parse_args() -> argparse.Namespace:
         args.unlinks, args.samples, args.workers = 2, 20, 2
     args.users = min(args.users, len(USERS))
     return args
+
+
+def require_tools(args: argparse.Namespace) -> None:
+    """Stop before starting anything when a program the benchmark runs is missing: outside CI the
+    smoke (part of `make test`) skips with a line saying what to install; `make bench`, and
+    anything under CI=true, fails."""
+    needed = ["wrk"] + (["redis-server"] if args.redis else [])
+    missing = [tool for tool in needed if shutil.which(tool) is None]
+    if not missing:
+        return
+    debian = " ".join(TOOLS[tool][0] for tool in missing)
+    brew = " ".join(TOOLS[tool][1] for tool in missing)
+    line = (f"{' and '.join(missing)} not installed: apt-get install {debian} "
+            f"(macOS: brew install {brew})")  # fmt: skip
+    if args.smoke and os.environ.get("CI") != "true":
+        print(f"bench smoke SKIPPED (no benchmark run): {line}")
+        sys.exit(0)
+    sys.exit(f"bench: {line}")
 
 
 def stats(tenant: str) -> dict:
@@ -279,6 +311,37 @@ def wrk_ms(figures: dict) -> dict[str, float]:
     return {**ms, "rps": figures["rps"], "errors": figures["errors"]}
 
 
+def auth0_budget(first_view_calls: float, calls_per_period: float) -> dict:
+    """What the measured calls mean against the plans' limits.
+
+    A user's first view (nothing cached) costs `first_view_calls`, measured in the uncached phase;
+    a user who keeps viewing costs `calls_per_period` per cache period, measured in the cached
+    phase (worst user, several sessions each), i.e. per hour at the app's default period.
+    """
+    period = DEFAULTS["LINKED_ACCOUNTS_CACHE_SECONDS"]
+    per_hour = calls_per_period * 3600 / period
+    plans = []
+    for name, burst, rate in PLANS:
+        first = first_view_calls or math.nan  # nan: nothing measured (a broken phase)
+        plans.append({
+            "plan": name,
+            "burst": burst,
+            "per_second": rate,
+            # distinct users whose first view is served at once, then each second
+            "users_at_once": burst / first if burst else None,
+            "users_per_second": rate / first,
+            # users viewing all the time (refreshing the page) that the sustained rate carries
+            "users_viewing": rate * 3600 / per_hour if per_hour else None,
+        })  # fmt: skip
+    return {
+        "first_view_calls": first_view_calls,
+        "calls_per_user_period": calls_per_period,
+        "default_cache_seconds": period,
+        "calls_per_user_hour": per_hour,
+        "plans": plans,
+    }
+
+
 def summarize(args, out: dict) -> dict:
     """Every figure of the run, and each target with its verdict: what --json writes."""
     memory_mb = out["memory_cached"] + out["memory_uncached"]
@@ -340,6 +403,7 @@ def summarize(args, out: dict) -> dict:
             "uncached": out["uncached_calls_per_view"],
         },
         "management_calls_per_user_period": calls,
+        "auth0_budget": auth0_budget(out["uncached_calls_per_view"], calls),
         "redis_per_cached_view": out["redis_per_view"],
         "auth0_connections": out["connections"],
         "memory_mb": {"cached": out["memory_cached"], "uncached": out["memory_uncached"]},
@@ -393,6 +457,7 @@ def report(summary: dict) -> None:
         f"(worst user, {s['sessions_per_user']} sessions each): "
         f"{summary['management_calls_per_user_period']:.2f}"
     )
+    report_budget(summary["auth0_budget"])
     redis_calls = summary["redis_per_cached_view"]
     if redis_calls:
         print(
@@ -417,6 +482,27 @@ def report(summary: dict) -> None:
         print(f"  {'PASS' if target['pass'] else 'FAIL'}  {target['name']}: {target['figure']}")
 
 
+def report_budget(budget: dict) -> None:
+    print(
+        "Auth0 budget per distinct user, measured: the first view "
+        f"{budget['first_view_calls']:.2f} Management API calls; viewing all the time "
+        f"{budget['calls_per_user_period']:.2f} per cache period, so "
+        f"{budget['calls_per_user_hour']:.0f} calls an hour at the default "
+        f"{budget['default_cache_seconds']} s period (one who views once: "
+        f"{budget['first_view_calls']:.2f} that hour)"
+    )
+    for plan in budget["plans"]:
+        limit = (f"burst {plan['burst']}, " if plan["burst"] else "") + f"{plan['per_second']:g}/s"
+        at_once = (f"{plan['users_at_once']:.0f} at once, then "
+                   if plan["users_at_once"] is not None else "")  # fmt: skip
+        viewing = (f"; ~{plan['users_viewing']:,.0f} users viewing all the time"
+                   if plan["users_viewing"] is not None else "")  # fmt: skip
+        print(
+            f"  {plan['plan']} ({limit}): {at_once}{plan['users_per_second']:.1f} new users a "
+            f"second before a first view waits for the limit{viewing}"
+        )
+
+
 def machine() -> str:
     model = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -431,6 +517,7 @@ def machine() -> str:
 
 def main() -> None:
     args = parse_args()
+    require_tools(args)
     args.secret = secrets.token_hex(32)
     started = time.monotonic()
     out: dict = {}

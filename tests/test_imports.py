@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).parent.parent / "linked_accounts"
 
 # Lowest first. A module may import its own layer and those below, never one above.
 LAYERS: list[tuple[str, set[str]]] = [
+    ("what the host and the operator are told: signals, metrics", {"signals", "metrics"}),
     ("domain", {"identities", "i18n", "settings", "purposes"}),
     ("clients: Auth0's HTTP APIs and the mail server", {"management", "m2m", "notices"}),
     ("per-app state, and the names the host chose", {"state", "names"}),

@@ -1,0 +1,14 @@
+"""The Flask signals a host subscribes to: what changed in a person's sign-in methods.
+
+Defined here, apart from `events` (which emits them with a log line and the security email), so
+that whatever only listens (the host, `metrics`) depends on nothing but blinker.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+namespace = Namespace()
+identity_linked = namespace.signal("identity-linked")
+identity_unlinked = namespace.signal("identity-unlinked")
+separated_deleted = namespace.signal("separated-account-deleted")
