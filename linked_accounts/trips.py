@@ -50,9 +50,9 @@ def start(purpose: Trip, params: dict[str, Any], **data: Any) -> str:
     try:
         rv = auth0.create_authorization_url(redirect_uri, **params)
     except (requests.RequestException, ValueError) as exc:
-        # Authlib reads Auth0's discovery document on a process's first trip (and keeps it):
-        # Auth0 unreachable then is the pages' and the API's answer to an unreachable Auth0
-        # (a 503 that says to try again), never a traceback.
+        # Authlib reads Auth0's discovery document on a process's first trip (and keeps it).
+        # Unreachable then, it gets the answer the pages and the API give whenever Auth0 cannot
+        # be reached (a 503 that says to try again), never a traceback.
         log.warning("Auth0's discovery document could not be read: %s", type(exc).__name__)
         raise m.ConnectionFailed("discovery document unreachable") from exc
     auth0.save_authorize_data(redirect_uri=redirect_uri, **rv)
