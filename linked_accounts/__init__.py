@@ -138,8 +138,10 @@ class LinkedAccounts:
             json_api.before_request(account.forget_another_users_data)
             when_signed_in(app, lambda: st.host_user() is not None)  # who the store keeps long
         app.register_blueprint(html, url_prefix=url_prefix)
-        app.register_blueprint(json_api, url_prefix=f"{url_prefix.rstrip('/')}/api")
-        headers.install(app, (html.name, json_api.name))  # whatever the host sends, or not
+        api_prefix = f"{url_prefix.rstrip('/')}/api"
+        app.register_blueprint(json_api, url_prefix=api_prefix)
+        # Whatever the host sends, or not; on its 404 and 405 answers under the prefixes too.
+        headers.install(app, (html.name, json_api.name), (url_prefix.rstrip("/"), api_prefix))
         headers.warn_if_weak(app, settings.issuer_url)
         templating.init_app(app, st)
 
