@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import events, identity_cache, reauth, refusals, separated, single_flight, trips
+from . import verified_email
 from . import management as m
 from .account import Account
 from .i18n import _
@@ -155,6 +156,7 @@ def start_link(
             _("Not available"),
             _("Linking that kind of account is not offered here."),
         )
+    verified_email.require_own_verified(acct)  # say so before any trip to Auth0
     reauth.require_fresh(acct, "link", {"connection": connection}, reauthenticated=reauthenticated)
     # prompt=login and max_age=0: the user must prove they hold the other account now, not
     # ride on whatever session Auth0 already has.
@@ -294,6 +296,8 @@ def _why_not_linkable(
         return _("Auth0 did not ask you to sign in to that account, so it was not linked.")
     if find(identities(acct), sub):
         return _("That account is already linked to your profile.")
+    if state().settings.require_verified_email and not verified_email.own_email_verified(acct):
+        return verified_email.why_not(acct)
     if state().settings.require_verified_email and claims.get("email_verified") is not True:
         if not claims.get("email"):
             return _(
