@@ -13,8 +13,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import events, identity_cache, reauth, refusals, separated, single_flight, trips
-from . import verified_email
+from . import (
+    events,
+    identity_cache,
+    reauth,
+    refusals,
+    separated,
+    single_flight,
+    trips,
+    verified_email,
+)
 from . import management as m
 from .account import Account
 from .i18n import _
