@@ -1,4 +1,5 @@
-"""The Management API subset: get/delete user, link and unlink identities, with Auth0's errors."""
+"""The Management API subset: get/update/delete user, link and unlink identities, with Auth0's
+errors (users-by-email lives in `users_by_email`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from devtenant import tokens
+from devtenant import tokens, user_updates
 from devtenant.management_auth import TENANT_BUDGET, authenticate, budget, check_scope
 from devtenant.management_errors import api_error, link_error
 from devtenant.management_paths import operation, raw_segments
@@ -30,6 +31,24 @@ def dispatch(rest: str) -> Response:
     op = operation(request.method, segments)
     if op is None or segments is None:
         return api_error(404, "Not Found")
+    claims = admit(st)
+    if isinstance(claims, Response):
+        return claims
+    user_id = segments[0]
+    if op == "get_user":
+        return get_user(st, claims, user_id)
+    if op == "delete_user":
+        return delete_user(st, claims, user_id)
+    if op == "update_user":
+        return user_updates.update_user(st, claims, user_id)
+    if op == "link_identity":
+        return link_identity(st, claims, user_id)
+    return unlink_identity(st, claims, user_id, segments[2], segments[3])
+
+
+def admit(st: TenantState) -> dict[str, Any] | Response:
+    """Let a Management API call through: after the modelled latency, with a valid bearer token
+    and within its rate limit; answer the claims, or Auth0's 401 or 429."""
     latency = float(st.settings["latency"])
     if latency > 0:
         time.sleep(latency)  # models a remote API, so apps must not call it on every view
@@ -46,14 +65,7 @@ def dispatch(rest: str) -> Response:
             # carry Retry-After; the tenant-wide limit sends it so apps must honour both.
             response.headers["Retry-After"] = str(max(1, math.ceil(verdict.reset - st.now())))
         return response
-    user_id = segments[0]
-    if op == "get_user":
-        return get_user(st, claims, user_id)
-    if op == "delete_user":
-        return delete_user(st, claims, user_id)
-    if op == "link_identity":
-        return link_identity(st, claims, user_id)
-    return unlink_identity(st, claims, user_id, segments[2], segments[3])
+    return claims
 
 
 def get_user(st: TenantState, claims: dict, user_id: str) -> Response:
