@@ -14,8 +14,21 @@ from collections.abc import Callable
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, headers, i18n, pages, reauth, templating
-from .events import identity_linked, identity_unlinked, separated_deleted
+from . import (
+    account,
+    api,
+    auth,
+    headers,
+    i18n,
+    merging,
+    pages,
+    reauth,
+    suggest_settings,
+    suggestion_pages,
+    suggestions,
+    templating,
+)
+from .events import accounts_merged, identity_linked, identity_unlinked, separated_deleted
 from .m2m import ClientCredentials
 from .management import ManagementClient
 from .notices import Notifier
@@ -26,6 +39,7 @@ from .trips import TripHandler
 
 __all__ = [
     "account",
+    "accounts_merged",
     "ConfigError",
     "LinkedAccounts",
     "Settings",
@@ -51,12 +65,16 @@ class LinkedAccounts:
         *,
         current_user: Callable[[], str | None] | None = None,
         login_url: str | None = None,
+        choose_primary: suggestions.ChoosePrimary | None = None,
     ) -> None:
         """Read settings, create this app's Auth0 clients, and mount the pages at `url_prefix`.
 
         Host sign-in mode: `current_user` returns the Auth0 user id (`sub`) of the person the host
         has signed in, or None; the host then owns sign-in and sign-out, and a visitor it has not
         signed in is sent to `login_url` (a URL or an endpoint name) with `next`.
+
+        `choose_primary(signed_in, other)` returns the user id of the account that stays when
+        two merge (default: the one Auth0 created first); each is a users-by-email profile.
         """
         if current_user is not None and not login_url:
             raise ValueError("current_user needs login_url: where the host signs people in")
@@ -64,6 +82,7 @@ class LinkedAccounts:
             app.config.setdefault(key, value)
         i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
         settings = load_settings(app.config)
+        suggesting = suggest_settings.load(app.config)
         if not is_server_side(app):
             raise RuntimeError(
                 "linked_accounts keeps Auth0 tokens in the session, so the session must be "
@@ -74,7 +93,7 @@ class LinkedAccounts:
         st = State(
             settings=settings,
             management=management,
-            auth0=_register_auth0(app, settings),
+            auth0=_register_auth0(app, settings, suggesting),
             m2m=_m2m_client(settings, management),
             notifier=Notifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else None,
             trip_handlers={
@@ -83,17 +102,22 @@ class LinkedAccounts:
                 "reauth": TripHandler(reauth.finish, fail=pages.change_trip_failed),
                 "link": TripHandler(pages.finish_link, fail=pages.change_trip_failed),
                 "delete_separated": TripHandler(pages.finish_delete, fail=pages.change_trip_failed),
+                merging.PURPOSE: TripHandler(
+                    suggestion_pages.finish_merge, fail=pages.change_trip_failed
+                ),
             },
             resumable={
                 "unlink": pages.unlink_identity,
                 "link": pages.start_link,
                 "delete_separated": pages.delete_separated,
                 "return_to": reauth.return_to,
+                merging.PURPOSE: suggestion_pages.start_merge,
             },
             current_user=current_user,
             login_url=login_url,
         )
         app.extensions[EXTENSION] = st
+        suggestions.init_app(app, settings, suggesting, management, choose_primary)
 
         html = Blueprint(
             "linked_accounts",
@@ -108,6 +132,7 @@ class LinkedAccounts:
         pages.register(html)
         json_api = Blueprint("linked_accounts_api", __name__)
         api.register(json_api)
+        suggestion_pages.register(app, html, json_api)
         if st.host_signs_in:
             # Everything kept for a person is dropped as soon as the host's user is someone else.
             html.before_request(account.forget_another_users_data)
@@ -119,7 +144,7 @@ class LinkedAccounts:
         templating.init_app(app, st)
 
 
-def _register_auth0(app: Flask, settings: Settings):
+def _register_auth0(app: Flask, settings: Settings, suggesting: suggest_settings.SuggestSettings):
     """Register the tenant with Authlib, on a registry of this app's own: Authlib caches clients
     (and their config) on its registry, so a shared one would serve another app's settings."""
     return OAuth(app).register(
@@ -130,7 +155,8 @@ def _register_auth0(app: Flask, settings: Settings):
         client_secret=settings.client_secret,
         server_metadata_url=settings.metadata_url,
         client_kwargs={
-            "scope": auth.SCOPES,
+            # With MERGE_METADATA the person's own token must write its user_metadata too.
+            "scope": auth.SCOPES + (f" {merging.METADATA_SCOPE}" * suggesting.merge_metadata),
             "code_challenge_method": "S256",
             "default_timeout": settings.timeout,
         },

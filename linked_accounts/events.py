@@ -16,6 +16,8 @@ signals = Namespace()
 identity_linked = signals.signal("identity-linked")
 identity_unlinked = signals.signal("identity-unlinked")
 separated_deleted = signals.signal("separated-account-deleted")
+# After every link: `primary_id` stays, `merged_id` no longer exists as a user (see merging).
+accounts_merged = signals.signal("accounts-merged")
 
 log = logging.getLogger("linked_accounts.events")
 

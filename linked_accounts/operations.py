@@ -16,10 +16,12 @@ from typing import Any
 from . import (
     events,
     identity_cache,
+    merging,
     reauth,
     refusals,
     separated,
     single_flight,
+    suggestions,
     trips,
     verified_email,
 )
@@ -196,6 +198,8 @@ def finish_link(
     linked = find(remaining, sub)
     if linked:
         events.emit(events.identity_linked, user_id=acct.user_id, identity=linked)
+    merging.announce(acct.user_id, sub)  # the product may move what it kept under `sub`
+    suggestions.forget(acct.user_id)
     name = display_name(provider, linked.connection if linked else provider)
     detail = claims.get("email") or claims.get("name") or user_id
     return Linked(name, str(detail), remaining)

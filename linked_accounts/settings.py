@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import suggest_settings
+
 LOOPBACK_NAMES = {"localhost"}
 
 # Every key the extension owns, with its default. `init_app` setdefaults them all, so a host can
@@ -43,6 +45,7 @@ DEFAULTS: Mapping[str, Any] = {
     "LINKED_ACCOUNTS_BASE_TEMPLATE": "linked_accounts/base.html",
     "LINKED_ACCOUNTS_LOGO_URL": None,
     # LINKED_ACCOUNTS_APP_NAME, _LOCALES and _LOCALE_SELECTOR: defaulted by i18n.init_app
+    **suggest_settings.DEFAULTS,  # LINKED_ACCOUNTS_SUGGEST_LINKS, _MERGE_METADATA, ...
 }
 
 
@@ -244,6 +247,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         )
     if settings.smtp_url and urlsplit(settings.smtp_url).scheme not in ("smtp", "smtps"):
         problems.append("LINKED_ACCOUNTS_SMTP_URL must look like smtp://host:port or smtps://...")
+    problems.extend(suggest_settings.problems(config))
     if problems:
         raise ConfigError(problems)
     return settings
