@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from . import account, auth, identity_cache, operations, reauth, separated
+from . import account, auth, identity_cache, operations, reauth, separated, suggestion_pages
 from . import management as m
 from .account import Account
 from .auth import signed_in
@@ -73,6 +73,8 @@ def link():
     """Start linking, at Auth0's own chooser or at one of LINK_CONNECTIONS."""
     acct = signed_in()
     form = _require_valid(LinkForm())
+    if not form.confirmed.data:
+        return suggestion_pages.confirm_link(acct, form.connection.data or "")
     return start_link(acct, form.connection.data or "")
 
 

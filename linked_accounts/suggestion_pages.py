@@ -17,6 +17,7 @@ from .auth import signed_in
 from .i18n import _, ngettext
 from .names import icon_url
 from .navigation import to_settings
+from .refusals import Refusal
 from .suggestions import Candidate, Found
 
 
@@ -59,6 +60,27 @@ def confirm():
         own_email=acct.email or "",
         merge_metadata=suggestions.suggester().settings.merge_metadata,
         form=SuggestionForm(account=candidate.user_id),
+    )
+
+
+def confirm_link(acct: Account, connection: str):
+    """Say what linking an account of `connection` (or any, at Auth0's chooser) will do, before
+    the trip to Auth0: the signed-in account stays primary, the other one's id ends."""
+    if connection and connection not in dict(operations.link_options()):
+        raise Refusal(
+            "connection_not_offered",
+            _("Not available"),
+            _("Linking that kind of account is not offered here."),
+        )
+    verified_email.require_own_verified(acct)
+    identities = operations.identities(acct)
+    own = next((i for i in identities if i.is_primary), None)
+    return render_template(
+        "linked_accounts/confirm_link.html",
+        connection=connection,
+        name=dict(operations.link_options()).get(connection, ""),
+        own_method=operations.name_of(own) if own else "",
+        own_email=acct.email or "",
     )
 
 

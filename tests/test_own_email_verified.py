@@ -17,7 +17,7 @@ def visitor(make_app, serve):
 
 def test_eve_unverified_cannot_link_graces_github(visitor, tenant):
     visitor.login("Eve Unverified")
-    page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    page = visitor.press_link("Link GitHub")
     assert page.status_code == 400, page.text[:300]
     assert "Your own email address (eve@example.com) is not verified" in page.text
     assert "Verify it first" in page.text
@@ -52,7 +52,7 @@ def test_a_session_kept_without_the_claim_asks_auth0(make_app, serve, tenant, na
         data = dict(session[account.KEY])
         del data["email_verified"]
         session[account.KEY] = data
-    page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    page = visitor.press_link("Link GitHub")
     if linked:
         page = visitor.press(page, "Continue as Grace Hopper")
         assert "is now linked" in page.text

@@ -37,7 +37,7 @@ def test_unlink_asks_for_a_fresh_login_first_and_writes_nothing_before_it(visito
 
 def test_link_asks_for_a_fresh_login_then_goes_on_to_the_other_account(visitor, tenant):
     visitor.login("Ben Carter")
-    reauth_page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    reauth_page = visitor.press_link("Link GitHub")
     assert "prompt=login" in reauth_page.url and "audience=" in reauth_page.url
     link_page = visitor.press(reauth_page, "Continue as Ben Carter")
     assert "connection=github" in link_page.url

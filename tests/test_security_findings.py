@@ -68,7 +68,7 @@ def attacker_outcome_url(base: str) -> str:
     description is the text to plant; the redirect carries it sealed in `done=`."""
     attacker = Visitor(base)
     attacker.login("Ben Carter")
-    link = attacker.press(attacker.get("/account/"), "Link GitHub")
+    link = attacker.press_link("Link GitHub")
     state = parse_qs(urlsplit(link.url).query)["state"][0]
     query = urlencode({"state": state, "error": "invalid_request", "error_description": PLANTED})
     answer = attacker.get(f"/account/callback?{query}", allow_redirects=False)
@@ -186,7 +186,7 @@ def test_3_relogin_with_a_usable_token_goes_back_without_a_trip_to_auth0(app, ba
 def test_4_a_link_trip_finished_after_its_lifetime_is_refused(app, base, tenant):
     ben = Visitor(base)
     ben.login("Ben Carter")
-    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+    login_page = ben.press_link("Link GitHub")
     state = parse_qs(urlsplit(login_page.url).query)["state"][0]
 
     def age(data):
@@ -202,7 +202,7 @@ def test_4_a_link_trip_finished_after_its_lifetime_is_refused(app, base, tenant)
 def test_4_a_link_is_refused_when_the_primary_login_is_no_longer_fresh(app, base, tenant):
     ben = Visitor(base)
     ben.login("Ben Carter")
-    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+    login_page = ben.press_link("Link GitHub")
 
     def stale(data):
         data[account.KEY] = {**data[account.KEY], "auth_time": time.time() - 3 * 3600}
@@ -480,7 +480,7 @@ def test_11_the_app_asks_auth0_only_for_current_user_scopes(make_app, serve, ten
     visitor.login()
     relogin = visitor.unlink(t.ADA_GITHUB)
     assert "was unlinked" in visitor.press(relogin, "Continue as Ada Lovelace").text
-    relogin = visitor.press(visitor.get("/account/"), "Link GitHub")
+    relogin = visitor.press_link("Link GitHub")
     other = visitor.press(relogin, "Continue as Ada Lovelace")
     assert "is now linked" in visitor.press(other, "Continue as Grace Hopper").text
     assert set(asked) == {"login", "reauth"}
