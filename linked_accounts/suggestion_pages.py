@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
@@ -18,6 +28,7 @@ from .i18n import _, ngettext
 from .names import icon_url
 from .navigation import to_settings
 from .refusals import Refusal
+from .state import state
 from .suggestions import Candidate, Found
 
 
@@ -116,6 +127,11 @@ def finish_merge(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
             method=merged.method,
             email=merged.email,
         )
+        if state().host_signs_in:
+            # The host signs the person in again as the primary (README): an outcome sealed to
+            # this sign-in would be dropped with it, so the host's session carries the message.
+            flash(message, "success")
+            return redirect(url_for("linked_accounts.settings"), 303)
     else:
         message = _(
             "%(method)s (%(email)s) is now linked to this profile. You can sign in with it.",

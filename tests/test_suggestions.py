@@ -9,6 +9,7 @@ import requests
 
 from linked_accounts import accounts_merged
 from tests.support import tenant as t
+from tests.support.forms import submit
 from tests.support.spa import Spa
 from tests.support.visitor import Visitor
 
@@ -271,3 +272,31 @@ def test_off_by_default(make_app, serve):
     assert "Is this also you?" not in page.text
     listing = Spa(visitor).call("GET", "/suggestions").json()
     assert listing == {"enabled": False, "suggestions": [], "dismissed": 0, "unavailable": False}
+
+
+def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(
+    tenant, app_config, serve, tmp_path
+):
+    from examples.quickstart_host.app import create_app as create_quickstart
+    from tests.test_host_signin import Customer
+
+    config = {**app_config, "AUTH0_DOMAIN": tenant, "INSTANCE_PATH": str(tmp_path)}
+    config.update(
+        {f"LINKED_ACCOUNTS_{k}" if k == "SUGGEST_LINKS" else k: v for k, v in SUGGEST.items()}
+    )
+    customer = Customer(serve(create_quickstart(config)), tenant)
+    customer.sign_in("maya-patel")
+    page = customer.get("/settings/accounts/")
+    assert 'aria-label="Link Email and password (maya@example.com)"' in page.text
+    page = customer.get(f"/settings/accounts/suggestions/link?account={t.MAYA.replace('|', '%7C')}")
+    self_login = submit(customer.http, page, "Sign in and link")
+    proof = submit(customer.http, self_login, "Continue as maya-patel")
+    done = submit(customer.http, proof, "Continue as Maya Patel")
+    # The product's handler of accounts_merged signed the person out of the merged id; its
+    # login came straight back from Auth0 as the primary, and the page shows both methods.
+    assert done.status_code == 200, done.text[:300]
+    assert "Unlink GitHub" in done.text
+    assert "Your accounts are merged" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    home = customer.get("/")
+    assert "maya@example.com" in home.text or "Maya Patel" in home.text
