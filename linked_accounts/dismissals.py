@@ -28,7 +28,8 @@ def hidden(user_id: str) -> set[str]:
 
 def dismiss(user_id: str, other: str, reason: str, settings: SuggestSettings) -> None:
     """Hide the suggestion `other` from `user_id`: for SNOOZE_DAYS, or for good."""
-    entries = {k: v for k, v in _entries(user_id).items() if k in hidden(user_id)}
+    still_hidden = hidden(user_id)
+    entries = {k: v for k, v in _entries(user_id).items() if k in still_hidden}
     until = None if reason == "not_mine" else time.time() + settings.snooze_days * 86400
     entries[other] = {"reason": reason, "until": until}
     while len(entries) > MAX_ENTRIES:

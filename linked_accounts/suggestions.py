@@ -28,6 +28,7 @@ from .m2m import ClientCredentials
 from .names import display_name
 from .refusals import Refusal
 from .settings import Settings
+from .state import state
 from .suggest_settings import SuggestSettings
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def same_email(acct: Account) -> list[dict[str, Any]] | None:
 
     None when another request of the user is looking them up right now and nothing is cached.
     """
-    st = current_app.extensions["linked_accounts"]
+    st = state()
     uid = acct.user_id
     entry = per_user.get(KIND, uid)
     fresh = isinstance(entry, dict) and time.time() - entry["at"] <= st.settings.cache_seconds

@@ -114,6 +114,18 @@ def test_merge_from_the_older_account_keeps_it_primary(visitor, tenant, merges):
     assert merges == [(t.MAYA, t.MAYA_GITHUB)]
 
 
+def test_an_old_sign_in_signs_in_again_first_then_goes_on_to_the_proof(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app(**SUGGEST, REAUTH_MAX_AGE="0")))
+    page = confirm(visitor, visitor.login("Maya Patel"), "GitHub")
+    relogin = visitor.press(page, "Sign in and link")
+    assert "Continue as Maya Patel" in relogin.text  # herself first: the usual fresh login
+    proof = visitor.press(relogin, "Continue as Maya Patel")
+    assert "with the <strong>github</strong> connection" in proof.text
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert "GitHub (maya@example.com) is now linked" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+
+
 def test_a_host_rule_decides_which_account_stays(make_app, serve, tenant, merges):
     app = make_app(**SUGGEST)
     # choose_primary is init_app's argument; set it on the running app's suggester for the test.
