@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from . import account, dismissals, merging, operations, suggestions, verified_email
+from . import account, dismissals, merging, operations, refusals, suggestions, verified_email
 from .account import Account
 from .auth import signed_in
 from .i18n import _, ngettext
@@ -83,6 +83,8 @@ def confirm_link(acct: Account, connection: str):
             _("Not available"),
             _("Linking that kind of account is not offered here."),
         )
+    if not acct.granted(operations.CHANGE_SCOPE):
+        raise refusals.scope_not_granted(operations.CHANGE_SCOPE)  # say so before confirming
     verified_email.require_own_verified(acct)
     identities = operations.identities(acct)
     own = next((i for i in identities if i.is_primary), None)
@@ -214,7 +216,7 @@ def _require_valid(form):
 
 
 def register(app: Flask, html: Blueprint, json_api: Blueprint) -> None:
-    """Add the suggestion pages and the JSON listing, and the settings section's helpers."""
+    """Add the suggestion pages, the JSON listing, and the settings section's template globals."""
     html.add_url_rule("/suggestions/link", "confirm_suggestion", confirm, methods=["GET"])
     html.add_url_rule("/suggestions/link", "link_suggestion", link, methods=["POST"])
     html.add_url_rule("/suggestions/dismiss", view_func=dismiss, methods=["POST"])
