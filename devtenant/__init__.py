@@ -17,6 +17,7 @@ from devtenant import (
     management_auth,
     management_paths,
     userinfo,
+    users_by_email,
 )
 from devtenant.faults import drop_connection, fault_response, sleep
 from devtenant.state import TenantState, tenant
@@ -29,6 +30,7 @@ OIDC_OPERATIONS = {
     "authorize.authorize": "authorize",
     "grants.token": "token",
     "userinfo.userinfo": "userinfo",
+    "users_by_email.users_by_email": "users_by_email",
 }
 
 
@@ -39,7 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # An id holding %2F%2F must not be "fixed" by a redirect; ids are parsed from the raw path.
     app.url_map.merge_slashes = False
     app.extensions["devtenant"] = TenantState(app.config)
-    for module in (discovery, authorize, grants, userinfo, logout, management, admin, confirmation):
+    modules = (discovery, authorize, grants, userinfo, logout, management, users_by_email, admin)
+    for module in modules + (confirmation,):
         app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)

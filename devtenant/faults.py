@@ -19,6 +19,8 @@ ENDPOINTS = (
     "delete_identity",
     "link_identity",
     "delete_user",
+    "update_user",
+    "users_by_email",
     "token",
     "authorize",
     "discovery",

@@ -1,13 +1,15 @@
-"""The Management API subset: get/delete user, link and unlink identities, with Auth0's errors."""
+"""The Management API subset: get/update/delete user, link and unlink identities, with Auth0's
+errors (users-by-email lives in `users_by_email`)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from devtenant import tokens
+from devtenant import tokens, user_updates
 from devtenant.management_auth import authenticate, check_scope, rate_verdict
 from devtenant.management_errors import api_error, link_error
 from devtenant.management_paths import operation, raw_segments
@@ -32,6 +34,24 @@ def dispatch(rest: str) -> Response:
     op = operation(request.method, segments)
     if op is None or segments is None:
         return api_error(404, "Not Found")
+    claims = admit(st)
+    if isinstance(claims, Response):
+        return claims
+    user_id = segments[0]
+    if op == "get_user":
+        return get_user(st, claims, user_id)
+    if op == "delete_user":
+        return delete_user(st, claims, user_id)
+    if op == "update_user":
+        return user_updates.update_user(st, claims, user_id)
+    if op == "link_identity":
+        return link_identity(st, claims, user_id)
+    return unlink_identity(st, claims, user_id, segments[2], segments[3])
+
+
+def admit(st: TenantState) -> dict[str, Any] | Response:
+    """Let a Management API call through: after the modelled latency, with a valid bearer token
+    and within its rate limit; answer the claims, or Auth0's 401 or 429."""
     latency = float(st.settings["latency"])
     if latency > 0:
         time.sleep(latency)  # models a remote API, so apps must not call it on every view
@@ -49,14 +69,7 @@ def dispatch(rest: str) -> Response:
             # carry Retry-After; the bucket sends it so apps must honour both.
             response.headers["Retry-After"] = str(verdict.retry_after)
         return response
-    user_id = segments[0]
-    if op == "get_user":
-        return get_user(st, claims, user_id)
-    if op == "delete_user":
-        return delete_user(st, claims, user_id)
-    if op == "link_identity":
-        return link_identity(st, claims, user_id)
-    return unlink_identity(st, claims, user_id, segments[2], segments[3])
+    return claims
 
 
 def get_user(st: TenantState, claims: dict, user_id: str) -> Response:
@@ -64,6 +77,18 @@ def get_user(st: TenantState, claims: dict, user_id: str) -> Response:
     denied = check_scope(claims, user_id, "read:users", "read:current_user", listed=GET_USER_SCOPES)
     if denied:
         return denied
+    pick = fields_query()
+    if isinstance(pick, Response):
+        return pick
+    user = st.store.get(user_id)
+    if user is None:
+        return api_error(404, USER_NOT_FOUND, "inexistent_user")
+    return jsonify(pick(user))
+
+
+def fields_query() -> Callable[[dict], dict] | Response:
+    """Read `fields` and `include_fields` as Auth0 does: answer what to keep of each user, or
+    Auth0's 400 for an `include_fields` that is neither true nor false."""
     include = request.args.get("include_fields", "true")
     if include not in ("true", "false"):
         return api_error(
@@ -71,16 +96,13 @@ def get_user(st: TenantState, claims: dict, user_id: str) -> Response:
             "Query validation error: 'Invalid value' on property include_fields.",
             "invalid_query_string",
         )
-    user = st.store.get(user_id)
-    if user is None:
-        return api_error(404, USER_NOT_FOUND, "inexistent_user")
     fields = [f for f in request.args.get("fields", "").split(",") if f]
-    if fields:
-        if include == "true":
-            user = {k: v for k, v in user.items() if k in fields}
-        else:
-            user = {k: v for k, v in user.items() if k not in fields}
-    return jsonify(user)
+    keep = include == "true"
+
+    def pick(user: dict) -> dict:
+        return {k: v for k, v in user.items() if (k in fields) == keep} if fields else user
+
+    return pick
 
 
 def delete_user(st: TenantState, claims: dict, user_id: str) -> Response:

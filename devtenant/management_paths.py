@@ -32,7 +32,7 @@ def operation(method: str, segments: list[str] | None) -> str | None:
     if not segments or not segments[0]:
         return None
     if len(segments) == 1:
-        return {"GET": "get_user", "DELETE": "delete_user"}.get(method)
+        return {"GET": "get_user", "DELETE": "delete_user", "PATCH": "update_user"}.get(method)
     if segments[1] != "identities":
         return None
     if len(segments) == 2 and method == "POST":

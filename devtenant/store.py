@@ -202,18 +202,44 @@ class LinkError(Exception):
         self.error_code = error_code
 
 
+def demo_duplicates() -> list[dict[str, Any]]:
+    """Maya's two accounts (a password one, and a GitHub one made later with the same verified
+    email: what Auth0 does when someone forgets how they signed up) and a look-alike whose
+    email is the same but unverified, which must never be suggested."""
+    maya = {"email": "maya@example.com", "given_name": "Maya", "family_name": "Patel"}
+    return [
+        _user(
+            [_identity("Username-Password-Authentication", "6500a1b2c3d4e5f600000006")],
+            {**maya, "email_verified": True, "name": "Maya Patel", "nickname": "maya"},
+            created_at="2024-03-04T09:30:00.000Z",
+            user_metadata={"newsletter": "monthly", "theme": "light"},
+        ),
+        _user(
+            [_identity("github", 8765432)],
+            {**maya, "email_verified": True, "name": "maya-patel", "nickname": "maya-patel"},
+            created_at="2026-10-20T18:05:00.000Z",
+            user_metadata={"theme": "dark", "editor": "vim"},
+        ),
+        _user(
+            [_identity("google-oauth2", "400000000000000000004")],
+            {**maya, "email_verified": False, "name": "M. Patel", "nickname": "mpatel"},
+            created_at="2026-11-02T07:45:00.000Z",
+        ),
+    ]
+
+
 class UserStore:
     """Thread-safe users; every public method takes the lock (the server is threaded)."""
 
     def __init__(self) -> None:
         """Start from the seed."""
         self.lock = threading.RLock()
-        self.users: list[dict[str, Any]] = seed_users()
+        self.users: list[dict[str, Any]] = seed_users() + demo_duplicates()
 
     def reset(self) -> None:
         """Back to the seeded users."""
         with self.lock:
-            self.users = seed_users()
+            self.users = seed_users() + demo_duplicates()
 
     def _find(self, user_id: str) -> dict[str, Any] | None:
         """The stored record whose root id is user_id (caller holds the lock)."""
@@ -240,6 +266,28 @@ class UserStore:
                 if any(identity_id(i) == full_identity_id for i in user["identities"]):
                     return root_id(user)
         return None
+
+    def by_email(self, email: str) -> list[dict[str, Any]]:
+        """Every user whose root email is exactly `email`: case-sensitive, as Auth0 matches."""
+        with self.lock:
+            return [public_user(u) for u in self.users if u.get("email") == email]
+
+    def update_metadata(
+        self, user_id: str, changes: dict[str, dict[str, Any]], now: float
+    ) -> dict[str, Any] | None:
+        """Merge metadata as Auth0 does; return the public user, or None when there is none."""
+        with self.lock:
+            user = self._find(user_id)
+            if user is None:
+                return None
+            for key, patch in changes.items():
+                if not patch:
+                    user.pop(key, None)  # an empty object removes the metadata altogether
+                    continue
+                merged = {**(user.get(key) or {}), **patch}
+                user[key] = {k: v for k, v in merged.items() if v is not None}
+            user["updated_at"] = iso(now)
+            return public_user(user)
 
     def record_login(self, user_id: str, now: float) -> None:
         """Bump last_login and logins_count like a real login does."""

@@ -16,7 +16,22 @@ from typing import Any, TypeVar
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, headers, i18n, keys, metrics, pages, reauth, templating
+from . import (
+    account,
+    api,
+    auth,
+    headers,
+    i18n,
+    keys,
+    merging,
+    metrics,
+    pages,
+    reauth,
+    suggest_settings,
+    suggestion_pages,
+    suggestions,
+    templating,
+)
 from .account import Account
 from .m2m import ClientCredentials
 from .management import ManagementClient
@@ -24,13 +39,14 @@ from .navigation import safe_next
 from .notices import Notifier
 from .purposes import Resumable, Trip, TripHandler
 from .settings import DEFAULTS, ConfigError, Settings, load_settings
-from .signals import identity_linked, identity_unlinked, separated_deleted
+from .signals import accounts_merged, identity_linked, identity_unlinked, separated_deleted
 from .state import EXTENSION, State
 from .storage import init_sessions, is_server_side, when_signed_in
 
 # What a host uses; everything else is the extension's own and may change.
 __all__ = [
     "Account",
+    "accounts_merged",
     "ConfigError",
     "LinkedAccounts",
     "Settings",
@@ -67,12 +83,16 @@ class LinkedAccounts:
         *,
         current_user: Callable[[], str | None] | None = None,
         login_url: str | None = None,
+        choose_primary: suggestions.ChoosePrimary | None = None,
     ) -> None:
         """Read settings, create this app's Auth0 clients, and mount the pages at `url_prefix`.
 
         Host sign-in mode: `current_user` returns the Auth0 user id (`sub`) of the person the host
         has signed in, or None; the host then owns sign-in and sign-out, and a visitor it has not
         signed in is sent to `login_url` (a URL or an endpoint name) with `next`.
+
+        `choose_primary(signed_in, other)` returns the user id of the account that stays when
+        two merge (default: the one Auth0 created first); each is a users-by-email profile.
         """
         if current_user is not None and not login_url:
             raise ValueError("current_user needs login_url: where the host signs people in")
@@ -80,6 +100,7 @@ class LinkedAccounts:
             app.config.setdefault(key, value)
         i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
         settings = load_settings(app.config)
+        suggesting = suggest_settings.load(app.config)
         if not is_server_side(app):
             raise RuntimeError(
                 "linked_accounts keeps Auth0 tokens in the session, so the session must be "
@@ -90,7 +111,7 @@ class LinkedAccounts:
         st = State(
             settings=settings,
             management=management,
-            auth0=_register_auth0(app, settings),
+            auth0=_register_auth0(app, settings, suggesting),
             m2m=_m2m_client(settings, management),
             notifier=Notifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else None,
             trip_handlers=covering(
@@ -103,6 +124,9 @@ class LinkedAccounts:
                     Trip.DELETE_SEPARATED: TripHandler(
                         pages.finish_delete, fail=pages.change_trip_failed
                     ),
+                    Trip.MERGE: TripHandler(
+                        suggestion_pages.finish_merge, fail=pages.change_trip_failed
+                    ),
                 },
             ),
             resumable=covering(
@@ -112,6 +136,7 @@ class LinkedAccounts:
                     Resumable.LINK: pages.start_link,
                     Resumable.DELETE_SEPARATED: pages.delete_separated,
                     Resumable.RETURN_TO: reauth.return_to,
+                    Resumable.MERGE: suggestion_pages.start_merge,
                 },
             ),
             current_user=current_user,
@@ -119,6 +144,7 @@ class LinkedAccounts:
         )
         app.extensions[EXTENSION] = st
         metrics.init_app(app, management.http)  # only if LINKED_ACCOUNTS_METRICS is set
+        suggestions.init_app(app, settings, suggesting, management, choose_primary)
 
         html = Blueprint(
             "linked_accounts",
@@ -132,6 +158,7 @@ class LinkedAccounts:
         pages.register(html)
         json_api = Blueprint("linked_accounts_api", __name__)
         api.register(json_api)
+        suggestion_pages.register(app, html, json_api)
         if st.host_signs_in:
             # Everything kept for a person is dropped as soon as the host's user is someone else.
             html.before_request(account.forget_another_users_data)
@@ -155,7 +182,7 @@ def covering(kinds: type[Enum], table: Mapping[Any, V]) -> Mapping[Any, V]:
     return table
 
 
-def _register_auth0(app: Flask, settings: Settings):
+def _register_auth0(app: Flask, settings: Settings, suggesting: suggest_settings.SuggestSettings):
     """Register the tenant with Authlib, on a registry of this app's own: Authlib caches clients
     (and their config) on its registry, so a shared one would serve another app's settings."""
     return OAuth(app).register(
@@ -166,7 +193,8 @@ def _register_auth0(app: Flask, settings: Settings):
         client_secret=settings.client_secret,
         server_metadata_url=settings.metadata_url,
         client_kwargs={
-            "scope": auth.SCOPES,
+            # With MERGE_METADATA the person's own token must write its user_metadata too.
+            "scope": auth.SCOPES + (f" {merging.METADATA_SCOPE}" * suggesting.merge_metadata),
             "code_challenge_method": "S256",
             "default_timeout": settings.timeout,
         },
@@ -178,11 +206,4 @@ def _m2m_client(settings: Settings, management: ManagementClient) -> ClientCrede
     asked for at the sign-in domain too, so it is valid where the API calls go."""
     if not (settings.offer_delete_separated and settings.delete_separated_mode == "server"):
         return None
-    return ClientCredentials(
-        f"{settings.issuer_url}/oauth/token",
-        settings.m2m_client_id,
-        settings.m2m_client_secret,
-        settings.audience,
-        http=management.http,
-        timeout=settings.timeout,
-    )
+    return ClientCredentials.of_tenant(settings, management.http)

@@ -34,6 +34,8 @@ class Account:
     auth_time: float | None
     sid: str | None = None  # Auth0's session id from the ID token: the logout_hint
     scope: str | None = None  # what Auth0 granted (None: it did not say, so all that was asked)
+    # The ID token's own claim; None for a session stored before it was kept (ask Auth0 then).
+    email_verified: bool | None = None
 
     def granted(self, scope: str) -> bool:
         """Tell whether Auth0 granted `scope` to this token: it may grant fewer than asked."""
@@ -63,6 +65,7 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
         "email": claims.get("email"),
         "auth_time": claims.get("auth_time"),
         "sid": claims.get("sid"),
+        "email_verified": _verified(claims),
         **_token_fields(token),
     }
     _rotate_session_id()
@@ -78,6 +81,8 @@ def renew_token(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     data.update(_token_fields(token))
     if claims.get("auth_time"):
         data["auth_time"] = claims["auth_time"]
+    if "email_verified" in claims:  # the person may have verified their email since
+        data["email_verified"] = _verified(claims)
     session[KEY] = data
     _rotate_session_id()
     return current()  # type: ignore[return-value]
@@ -99,6 +104,11 @@ def expire_token() -> None:
     data = session.get(KEY)
     if isinstance(data, dict):
         session[KEY] = {**data, "expires_at": 0.0}
+
+
+def _verified(claims: dict[str, Any]) -> bool | None:
+    value = claims.get("email_verified")
+    return value if isinstance(value, bool) else None
 
 
 def _rotate_session_id() -> None:

@@ -45,7 +45,7 @@ def session_info():
     if acct is None:
         # No CSRF token before signing in: there is nothing to post yet, and making one would
         # store a session for every anonymous visit.
-        body["login_url"] = url_for("linked_accounts.login", next=_requested_return_to())
+        body["login_url"] = url_for("linked_accounts.login", next=requested_return_to())
     else:
         body["csrf_token"] = generate_csrf()
         body["user"] = {"user_id": acct.user_id, "name": acct.name, "email": acct.email}
@@ -127,7 +127,7 @@ def _return_to(body: dict[str, Any]) -> str | None:
     return safe_next(_text(body, "return_to"))
 
 
-def _requested_return_to() -> str | None:
+def requested_return_to() -> str | None:
     """The same, read leniently for a refusal (None when the request does not say it well):
     never raises, since the refusal it goes with must still be answered."""
     if request.method == "POST":
@@ -178,7 +178,7 @@ def _identity(identity: Identity) -> dict[str, Any]:
 
 def register(bp) -> None:
     """Add the JSON routes, and their error answers, to the API's blueprint."""
-    call = coming_back_to(_requested_return_to)  # after a login or a renewal: back to the SPA
+    call = coming_back_to(requested_return_to)  # after a login or a renewal: back to the SPA
     bp.add_url_rule("/session", view_func=call(session_info), methods=["GET"])
     bp.add_url_rule("/identities", view_func=call(identities), methods=["GET"])
     bp.add_url_rule("/identities/unlink", view_func=call(unlink), methods=["POST"])

@@ -11,13 +11,13 @@ from flask import current_app, request
 
 from .identities import Identity
 from .names import identity_name
-from .signals import identity_linked, identity_unlinked, separated_deleted
+from .signals import accounts_merged, identity_linked, identity_unlinked, separated_deleted
 from .state import state
 
 if TYPE_CHECKING:
     from .account import Account
 
-__all__ = ["emit", "identity_linked", "identity_unlinked", "separated_deleted"]
+__all__ = ["accounts_merged", "emit", "identity_linked", "identity_unlinked", "separated_deleted"]
 
 log = logging.getLogger("linked_accounts.events")
 

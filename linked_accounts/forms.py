@@ -19,6 +19,8 @@ class LinkForm(FlaskForm):
     """Starts linking; `connection` is empty to let the user pick at Auth0's login page."""
 
     connection = HiddenField(validators=[Optional(), Length(max=128)])
+    # Set by the confirmation page's button: without it the page says what linking does first.
+    confirmed = HiddenField(validators=[Optional(), Length(max=1)])
 
 
 class SeparatedForm(FlaskForm):

@@ -15,8 +15,11 @@ SEPARATED = "linked_accounts.separated"  # accounts this session split off, it m
 # The identities cache, kept in the session only with a session store `init_sessions` did not
 # build (otherwise it lives in the side store, once per user).
 IDENTITIES = "linked_accounts.identities"
+# Link suggestions found, and those dismissed: likewise in the session only without a side store.
+SUGGESTIONS = "linked_accounts.same-email"
+DISMISSED = "linked_accounts.dismissed"
 
-SESSION_KEYS = frozenset({ACCOUNT, PENDING_TRIPS, SEPARATED, IDENTITIES})
+SESSION_KEYS = frozenset({ACCOUNT, PENDING_TRIPS, SEPARATED, IDENTITIES, SUGGESTIONS, DISMISSED})
 
 # The extension's Authlib client. Authlib keeps each trip's state, nonce and PKCE verifier in
 # the session under `_state_<client>_<state>`: one entry per pending trip.

@@ -1,6 +1,7 @@
-"""A machine-to-machine Management API token (client-credentials grant), for the one server-side
-fallback: deleting an account the user has just separated, on tenants that do not grant users
-`delete:current_user`. Nothing else in the extension acts with it."""
+"""A machine-to-machine Management API token (client-credentials grant), for two server-side
+needs, each with an instance (and token) of its own: deleting an account the user has just
+separated, on tenants that do not grant users `delete:current_user`; and finding the accounts with
+the user's email for link suggestions (`read:users` only). Nothing else acts with them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import requests
 
 from .management import BadResponse, send
+from .settings import Settings
 
 
 class ClientCredentials:
@@ -27,6 +29,7 @@ class ClientCredentials:
         *,
         http: requests.Session,
         timeout: tuple[float, float],
+        scope: str | None = None,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
@@ -34,9 +37,26 @@ class ClientCredentials:
         self.audience = audience
         self.http = http
         self.timeout = timeout
+        self.scope = scope  # None: every scope the client is granted
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
+
+    @classmethod
+    def of_tenant(
+        cls, settings: Settings, http: requests.Session, *, scope: str | None = None
+    ) -> ClientCredentials:
+        """The M2M client of the settings (AUTH0_M2M_CLIENT_ID/_SECRET), asking for its token
+        at the sign-in domain too, so it is valid where the API calls go."""
+        return cls(
+            f"{settings.issuer_url}/oauth/token",
+            settings.m2m_client_id,
+            settings.m2m_client_secret,
+            settings.audience,
+            http=http,
+            timeout=settings.timeout,
+            scope=scope,
+        )
 
     def token(self) -> str:
         """Return a valid token, fetching one when none is cached or it is about to expire."""
@@ -53,6 +73,8 @@ class ClientCredentials:
             "client_secret": self.client_secret,
             "audience": self.audience,
         }
+        if self.scope:
+            data["scope"] = self.scope
         body = send(self.http, "POST", self.token_url, "m2m token", timeout=self.timeout, data=data)
         try:
             return str(body["access_token"]), float(body.get("expires_in") or 0)

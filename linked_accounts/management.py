@@ -172,6 +172,24 @@ class ManagementClient:
             raise BadResponse("user is not a JSON object", status=200)
         return body
 
+    def users_by_email(self, token: str, email: str, fields: str) -> list[dict[str, Any]]:
+        """GET the users whose email is exactly `email` (case-sensitive). Needs read:users."""
+        params = {"email": email, "fields": fields, "include_fields": "true"}
+        body = self._call("GET", token, ("users-by-email",), params=params)
+        if not isinstance(body, list) or not all(isinstance(u, dict) for u in body):
+            raise BadResponse("users-by-email answer is not a JSON array of users", status=200)
+        return body
+
+    def update_user_metadata(
+        self, token: str, user_id: str, metadata: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PATCH the user's `user_metadata` (Auth0 merges top-level keys; None removes one).
+        Needs update:current_user_metadata (own) or update:users."""
+        body = self._call("PATCH", token, ("users", user_id), json={"user_metadata": metadata})
+        if not isinstance(body, dict):
+            raise BadResponse("user is not a JSON object", status=200)
+        return body
+
     def unlink(
         self, token: str, primary_id: str, provider: str, secondary_user_id: str
     ) -> list[dict[str, Any]]:

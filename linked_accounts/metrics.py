@@ -124,8 +124,9 @@ COLLECTORS = (
 OTHER = "other"
 ACTIONS = ("link", "unlink", "delete_separated")
 # The trip purposes whose finishing is itself a change attempt.
-_TRIP_ACTIONS = {"link": "link", "delete_separated": "delete_separated"}
-_PURPOSES = ("login", "renew", "reauth", "link", "delete_separated")
+# A merge's sign-ins end in a link (of a suggested account): counted as one.
+_TRIP_ACTIONS = {"link": "link", "delete_separated": "delete_separated", "merge": "link"}
+_PURPOSES = ("login", "renew", "reauth", "link", "delete_separated", "merge")
 # Refusal codes are identifiers the code base writes as literals: lower-case words.
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _METHODS = ("GET", "POST", "PATCH", "DELETE")

@@ -13,7 +13,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import events, identity_cache, metrics, reauth, refusals, separated, single_flight, trips
+from . import (
+    events,
+    identity_cache,
+    merging,
+    metrics,
+    reauth,
+    refusals,
+    separated,
+    single_flight,
+    suggestions,
+    trips,
+    verified_email,
+)
 from . import management as m
 from .account import Account
 from .i18n import _
@@ -155,6 +167,7 @@ def start_link(
             _("Not available"),
             _("Linking that kind of account is not offered here."),
         )
+    verified_email.require_own_verified(acct)  # say so before any trip to Auth0
     reauth.require_fresh(acct, Resumable.LINK, {"connection": connection}, fresh)
     # prompt=login and max_age=0: the user must prove they hold the other account now, not
     # ride on whatever session Auth0 already has.
@@ -186,6 +199,8 @@ def finish_link(
     linked = find(remaining, sub)
     if linked:
         events.emit(events.identity_linked, acct, linked)
+    merging.announce(acct.user_id, sub)  # the product may move what it kept under `sub`
+    suggestions.forget(acct.user_id)
     name = identity_name(linked) if linked else display_name(provider, provider)
     detail = claims.get("email") or claims.get("name") or user_id
     return Linked(name, str(detail), remaining)
@@ -294,6 +309,8 @@ def _why_not_linkable(
         return _("Auth0 did not ask you to sign in to that account, so it was not linked.")
     if find(identities(acct), sub):
         return _("That account is already linked to your profile.")
+    if state().settings.require_verified_email and not verified_email.own_email_verified(acct):
+        return verified_email.why_not(acct)
     if state().settings.require_verified_email and claims.get("email_verified") is not True:
         if not claims.get("email"):
             return _(

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
-from . import identity_cache, metrics, operations, reauth, separated
+from . import identity_cache, metrics, operations, reauth, refusals, separated, verified_email
 from . import management as m
 from .account import Account
 from .auth import coming_back_to, signed_in
@@ -52,7 +52,7 @@ def accounts_page():
 def refresh():
     """Re-read the identities from Auth0 (at most once per REFRESH_MIN_INTERVAL)."""
     acct = signed_in()
-    _require_valid(ActionForm())
+    require_valid(ActionForm())
     operations.refresh(acct)
     return to_accounts(_("Your linked accounts are up to date."), "success")
 
@@ -67,8 +67,8 @@ def confirm_unlink():
 def unlink():
     """Unlink an identity the user really has; the form only names it."""
     acct = signed_in()
-    form = _require_valid(IdentityForm())
-    return _fresh_or_reauthenticate(acct, Resumable.UNLINK, identity=form.identity.data)
+    form = require_valid(IdentityForm())
+    return fresh_or_reauthenticate(acct, Resumable.UNLINK, identity=form.identity.data)
 
 
 def unlink_identity(acct: Account, identity: str, fresh: FreshLogin | None = None):
@@ -86,8 +86,33 @@ def unlink_identity(acct: Account, identity: str, fresh: FreshLogin | None = Non
 def link():
     """Start linking, at Auth0's own chooser or at one of LINK_CONNECTIONS."""
     acct = signed_in()
-    form = _require_valid(LinkForm())
-    return _fresh_or_reauthenticate(acct, Resumable.LINK, connection=form.connection.data or "")
+    form = require_valid(LinkForm())
+    if not form.confirmed.data:
+        return confirm_link(acct, form.connection.data or "")
+    return fresh_or_reauthenticate(acct, Resumable.LINK, connection=form.connection.data or "")
+
+
+def confirm_link(acct: Account, connection: str):
+    """Say what linking an account of `connection` (or any, at Auth0's chooser) will do, before
+    the trip to Auth0: the signed-in account stays primary, the other one's id ends."""
+    if connection and connection not in dict(operations.link_options()):
+        raise Refusal(
+            "connection_not_offered",
+            _("Not available"),
+            _("Linking that kind of account is not offered here."),
+        )
+    if not acct.granted(operations.CHANGE_SCOPE):
+        raise refusals.scope_not_granted(operations.CHANGE_SCOPE)  # say so before confirming
+    verified_email.require_own_verified(acct)
+    identities = operations.identities(acct)
+    own = next((i for i in identities if i.is_primary), None)
+    return render(
+        "linked_accounts/confirm_link.html",
+        connection=connection,
+        name=dict(operations.link_options()).get(connection, ""),
+        own_method=identity_name(own) if own else "",
+        own_email=acct.email or "",
+    )
 
 
 def start_link(acct: Account, connection: str, fresh: FreshLogin | None = None):
@@ -122,8 +147,8 @@ def confirm_delete():
 def delete():
     """Delete the separated account, after a fresh login of the primary."""
     acct = signed_in()
-    form = _require_valid(SeparatedForm())
-    return _fresh_or_reauthenticate(acct, Resumable.DELETE_SEPARATED, user=form.user.data)
+    form = require_valid(SeparatedForm())
+    return fresh_or_reauthenticate(acct, Resumable.DELETE_SEPARATED, user=form.user.data)
 
 
 def delete_separated(acct: Account, user: str, fresh: FreshLogin | None = None):
@@ -143,10 +168,10 @@ def reauthenticate():
     """Sign in again, then return to `next`: where the JSON API sends a browser to confirm."""
     acct = signed_in()
     target = safe_next(request.args.get("next")) or url_for("linked_accounts.accounts")
-    return _fresh_or_reauthenticate(acct, Resumable.RETURN_TO, next=target)
+    return fresh_or_reauthenticate(acct, Resumable.RETURN_TO, next=target)
 
 
-def _fresh_or_reauthenticate(acct: Account, action: Resumable, **args):
+def fresh_or_reauthenticate(acct: Account, action: Resumable, **args):
     """Carry out a confirmed action; without a fresh login, first send the user to sign in again
     (a trip that resumes the action afterwards). Started here, in the view, because an error
     handler changes nothing."""
@@ -201,7 +226,7 @@ def bad_request(error):
     )
 
 
-def _require_valid(form):
+def require_valid(form):
     if not form.validate_on_submit():
         abort(400)
     return form

@@ -16,6 +16,7 @@ class Trip(StrEnum):
     REAUTH = "reauth"  # a fresh login before a change, which then resumes it
     LINK = "link"  # a login to the other account, whose ID token is linked
     DELETE_SEPARATED = "delete_separated"  # a login to a separated account, to delete it
+    MERGE = "merge"  # a sign-in of a suggested merge: the signed-in account's own, or the other's
 
 
 class Resumable(StrEnum):
@@ -25,6 +26,7 @@ class Resumable(StrEnum):
     UNLINK = "unlink"
     LINK = "link"
     DELETE_SEPARATED = "delete_separated"
+    MERGE = "merge"  # start merging a suggested account
     RETURN_TO = "return_to"  # nothing to carry out: back to the page, which repeats its request
 
 

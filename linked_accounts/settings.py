@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import suggest_settings
 from .i18n import lazy_gettext
 
 # Host names that are this machine, whatever they resolve to; any loopback IP address is too
@@ -52,6 +53,7 @@ DEFAULTS: Mapping[str, Any] = {
     # Seconds a session lasts from its start, however active (sessions.init_sessions, which a
     # host calls first, reads it; unset there, its default is this one).
     "LINKED_ACCOUNTS_SESSION_MAX_AGE": 8 * 3600,
+    **suggest_settings.DEFAULTS,  # LINKED_ACCOUNTS_SUGGEST_LINKS, _MERGE_METADATA, ...
 }
 
 
@@ -253,6 +255,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         )
     if settings.smtp_url and urlsplit(settings.smtp_url).scheme not in ("smtp", "smtps"):
         problems.append("LINKED_ACCOUNTS_SMTP_URL must look like smtp://host:port or smtps://...")
+    problems.extend(suggest_settings.problems(config))
     if problems:
         raise ConfigError(problems)
     return settings

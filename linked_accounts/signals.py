@@ -12,3 +12,5 @@ namespace = Namespace()
 identity_linked = namespace.signal("identity-linked")
 identity_unlinked = namespace.signal("identity-unlinked")
 separated_deleted = namespace.signal("separated-account-deleted")
+# After every link: `primary_id` stays, `merged_id` no longer exists as a user (see merging).
+accounts_merged = namespace.signal("accounts-merged")

@@ -37,6 +37,12 @@ def main() -> None:
         wait_for(f"{tenant_url}/.well-known/openid-configuration")
         env["DEV_AUTH0_DOMAIN"] = tenant_url
         env["DEV_TENANT"] = "1"  # the app refuses to fall back to the tenant without it
+        # Link suggestions out of the box: the tenant's published M2M client (read:users) finds
+        # Maya Patel's two accounts; sign in as either to see the other suggested.
+        env.setdefault("SUGGEST_LINKS", "1")
+        if env["SUGGEST_LINKS"] not in ("", "0"):
+            env.setdefault("AUTH0_M2M_CLIENT_ID", "dev-m2m")
+            env.setdefault("AUTH0_M2M_CLIENT_SECRET", "dev-m2m-secret")
     print(
         f"Open http://127.0.0.1:{APP_PORT}/  (use 127.0.0.1, not localhost: cookies are per host)"
     )

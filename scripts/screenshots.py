@@ -1,4 +1,5 @@
-"""`make screenshots`: regenerate the README's pictures of the settings and confirmation pages.
+"""`make screenshots`: regenerate the README's pictures of the settings and confirmation pages,
+and of a link suggestion (Maya Patel's two accounts).
 
 Serves a development tenant and the app on free loopback ports, logs in as Ada Lovelace in
 Chromium (Debian's when on PATH, else Playwright's own) and writes docs/screenshots/*.png.
@@ -27,7 +28,12 @@ from tests.support.servers import serving  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 900, "height": 640}
 GITHUB = "github|1234567"
-NAMES = ("settings.png", "confirm.png", "themed.png")
+NAMES = ("settings.png", "confirm.png", "suggestion.png", "confirm-suggestion.png", "themed.png")
+SUGGEST = {
+    "SUGGEST_LINKS": "1",
+    "AUTH0_M2M_CLIENT_ID": "dev-m2m",  # the development tenant's published M2M client
+    "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret",
+}
 
 
 def main() -> None:
@@ -44,7 +50,7 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": False,
         }
         with (
-            serving(create_app(config)) as app,
+            serving(create_app({**config, **SUGGEST})) as app,
             serving(create_example(config)) as example,
             sync_playwright() as pw,
         ):
@@ -55,12 +61,12 @@ def main() -> None:
         print(f"wrote {(OUT / name).relative_to(ROOT)}")
 
 
-def logged_in_page(browser, base: str, settings_path: str):
-    """Open a light-theme page, log in as Ada from the front page, and land on the settings."""
+def logged_in_page(browser, base: str, settings_path: str, who: str = "Ada Lovelace"):
+    """Open a light-theme page, log in from the front page, and land on the settings."""
     page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1, color_scheme="light")
     page.goto(base + "/")
     page.get_by_role("link", name="Log in").click()
-    page.get_by_role("button", name="Continue as Ada Lovelace").click()
+    page.get_by_role("button", name=f"Continue as {who}").click()
     expect(page).to_have_url(base + settings_path)
     return page
 
@@ -83,6 +89,15 @@ def shoot(browser, app: str, example: str) -> None:
     page.goto(app + "/account/unlink?" + urlencode({"identity": GITHUB}))
     expect(page.get_by_role("button", name="Unlink GitHub")).to_be_visible()
     snap(page, "confirm.png")
+
+    # Maya signed up with a password, then came back through GitHub: a second, empty account.
+    page = logged_in_page(browser, app, "/account/", who="maya-patel")
+    expect(page.get_by_role("heading", name="Is this also you?")).to_be_visible()
+    snap(page, "suggestion.png")
+
+    page.get_by_role("link", name="Link Email and password (maya@example.com)").click()
+    expect(page.get_by_role("button", name="Sign in and link")).to_be_visible()
+    snap(page, "confirm-suggestion.png")
 
     page = logged_in_page(browser, example, "/settings/sign-in/")
     snap(page, "themed.png")

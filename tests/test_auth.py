@@ -45,7 +45,7 @@ def test_the_app_asks_auth0_only_for_current_user_scopes(make_app, serve, tenant
     visitor.login()
     relogin = visitor.unlink(t.ADA_GITHUB)
     assert "was unlinked" in visitor.press(relogin, "Continue as Ada Lovelace").text
-    relogin = visitor.press(visitor.get("/account/"), "Link GitHub")
+    relogin = visitor.press_link("Link GitHub")
     other = visitor.press(relogin, "Continue as Ada Lovelace")
     assert "is now linked" in visitor.press(other, "Continue as Grace Hopper").text
     assert set(asked) == {"login", "reauth"}

@@ -95,10 +95,10 @@ def test_fifty_sessions_unlinking_and_linking_at_once(app_url, tenant):
         if who == "ada":
             ready.append((visitor.confirm_page(what), "Unlink"))
         elif what == "grace":
-            ready.append((visitor.press(visitor.get("/account/"), "Link GitHub"),
+            ready.append((visitor.press_link("Link GitHub"),
                           "Continue as Grace Hopper"))  # fmt: skip
         elif what == "linus":
-            ready.append((visitor.press(visitor.get("/account/"), "Link another account"),
+            ready.append((visitor.press_link("Link another account"),
                           "Continue as Linus Google"))  # fmt: skip
         else:
             ready.append((visitor.get("/account/"), "Refresh list"))

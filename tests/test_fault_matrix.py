@@ -139,7 +139,7 @@ def test_delete_identity_failure_on_a_confirmed_unlink(make_app, serve, tenant, 
 def test_link_identity_failure_after_signing_in_to_the_other_account(make_app, serve, tenant, name):
     visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github")))
     visitor.login("Ben Carter")
-    login_page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    login_page = visitor.press_link("Link GitHub")
     t.fault(tenant, "link_identity", **_spec(name, "link_identity"))
     response = _timed(lambda: visitor.press(login_page, "Continue as Grace Hopper"))
     # 401: Auth0's session is now Grace's, so the silent login must not be taken as Ben's:
@@ -193,7 +193,7 @@ def test_unlink_done_by_auth0_with_its_answer_lost(make_app, serve, tenant, name
 def test_link_done_by_auth0_with_its_answer_lost(make_app, serve, tenant, name):
     visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github")))
     visitor.login("Ben Carter")
-    login_page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    login_page = visitor.press_link("Link GitHub")
     spec, status = LOST_ANSWERS[name]
     t.fault(tenant, "link_identity", times=1, **spec)
     response = _timed(lambda: visitor.press(login_page, "Continue as Grace Hopper"))

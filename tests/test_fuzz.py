@@ -140,13 +140,19 @@ def test_unlink_with_any_csrf_token_is_refused(ada, tenant, identity, token):
 @given(connection=st.one_of(text, st.sampled_from(["github", "google-oauth2", "facebook"])))
 def test_link_with_any_connection(ada, tenant, connection):
     app, visitor, client, csrf, seed = ada
-    response = client.post("/account/link", data={"connection": connection, "csrf_token": csrf})
+    data = {"connection": connection, "csrf_token": csrf}
+    confirmation = client.post("/account/link", data=data)
+    assert_answered(confirmation)
+    response = client.post("/account/link", data={**data, "confirmed": "1"})
     assert_answered(response)
     if connection in ("", "github"):
-        # Only the offered connections (or Auth0's chooser) start a trip; nothing is written.
+        # Only the offered connections (or Auth0's chooser) are confirmed and start a trip;
+        # nothing is written.
+        assert confirmation.status_code == 200 and b"Sign in and link" in confirmation.data
         assert response.status_code == 302
         assert response.headers["Location"].startswith(tenant + "/authorize")
     else:
+        assert confirmation.status_code == 400
         assert response.status_code == 400
     assert_only_confirmed_change(tenant, seed, None)
 

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).parent.parent / "linked_accounts"
 # Lowest first. A module may import its own layer and those below, never one above.
 LAYERS: list[tuple[str, set[str]]] = [
     ("what the host and the operator are told: signals, metrics", {"signals", "metrics"}),
-    ("domain", {"identities", "i18n", "settings", "purposes"}),
+    ("domain", {"identities", "i18n", "settings", "suggest_settings", "purposes"}),
     ("clients: Auth0's HTTP APIs and the mail server", {"management", "m2m", "notices"}),
     ("per-app state, and the names the host chose", {"state", "names"}),
     (
@@ -29,13 +29,27 @@ LAYERS: list[tuple[str, set[str]]] = [
             "separated",
             "outcomes",
             "trips",
+            "per_user",
+            "dismissals",
         },
     ),
-    ("flows: refusals, events, re-authentication", {"refusals", "navigation", "events", "reauth"}),
-    ("operations", {"operations"}),
+    (
+        "flows: refusals, events, re-authentication",
+        {"refusals", "navigation", "events", "reauth", "verified_email"},
+    ),
+    ("operations", {"operations", "suggestions", "merging"}),
     (
         "web: pages, JSON, sign-in, forms, templates, headers, the wiring",
-        {"pages", "api", "auth", "forms", "templating", "headers", "__init__"},
+        {
+            "pages",
+            "api",
+            "auth",
+            "forms",
+            "templating",
+            "headers",
+            "suggestion_pages",
+            "__init__",
+        },
     ),
 ]
 

@@ -72,7 +72,7 @@ def test_refused_links_change_nothing(visitor, tenant, button, account, status, 
 
 def test_cancelling_at_auth0_changes_nothing(visitor, tenant):
     visitor.login("Ben Carter")
-    login_page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    login_page = visitor.press_link("Link GitHub")
     page = visitor.press(login_page, "Cancel")
     assert page.url.split("?")[0] == visitor.base + "/account/"
     assert "cancelled" in page.text and "Nothing was changed" in page.text
@@ -82,8 +82,7 @@ def test_cancelling_at_auth0_changes_nothing(visitor, tenant):
 
 def test_an_error_on_the_redirect_changes_nothing_and_keeps_the_user_signed_in(visitor, tenant):
     visitor.login("Ben Carter")
-    page = visitor.get("/account/")
-    started = visitor.press(page, "Link GitHub")
+    started = visitor.press_link("Link GitHub")
     query = parse_qs(urlsplit(started.url).query)
     back = visitor.get(
         "/account/callback",
@@ -118,6 +117,20 @@ def test_a_connection_not_offered_is_refused_without_going_to_auth0(visitor):
     page = visitor.press(visitor.get("/account/"), "Link GitHub", connection="facebook")
     assert page.status_code == 400
     assert "not offered" in page.text
+
+
+def test_a_confirmation_says_what_linking_does_before_anything_happens(visitor, tenant):
+    visitor.login("Ben Carter")
+    page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    assert page.status_code == 200
+    assert "Link GitHub?" in page.text
+    assert "<strong>This profile stays</strong> (Email and password, ben@example.com)" in page.text
+    assert "<strong>stops being a separate account</strong>" in page.text
+    assert "does not keep the profile data" in page.text
+    assert "<strong>not moved by Auth0</strong>" in page.text
+    assert "Continue as" not in page.text  # not at Auth0 yet
+    back = visitor.get("/account/")
+    assert back.status_code == 200 and t.identity_keys(tenant, t.BEN) == [t.BEN]
 
 
 def test_linking_without_csrf_is_refused(visitor):

@@ -73,7 +73,7 @@ def ada(*, fresh: bool = True, scope: str | None = None) -> Account:
     auth_time = time.time() - (10 if fresh else 3600)
     return Account(
         t.ADA, "Ada Lovelace", "ada@example.com", token_of(t.ADA), time.time() + 3600, 3600.0,
-        auth_time, scope=scope,
+        auth_time, scope=scope, email_verified=True,  # as Ada's ID token says
     )  # fmt: skip
 
 

@@ -57,7 +57,7 @@ def attacker_outcome_url(base: str) -> str:
     description is the text to plant; the redirect carries it sealed in `done=`."""
     attacker = Visitor(base)
     attacker.login("Ben Carter")
-    link = attacker.press(attacker.get("/account/"), "Link GitHub")
+    link = attacker.press_link("Link GitHub")
     state = parse_qs(urlsplit(link.url).query)["state"][0]
     query = urlencode({"state": state, "error": "invalid_request", "error_description": PLANTED})
     answer = attacker.get(f"/account/callback?{query}", allow_redirects=False)

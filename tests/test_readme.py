@@ -54,5 +54,16 @@ def test_the_host_sign_in_snippet_is_the_quickstart_examples_code():
             assert _code(line) in lines, line
 
 
+def test_the_merged_snippet_is_the_quickstart_examples_code():
+    """What the README tells a host to do after a merge is what examples/quickstart_host does
+    (tested end to end in tests/test_suggestions.py)."""
+    example = (ROOT / "examples" / "quickstart_host" / "app.py").read_text()
+    lines = {_code(line) for line in example.splitlines()}
+    for line in snippet("merged").splitlines():
+        code = _code(line)
+        if code and not code.startswith(("from ", "import ", "#")):
+            assert code in lines, line
+
+
 def _code(line: str) -> str:
     return line.split("  #")[0].strip()

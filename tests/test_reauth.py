@@ -42,7 +42,7 @@ def test_unlink_asks_for_a_fresh_login_first_and_writes_nothing_before_it(visito
 
 def test_link_asks_for_a_fresh_login_then_goes_on_to_the_other_account(visitor, tenant):
     visitor.login("Ben Carter")
-    reauth_page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    reauth_page = visitor.press_link("Link GitHub")
     assert "prompt=login" in reauth_page.url and "audience=" in reauth_page.url
     link_page = visitor.press(reauth_page, "Continue as Ben Carter")
     assert "connection=github" in link_page.url
@@ -111,7 +111,7 @@ def test_a_stale_login_stays_stale_whatever_a_caller_passes_as_proof(make_app):
 def test_a_link_is_refused_when_the_primary_login_is_no_longer_fresh(app, base, tenant):
     ben = Visitor(base)
     ben.login("Ben Carter")
-    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+    login_page = ben.press_link("Link GitHub")
 
     def stale(data):
         data[account.KEY] = {**data[account.KEY], "auth_time": time.time() - 3 * 3600}

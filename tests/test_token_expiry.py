@@ -140,7 +140,7 @@ def test_an_unlink_auth0_refuses_for_an_expired_token_returns_to_its_confirmatio
 def test_an_expired_token_during_a_link_never_signs_in_as_the_other_account(served, tenant):
     app, visitor = served
     visitor.login("Ben Carter")
-    login_page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    login_page = visitor.press_link("Link GitHub")
     expire_token(app, visitor)
     # Signing in to Grace's GitHub makes Auth0's session Grace's: a silent login now would
     # sign the browser in as Grace. Auth0's page must ask who is signing in instead.

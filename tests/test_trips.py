@@ -57,7 +57,7 @@ def test_a_callback_that_is_not_this_browsers_trip_leaves_the_session_alone(base
 def test_a_link_trip_finished_after_its_lifetime_is_refused(app, base, tenant):
     ben = Visitor(base)
     ben.login("Ben Carter")
-    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+    login_page = ben.press_link("Link GitHub")
     state = parse_qs(urlsplit(login_page.url).query)["state"][0]
 
     def age(data):
@@ -90,7 +90,7 @@ def test_authlib_debug_logging_never_shows_the_pkce_verifier(app, base, caplog):
 def test_a_trip_whose_purpose_this_release_does_not_know_changes_nothing(app, base, tenant):
     ben = Visitor(base)
     ben.login("Ben Carter")
-    login_page = ben.press(ben.get("/account/"), "Link GitHub")
+    login_page = ben.press_link("Link GitHub")
     state = parse_qs(urlsplit(login_page.url).query)["state"][0]
     assert stored(app, ben.http.cookies[COOKIE])[trips.PENDING][state]["purpose"] == "link"
 

@@ -17,7 +17,7 @@ from urllib.parse import quote_plus, urlencode
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, redirect, render_template, request, session, url_for
 
-from linked_accounts import LinkedAccounts, init_sessions, safe_next
+from linked_accounts import LinkedAccounts, accounts_merged, init_sessions, safe_next
 
 SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY", "REDIS_URL")
 
@@ -79,6 +79,16 @@ def create_app(config: dict | None = None) -> Flask:
         """The Auth0 user id of the person this product has signed in, or None."""
         return ((session.get("user") or {}).get("userinfo") or {}).get("sub")
 
+    def accounts_were_merged(sender, primary_id: str, merged_id: str) -> None:
+        """Auth0 linked `merged_id` into `primary_id`: the merged user id no longer exists.
+        Move what the product keeps under it here (Acme Shop keeps nothing). If the person is
+        signed in as it, sign them in again: Auth0's latest sign-in is the primary's, so the
+        product's login comes straight back as the primary, with no page in between."""
+        if current_user() == merged_id:
+            session.pop("user", None)
+
+    # Not weak: the receiver is a local function, which would be collected after create_app.
+    accounts_merged.connect(accounts_were_merged, app, weak=False)
     LinkedAccounts(
         app,
         url_prefix="/settings/accounts",

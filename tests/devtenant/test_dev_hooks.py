@@ -14,6 +14,9 @@ from tests.support.tenant_api import (
     EVE,
     GRACE,
     LINUS,
+    MAYA,
+    MAYA_GITHUB,
+    MAYA_LOOKALIKE,
     auth,
     http,
     identity_url,
@@ -200,13 +203,22 @@ def test_clock_offset_expires_tokens(tenant, ada_token):
 
 def test_dev_users_and_reset_restore_the_seed(tenant, ada_token):
     users = http.get(f"{tenant}/__dev/users").json()
-    assert [u["user_id"] for u in users] == [ADA, BEN, GRACE, LINUS, EVE]
+    assert [u["user_id"] for u in users] == [
+        ADA,
+        BEN,
+        GRACE,
+        LINUS,
+        EVE,
+        MAYA,
+        MAYA_GITHUB,
+        MAYA_LOOKALIKE,
+    ]
     assert users[4]["email_verified"] is False
     assert http.get(f"{tenant}/__dev/users/nobody%7Cx").status_code == 404
     http.delete(identity_url(tenant, ADA, "github", 1234567), headers=auth(ada_token))
-    assert len(http.get(f"{tenant}/__dev/users").json()) == 6
+    assert len(http.get(f"{tenant}/__dev/users").json()) == 9
     http.post(f"{tenant}/__dev/reset")
-    assert len(http.get(f"{tenant}/__dev/users").json()) == 5
+    assert len(http.get(f"{tenant}/__dev/users").json()) == 8
     assert len(stored_user(tenant, ADA).json()["identities"]) == 4
 
 

@@ -165,6 +165,9 @@ def test_login_page_is_a_plain_accessible_page(tenant):
         "Continue as Grace Hopper",
         "Continue as Linus Google",
         "Continue as Eve Unverified",
+        "Continue as Maya Patel",
+        "Continue as maya-patel",
+        "Continue as M. Patel",
     ]
     assert set(page.hidden) == {"txn", "csrf"}
     assert page.button("Cancel") == ("action", "cancel")
@@ -172,11 +175,12 @@ def test_login_page_is_a_plain_accessible_page(tenant):
 
 def test_connection_lists_identities_on_that_connection_and_login_hint_goes_first(tenant):
     page = parse_login_page(get_authorize(tenant, connection="github").text)
-    assert page.account_names() == ["Continue as Ada Lovelace", "Continue as Grace Hopper"]
+    github = ["Continue as Ada Lovelace", "Continue as Grace Hopper", "Continue as maya-patel"]
+    assert page.account_names() == github
     hinted = parse_login_page(
         get_authorize(tenant, connection="github", login_hint="grace@example.com").text
     )
-    assert hinted.account_names() == ["Continue as Grace Hopper", "Continue as Ada Lovelace"]
+    assert hinted.account_names() == [github[1], github[0], github[2]]
     saml = parse_login_page(get_authorize(tenant, connection="acme-saml").text)
     assert saml.account_names() == ["Continue as Ada Lovelace"]
 

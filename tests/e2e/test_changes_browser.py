@@ -25,6 +25,7 @@ def test_link_github_to_a_profile_without_links_then_unlink_it(page: Page, serve
     with serve_app(LINK_CONNECTIONS="github") as app_url:
         log_in(page, app_url, "Ben Carter")
         page.get_by_role("button", name="Link GitHub").click()
+        page.get_by_role("button", name="Sign in and link").click()
         page.get_by_role("button", name="Continue as Grace Hopper").click()
         expect(page.get_by_role("status")).to_contain_text(
             "GitHub (grace@example.com) is now linked"
@@ -40,10 +41,12 @@ def test_link_through_auth0s_chooser_and_refuse_an_unverified_email(page: Page, 
     with serve_app() as app_url:
         log_in(page, app_url, "Ben Carter")
         page.get_by_role("button", name="Link another account").click()
+        page.get_by_role("button", name="Sign in and link").click()
         page.get_by_role("button", name="Continue as Eve Unverified").click()
         expect(page.get_by_role("alert")).to_contain_text("is not verified")
         page.get_by_role("link", name="Back to linked accounts").click()
         page.get_by_role("button", name="Link another account").click()
+        page.get_by_role("button", name="Sign in and link").click()
         page.get_by_role("button", name="Continue as Linus Google").click()
         expect(page.get_by_role("status")).to_contain_text(
             "Google (linus@example.com) is now linked"

@@ -53,6 +53,7 @@ def test_unlink_in_the_example_host(page: Page, example, tenant):
 def test_link_in_the_example_host(page: Page, example, tenant):
     log_in(page, example, "Ben Carter")
     page.get_by_role("button", name="Link GitHub").click()
+    page.get_by_role("button", name="Sign in and link").click()
     page.get_by_role("button", name="Continue as Grace Hopper").click()
     expect(page).to_have_url(pages.settings_url(example, PREFIX))
     expect(page.get_by_role("status")).to_contain_text("GitHub (grace@example.com) is now linked")

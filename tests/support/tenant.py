@@ -14,6 +14,11 @@ ADA_SAML = "samlp|acme-saml|ada@acme.test"
 GRACE = "github|7654321"
 LINUS = "google-oauth2|300000000000000000003"
 EVE = "google-oauth2|200000000000000000002"
+# Demo duplicates: Maya's password account, her later GitHub account (same verified email), and a
+# look-alike Google account whose email is the same but unverified.
+MAYA = "auth0|6500a1b2c3d4e5f600000006"
+MAYA_GITHUB = "github|8765432"
+MAYA_LOOKALIKE = "google-oauth2|400000000000000000004"
 
 
 def user(tenant: str, user_id: str) -> dict | None:

@@ -9,7 +9,17 @@ from urllib.parse import quote
 
 import requests
 
-from tests.support.tenant import ADA, ADA_SAML, BEN, EVE, GRACE, LINUS  # noqa: F401  (re-exported)
+from tests.support.tenant import (  # noqa: F401  (re-exported)
+    ADA,
+    ADA_SAML,
+    BEN,
+    EVE,
+    GRACE,
+    LINUS,
+    MAYA,
+    MAYA_GITHUB,
+    MAYA_LOOKALIKE,
+)
 
 
 def claims(jwt: str) -> dict[str, Any]:
@@ -93,6 +103,10 @@ class _Http:
     def delete(self, url: str, **kwargs: Any) -> requests.Response:
         """DELETE."""
         return self.request("DELETE", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> requests.Response:
+        """PATCH."""
+        return self.request("PATCH", url, **kwargs)
 
 
 http = _Http()

@@ -47,9 +47,17 @@ class Visitor:
         """Press a button on `page` and follow wherever it leads."""
         return submit(self.http, page, button, **overrides)
 
+    def press_link(self, button: str) -> requests.Response:
+        """Press a Link button on the settings page, then "Sign in and link" on the page that
+        says what linking does; return where that leads (Auth0's login page, or a refusal)."""
+        confirm = self.press(self.get("/account/"), button)
+        if confirm.status_code != 200 or "Sign in and link" not in confirm.text:
+            return confirm  # refused before the confirmation
+        return self.press(confirm, "Sign in and link")
+
     def link(self, button: str, account_name: str) -> requests.Response:
-        """Press a Link button on the settings page, then sign in to the other account."""
-        login_page = self.press(self.get("/account/"), button)
+        """Press a Link button on the settings page, confirm, then sign in to the other account."""
+        login_page = self.press_link(button)
         assert "Continue as" in login_page.text, login_page.text[:500]
         return self.press(login_page, f"Continue as {account_name}")
 

@@ -1,0 +1,61 @@
+"""Small JSON values kept per Auth0 user (suggestions found, suggestions dismissed), in the side
+store beside the identities cache (`storage.side`), so every session and device of the user, and
+every instance of the site, sees the same value.
+
+Keys are `{kind}:{sha256(tenant, user id)}`: no user id (an email, for some connections) in key
+names. Each value carries the user id and tenant it was kept for and is ignored for anyone else.
+With a session store `init_sessions` did not build there is no side store, so it falls back to
+the session (one value per session, under the key `keys` names for its kind).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import current_app, session
+
+from . import keys
+from .state import state
+from .storage import side_store
+
+# The session key of each kind, for the fallback without a side store.
+SESSION_KEYS = {"same-email": keys.SUGGESTIONS, "dismissed": keys.DISMISSED}
+
+
+def get(kind: str, user_id: str) -> Any:
+    """Return the value of `kind` kept for `user_id`, or None."""
+    store = side_store(current_app)
+    entry = session.get(SESSION_KEYS[kind]) if store is None else store.get(_key(kind, user_id))
+    if not isinstance(entry, dict) or entry.get("user_id") != user_id:
+        return None
+    if entry.get("tenant") != _tenant():
+        return None
+    return entry.get("value")
+
+
+def put(kind: str, user_id: str, value: Any, seconds: int) -> None:
+    """Keep `value` (JSON-serialisable) for `user_id`, for `seconds`."""
+    entry = {"tenant": _tenant(), "user_id": user_id, "value": value}
+    store = side_store(current_app)
+    if store is None:
+        session[SESSION_KEYS[kind]] = entry
+    else:
+        store.set(_key(kind, user_id), entry, ttl=seconds)
+
+
+def delete(kind: str, user_id: str) -> None:
+    """Forget the value of `kind` kept for `user_id`."""
+    store = side_store(current_app)
+    if store is None:
+        session.pop(SESSION_KEYS[kind], None)
+    else:
+        store.delete(_key(kind, user_id))
+
+
+def _tenant() -> str:
+    return state().settings.canonical_url
+
+
+def _key(kind: str, user_id: str) -> str:
+    return f"{kind}:" + hashlib.sha256(f"{_tenant()}\n{user_id}".encode()).hexdigest()

@@ -1,0 +1,191 @@
+"""The pages of link suggestions: the settings page's "Is this also you?" section, the
+confirmation before linking a suggestion, "Not now" and "Not mine", and the JSON listing. Thin:
+`suggestions`, `merging` and `dismissals` do the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, flash, jsonify, redirect, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from . import account, api, dismissals, merging, operations, pages, suggestions, verified_email
+from .account import Account
+from .auth import coming_back_to, signed_in
+from .i18n import _, ngettext
+from .names import icon_url, identity_name
+from .navigation import return_path, to_accounts
+from .purposes import Resumable
+from .reauth import FreshLogin
+from .state import state
+from .suggestions import Candidate, Found
+from .templating import render
+
+
+class SuggestionForm(FlaskForm):
+    """Names a suggested account by its user id; the server looks it up among the user's own."""
+
+    account = HiddenField(validators=[DataRequired(), Length(max=600)])
+
+
+class DismissForm(SuggestionForm):
+    reason = HiddenField(validators=[AnyOf(dismissals.REASONS)])
+
+
+def section() -> Found | None:
+    """What the settings page's suggestions section shows (None: nothing to show)."""
+    acct = account.current()
+    if not suggestions.enabled() or acct is None or acct.token_expired:
+        return None
+    found = suggestions.for_user(acct, operations.identities(acct))
+    return found if (found.candidates or found.dismissed or found.unavailable) else None
+
+
+def candidate_icon(candidate: Candidate) -> str:
+    return icon_url(candidate.provider, candidate.connection)
+
+
+def confirm():
+    """Say what linking the suggested account will do, before anything happens."""
+    acct = signed_in()
+    identities = operations.identities(acct)
+    candidate = suggestions.find(acct, request.args.get("account", ""), identities)
+    verified_email.require_own_verified(acct)
+    plan = merging.plan(acct, candidate, identities)
+    own = next((i for i in identities if i.is_primary), None)
+    return render(
+        "linked_accounts/confirm_suggestion.html",
+        plan=plan,
+        candidate=candidate,
+        own_method=identity_name(own) if own else "",
+        own_email=acct.email or "",
+        merge_metadata=suggestions.suggester().settings.merge_metadata,
+        form=SuggestionForm(account=candidate.user_id),
+    )
+
+
+def link():
+    """Start linking the suggested account: the trips to Auth0 the plan needs."""
+    acct = signed_in()
+    form = pages.require_valid(SuggestionForm())
+    return pages.fresh_or_reauthenticate(acct, Resumable.MERGE, account=form.account.data)
+
+
+def start_merge(acct: Account, account: str, fresh: FreshLogin | None = None):
+    """Send the person to the first sign-in of the merge (resumed here after a fresh login)."""
+    verified_email.require_own_verified(acct)
+    identities = operations.identities(acct)
+    plan = merging.plan(acct, suggestions.find(acct, account, identities), identities)
+    return redirect(merging.start(acct, plan, identities, fresh))
+
+
+def finish_merge(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
+    """A sign-in of the merge came back: go on to the next one, or merge and say so."""
+    acct = signed_in()
+    identities = operations.identities(acct)
+    plan = merging.plan(
+        acct, suggestions.find(acct, str(trip.get("account")), identities), identities
+    )
+    if trip.get("step") == "self":
+        return redirect(merging.after_self(acct, token, claims, trip, plan))
+    merged = merging.after_proof(acct, token, claims, trip, plan)
+    if merged.switched:
+        message = _(
+            "Your accounts are merged. You are now signed in to your older account, which keeps "
+            "your data; %(method)s (%(email)s) is linked to it and signs in to it from now on.",
+            method=merged.method,
+            email=merged.email,
+        )
+        if state().host_signs_in:
+            # The host signs the person in again as the primary (README): an outcome sealed to
+            # this sign-in would be dropped with it, so the host's session carries the message.
+            flash(message, "success")
+            return redirect(url_for("linked_accounts.accounts"), 303)
+    else:
+        message = _(
+            "%(method)s (%(email)s) is now linked to this profile. You can sign in with it.",
+            method=merged.method,
+            email=merged.email,
+        )
+    return to_accounts(message, "success")
+
+
+def dismiss():
+    """Hide a suggestion: "Not now" for a while, "Not mine" for good, on every device."""
+    acct = signed_in()
+    form = pages.require_valid(DismissForm())
+    candidate = suggestions.find(acct, form.account.data, operations.identities(acct))
+    settings = suggestions.suggester().settings
+    dismissals.dismiss(acct.user_id, candidate.user_id, form.reason.data, settings)
+    if form.reason.data == "not_mine":
+        message = _(
+            "The %(method)s account (%(email)s) will not be suggested again.",
+            method=candidate.method,
+            email=candidate.email,
+        )
+    else:
+        message = ngettext(
+            "The %(method)s account (%(email)s) will not be suggested for %(num)d day.",
+            "The %(method)s account (%(email)s) will not be suggested for %(num)d days.",
+            settings.snooze_days,
+            method=candidate.method,
+            email=candidate.email,
+        )
+    return to_accounts(message, "info")
+
+
+def restore():
+    """Show every dismissed suggestion again."""
+    acct = signed_in()
+    pages.require_valid(FlaskForm())
+    count = dismissals.restore(acct.user_id)
+    return to_accounts(
+        ngettext(
+            "%(num)d dismissed suggestion is shown again.",
+            "%(num)d dismissed suggestions are shown again.",
+            count,
+        ),
+        "info",
+    )
+
+
+def api_list():
+    """List the signed-in user's link suggestions (JSON)."""
+    acct = signed_in()
+    found = suggestions.for_user(acct, operations.identities(acct))
+    return jsonify(
+        {
+            "enabled": suggestions.enabled(),
+            "suggestions": [_as_json(c) for c in found.candidates],
+            "dismissed": found.dismissed,
+            "unavailable": found.unavailable,
+        }
+    )
+
+
+def _as_json(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "user_id": candidate.user_id,
+        "provider": candidate.provider,
+        "connection": candidate.connection,
+        "display_name": candidate.method,
+        "email": candidate.email,
+        "created_at": candidate.created_at,
+        # The page that says what linking does, then starts it: a link is never made unseen.
+        "confirm_url": url_for("linked_accounts.confirm_suggestion", account=candidate.user_id),
+    }
+
+
+def register(app: Flask, html: Blueprint, json_api: Blueprint) -> None:
+    """Add the suggestion pages, the JSON listing, and the settings section's template globals."""
+    page = coming_back_to(return_path)  # after a login or a renewal: back to this page
+    html.add_url_rule("/suggestions/link", "confirm_suggestion", page(confirm), methods=["GET"])
+    html.add_url_rule("/suggestions/link", "link_suggestion", page(link), methods=["POST"])
+    html.add_url_rule("/suggestions/dismiss", view_func=page(dismiss), methods=["POST"])
+    html.add_url_rule("/suggestions/restore", view_func=page(restore), methods=["POST"])
+    call = coming_back_to(api.requested_return_to)  # back to the single-page app
+    json_api.add_url_rule("/suggestions", "suggestions", call(api_list), methods=["GET"])
+    app.add_template_global(section, "la_link_suggestions")
+    app.add_template_global(candidate_icon, "la_candidate_icon")

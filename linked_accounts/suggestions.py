@@ -1,0 +1,214 @@
+"""Link suggestions: the other Auth0 users with the signed-in person's email, found through
+`GET /api/v2/users-by-email` (exact and immediately consistent: what Auth0 recommends for
+linking) with an M2M token that holds `read:users` and is used for nothing else.
+
+Only when the person's own email is verified, only candidates whose email is verified, never the
+person themself, an account already linked, or an account with linked identities of its own
+(Auth0 would refuse it as a secondary). Looked up at most once per user per cache period, shared
+by all the user's sessions (`per_user`), one lookup at a time (`single_flight`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+
+from . import dismissals, per_user, single_flight, verified_email
+from . import management as m
+from .account import Account
+from .i18n import _
+from .identities import Identity, split_user_id
+from .m2m import ClientCredentials
+from .names import display_name
+from .refusals import Refusal
+from .settings import Settings
+from .state import state
+from .suggest_settings import SuggestSettings
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "linked_accounts.suggestions"
+KIND = "same-email"
+SCOPE = "read:users"
+# Only what deciding and drawing a suggestion needs: no metadata, no tokens, kept small.
+FIELDS = "user_id,email,email_verified,name,nickname,created_at,identities"
+
+# The host's rule for which account stays primary: (signed-in profile, other profile) -> user id.
+ChoosePrimary = Callable[[dict[str, Any], dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Suggester:
+    """Per-app state of suggestions and merging (in `app.extensions`)."""
+
+    settings: SuggestSettings
+    m2m: ClientCredentials | None  # read:users, only with SUGGEST_LINKS
+    choose_primary: ChoosePrimary | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Another Auth0 user with the same verified email."""
+
+    user_id: str
+    provider: str
+    connection: str
+    email: str
+    name: str | None
+    created_at: str | None
+    profile: dict[str, Any]  # as users-by-email answered it (FIELDS only)
+
+    @property
+    def method(self) -> str:
+        """The sign-in method's display name ("GitHub", "Password")."""
+        return display_name(self.provider, self.connection)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the settings page shows: the suggestions, and how many the person dismissed."""
+
+    candidates: list[Candidate]
+    dismissed: int = 0
+    unavailable: bool = False  # Auth0 could not be asked just now
+
+
+def init_app(
+    app: Flask,
+    settings: Settings,
+    section: SuggestSettings,
+    management: m.ManagementClient,
+    choose_primary: ChoosePrimary | None,
+) -> Suggester:
+    """Create this app's suggester, with its own M2M token source when suggestions are on."""
+    m2m = None
+    if section.suggest_links:
+        m2m = ClientCredentials.of_tenant(settings, management.http, scope=SCOPE)
+    suggester = Suggester(section, m2m, choose_primary)
+    app.extensions[EXTENSION] = suggester
+    return suggester
+
+
+def suggester() -> Suggester:
+    return current_app.extensions[EXTENSION]
+
+
+def enabled() -> bool:
+    return suggester().m2m is not None
+
+
+def for_user(acct: Account, identities: list[Identity]) -> Found:
+    """Return the accounts to suggest linking to the signed-in user (none when turned off)."""
+    if not enabled() or not acct.email:
+        return Found([])
+    try:
+        if not verified_email.own_email_verified(acct):
+            return Found([])  # an unverified address proves nothing about the others
+        users = same_email(acct)
+    except m.ManagementError as exc:
+        # Suggestions are a help, never a reason for the page to fail.
+        log.warning("link suggestions unavailable: %s status=%s", type(exc).__name__, exc.status)
+        return Found([], unavailable=True)
+    linked = {i.key for i in identities}
+    hidden = dismissals.hidden(acct.user_id)
+    candidates, dismissed = [], 0
+    for user in users or []:
+        candidate = _candidate(user)
+        if candidate is None or candidate.user_id == acct.user_id or candidate.user_id in linked:
+            continue
+        if candidate.user_id in hidden:
+            dismissed += 1
+            continue
+        candidates.append(candidate)
+    return Found(candidates, dismissed)
+
+
+def find(acct: Account, key: str, identities: list[Identity]) -> Candidate:
+    """Return the user's own suggestion `key` (never trusting a form), or refuse."""
+    for candidate in for_user(acct, identities).candidates:
+        if candidate.user_id == key:
+            return candidate
+    raise Refusal(
+        "suggestion_not_found",
+        _("No longer suggested"),
+        _(
+            "That account is not suggested for your profile (any more): it may have been linked "
+            "or dismissed meanwhile. Nothing was changed."
+        ),
+        404,
+    )
+
+
+def own_profile(acct: Account) -> dict[str, Any] | None:
+    """Return the signed-in user's own entry in the lookup (for its created_at), if any."""
+    return next((u for u in same_email(acct) or [] if str(u.get("user_id")) == acct.user_id), None)
+
+
+def same_email(acct: Account) -> list[dict[str, Any]] | None:
+    """Return the users with the person's email, from the per-user cache unless it is stale.
+
+    None when another request of the user is looking them up right now and nothing is cached.
+    """
+    st = state()
+    uid = acct.user_id
+    entry = per_user.get(KIND, uid)
+    fresh = isinstance(entry, dict) and time.time() - entry["at"] <= st.settings.cache_seconds
+    if fresh:
+        return entry["users"]
+    seconds = sum(st.management.timeout) * 2  # two lookups at most
+    if not single_flight.claim(seconds, flight_key(uid)):
+        return entry["users"] if isinstance(entry, dict) else None
+    users = _look_up(acct, st.management)
+    keep = int(current_app.permanent_session_lifetime.total_seconds())
+    per_user.put(KIND, uid, {"at": time.time(), "users": users}, keep)
+    return users
+
+
+def forget(user_id: str) -> None:
+    """Look the user's suggestions up again on their next view (after a link)."""
+    per_user.delete(KIND, user_id)
+
+
+def flight_key(user_id: str) -> str:
+    return "suggest:" + hashlib.sha256(user_id.encode()).hexdigest()
+
+
+def _look_up(acct: Account, client: m.ManagementClient) -> list[dict[str, Any]]:
+    """Ask Auth0 for the email as given, and in lower case: users-by-email is case-sensitive,
+    and Auth0 keeps its own database connections' emails in lower case (other providers' as
+    they send them)."""
+    token = suggester().m2m.token()  # type: ignore[union-attr]
+    found: dict[str, dict[str, Any]] = {}
+    for email in dict.fromkeys([acct.email, str(acct.email).lower()]):
+        for user in client.users_by_email(token, str(email), FIELDS):
+            found.setdefault(str(user.get("user_id")), user)
+    return list(found.values())
+
+
+def _candidate(user: dict[str, Any]) -> Candidate | None:
+    """A user as a candidate, or None when it must never be suggested."""
+    identities = user.get("identities")
+    if user.get("email_verified") is not True or not isinstance(identities, list):
+        return None
+    if len(identities) != 1 or not isinstance(identities[0], dict):
+        return None  # it has linked identities of its own: Auth0 would not take it as secondary
+    user_id = str(user.get("user_id") or "")
+    try:
+        provider, _sub = split_user_id(user_id)
+    except ValueError:
+        return None
+    return Candidate(
+        user_id=user_id,
+        provider=provider,
+        connection=str(identities[0].get("connection") or provider),
+        email=str(user.get("email") or ""),
+        name=user.get("name") if isinstance(user.get("name"), str) else None,
+        created_at=user.get("created_at") if isinstance(user.get("created_at"), str) else None,
+        profile=user,
+    )

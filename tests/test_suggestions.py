@@ -1,0 +1,314 @@
+"""Link suggestions over real HTTP against the development tenant: discovery, proof, the merge
+in both directions (the older account stays primary), refusals, metadata, the signal,
+dismissals across sessions, and the M2M calls it costs."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from linked_accounts import accounts_merged
+from tests.support import tenant as t
+from tests.support.forms import submit
+from tests.support.spa import Spa
+from tests.support.visitor import Visitor
+
+SUGGEST = {
+    "SUGGEST_LINKS": "1",
+    "AUTH0_M2M_CLIENT_ID": "dev-m2m",
+    "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret",
+}
+M2M = "dev-m2m@clients"
+
+
+@pytest.fixture
+def make_app(make_app, tmp_path):
+    """Each test's apps keep their per-user values (suggestions, dismissals) in a store of
+    their own: the shared test instance folder would carry them from test to test."""
+
+    def make(**overrides):
+        return make_app(INSTANCE_PATH=str(tmp_path), **overrides)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(**SUGGEST)
+
+
+@pytest.fixture
+def visitor(app, serve):
+    return Visitor(serve(app))
+
+
+@pytest.fixture
+def merges(app):
+    """Every accounts_merged signal the app sends, as (primary_id, merged_id)."""
+    seen: list[tuple[str, str]] = []
+
+    def record(sender, primary_id, merged_id):
+        seen.append((primary_id, merged_id))
+
+    accounts_merged.connect(record, app)
+    yield seen
+    accounts_merged.disconnect(record, app)
+
+
+def confirm(visitor: Visitor, page: requests.Response, method: str) -> requests.Response:
+    """Open a suggestion's confirmation page from the settings page."""
+    href = page.text.split(f'aria-label="Link {method} (maya@example.com)"')[0]
+    href = href.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    confirmed = visitor.get(href)
+    assert confirmed.status_code == 200, confirmed.text[:300]
+    return confirmed
+
+
+def session_user(visitor: Visitor) -> str:
+    return Spa(visitor).call("GET", "/session").json()["user"]["user_id"]
+
+
+def test_the_older_account_is_suggested_to_the_newer_one_and_the_look_alike_never(visitor):
+    page = visitor.login("maya-patel")
+    assert "Is this also you?" in page.text
+    assert 'aria-label="Link Email and password (maya@example.com)"' in page.text
+    assert "Google" not in page.text.split("Is this also you?")[1].split("</section>")[0]
+    listing = Spa(visitor).call("GET", "/suggestions").json()
+    assert [s["user_id"] for s in listing["suggestions"]] == [t.MAYA]
+    assert listing["suggestions"][0]["created_at"] == "2024-03-04T09:30:00.000Z"
+
+
+def test_merge_from_the_newer_account_keeps_the_older_one_primary(visitor, tenant, merges):
+    page = visitor.login("maya-patel")
+    page = confirm(visitor, page, "Email and password")
+    assert "The Email and password account stays" in page.text
+    assert "It was created first" in page.text
+    assert "not moved by Auth0" in page.text and "does not keep the profile data" in page.text
+    # First a fresh sign-in of the signed-in GitHub account (its ID token is the link_with)...
+    self_login = visitor.press(page, "Sign in and link")
+    assert "with the <strong>github</strong> connection" in self_login.text
+    proof = visitor.press(self_login, "Continue as maya-patel")
+    # ...then the proof sign-in of the older account, at its own connection.
+    assert "Username-Password-Authentication" in proof.text
+    done = visitor.press(proof, "Continue as Maya Patel")
+    assert done.status_code == 200, done.text[:300]
+    assert "Your accounts are merged" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    assert t.user(tenant, t.MAYA_GITHUB) is None
+    assert session_user(visitor) == t.MAYA  # signed in as the primary now
+    assert "Unlink GitHub" in done.text  # both sign-in methods on the page
+    assert "Is this also you?" not in done.text
+    assert merges == [(t.MAYA, t.MAYA_GITHUB)]
+
+
+def test_merge_from_the_older_account_keeps_it_primary(visitor, tenant, merges):
+    page = confirm(visitor, visitor.login("Maya Patel"), "GitHub")
+    assert "<strong>This profile stays</strong>" in page.text
+    assert "It was created before the GitHub account" in page.text
+    proof = visitor.press(page, "Sign in and link")  # signed in just now: no re-login first
+    assert "with the <strong>github</strong> connection" in proof.text
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert "GitHub (maya@example.com) is now linked" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    assert session_user(visitor) == t.MAYA
+    assert merges == [(t.MAYA, t.MAYA_GITHUB)]
+
+
+def test_an_old_sign_in_signs_in_again_first_then_goes_on_to_the_proof(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app(**SUGGEST, REAUTH_MAX_AGE="0")))
+    page = confirm(visitor, visitor.login("Maya Patel"), "GitHub")
+    relogin = visitor.press(page, "Sign in and link")
+    assert "Continue as Maya Patel" in relogin.text  # herself first: the usual fresh login
+    proof = visitor.press(relogin, "Continue as Maya Patel")
+    assert "with the <strong>github</strong> connection" in proof.text
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert "GitHub (maya@example.com) is now linked" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+
+
+def test_a_host_rule_decides_which_account_stays(make_app, serve, tenant, merges):
+    app = make_app(**SUGGEST)
+    # choose_primary is init_app's argument; set it on the running app's suggester for the test.
+    from linked_accounts import suggestions
+
+    st = app.extensions[suggestions.EXTENSION]
+    app.extensions[suggestions.EXTENSION] = suggestions.Suggester(
+        st.settings, st.m2m, lambda signed_in, other: signed_in["user_id"]
+    )
+    visitor = Visitor(serve(app))
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    assert "<strong>This profile stays</strong>" in page.text
+    done = visitor.press(visitor.press(page, "Sign in and link"), "Continue as Maya Patel")
+    assert "is now linked" in done.text
+    assert t.identity_keys(tenant, t.MAYA_GITHUB) == [t.MAYA_GITHUB, t.MAYA]
+
+
+def test_the_manual_link_fires_the_signal_too(make_app, serve, tenant):
+    app = make_app(LINK_CONNECTIONS="github")
+    seen = []
+
+    def record(sender, primary_id, merged_id):
+        seen.append((primary_id, merged_id))
+
+    accounts_merged.connect(record, app)
+    visitor = Visitor(serve(app))
+    visitor.login("Ben Carter")
+    visitor.link("Link GitHub", "Grace Hopper")
+    assert seen == [(t.BEN, t.GRACE)]
+
+
+def test_own_unverified_email_shows_no_suggestion(visitor):
+    page = visitor.login("M. Patel")  # maya@example.com, unverified: proves nothing
+    assert "Is this also you?" not in page.text
+    assert Spa(visitor).call("GET", "/suggestions").json()["suggestions"] == []
+
+
+@pytest.mark.parametrize(
+    ("step", "choice", "text"),
+    [
+        ("proof", "Cancel", "cancelled"),
+        ("proof", "Continue as Ben Carter", "different account"),
+        ("self", "Cancel", "cancelled"),
+    ],
+)
+def test_a_refused_or_cancelled_proof_changes_nothing(visitor, tenant, merges, step, choice, text):
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    login_page = visitor.press(page, "Sign in and link")
+    if step == "proof":
+        login_page = visitor.press(login_page, "Continue as maya-patel")
+    done = visitor.press(login_page, choice)
+    assert text in done.text
+    assert "Nothing was changed" in done.text or "nothing was linked" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert t.identity_keys(tenant, t.MAYA_GITHUB) == [t.MAYA_GITHUB]
+    assert session_user(visitor) == t.MAYA_GITHUB
+    assert merges == []
+
+
+def test_a_suggestion_not_offered_cannot_be_linked(visitor, tenant):
+    visitor.login("maya-patel")
+    page = visitor.get("/account/suggestions/link", params={"account": t.MAYA_LOOKALIKE})
+    assert page.status_code == 404
+    forged = visitor.press(visitor.get("/account/"), "Not now", account=t.BEN)
+    assert forged.status_code == 404
+    no_csrf = visitor.post("/account/suggestions/link", {"account": t.MAYA})
+    assert no_csrf.status_code == 400
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+
+
+def test_metadata_of_the_merged_account_is_kept_the_primary_winning(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app(**SUGGEST, MERGE_METADATA="1")))
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    assert "are copied to the one that stays" in page.text
+    self_login = visitor.press(page, "Sign in and link")
+    done = visitor.press(
+        visitor.press(self_login, "Continue as maya-patel"), "Continue as Maya Patel"
+    )
+    assert "Your accounts are merged" in done.text
+    assert t.user(tenant, t.MAYA)["user_metadata"] == {
+        "newsletter": "monthly",
+        "theme": "light",  # the primary's own value wins
+        "editor": "vim",  # only the merged account had it
+    }
+    assert "app_metadata" not in t.user(tenant, t.MAYA)
+
+
+def test_a_failed_link_takes_the_copied_metadata_back(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app(**SUGGEST, MERGE_METADATA="1")))
+    page = confirm(visitor, visitor.login("Maya Patel"), "GitHub")
+    proof = visitor.press(page, "Sign in and link")
+    t.fault(tenant, "link_identity", times=1, status=503, body={"statusCode": 503})
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert done.status_code == 502
+    assert t.user(tenant, t.MAYA)["user_metadata"] == {"newsletter": "monthly", "theme": "light"}
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+
+
+def test_a_dismissal_holds_in_another_session_until_shown_again(make_app, serve, session_store):
+    app_url = serve(make_app(**SUGGEST, REDIS_URL=session_store))
+    laptop, phone = Visitor(app_url), Visitor(app_url)
+    page = laptop.press(laptop.login("Maya Patel"), "Not mine")
+    assert "will not be suggested again" in page.text
+    assert "Is this also you?" in page.text and "You dismissed 1 suggestion." in page.text
+    assert 'aria-label="Link GitHub' not in page.text
+    page = phone.login("Maya Patel")
+    assert 'aria-label="Link GitHub' not in page.text
+    assert "You dismissed 1 suggestion." in page.text
+    page = phone.press(page, "Show dismissed suggestions again")
+    assert 'aria-label="Link GitHub (maya@example.com)"' in page.text
+    assert 'aria-label="Link GitHub (maya@example.com)"' in laptop.get("/account/").text
+
+
+def test_not_now_hides_a_suggestion_for_a_while(visitor):
+    page = visitor.press(visitor.login("Maya Patel"), "Not now")
+    assert "will not be suggested for 30 days" in page.text
+    assert Spa(visitor).call("GET", "/suggestions").json()["dismissed"] == 1
+
+
+def test_one_lookup_per_user_per_period_whatever_the_sessions(make_app, serve, tenant):
+    app_url = serve(make_app(**SUGGEST))
+    first, second = Visitor(app_url), Visitor(app_url)
+    first.login("Maya Patel")
+    for _ in range(3):
+        assert "Is this also you?" in first.get("/account/").text
+    second.login("Maya Patel")
+    Spa(second).call("GET", "/suggestions")
+    stats = t.stats(tenant)
+    assert stats["management_calls"][M2M] == 1  # one users-by-email for Maya, for everyone
+    before = stats["token_requests"]
+    Visitor(app_url).login("maya-patel")  # another user: one more lookup, the same M2M token
+    stats = t.stats(tenant)
+    assert stats["management_calls"][M2M] == 2
+    assert stats["token_requests"] == before + 1  # only the sign-in's own token request
+
+
+def test_auth0_down_hides_suggestions_but_not_the_page(visitor, tenant):
+    t.fault(tenant, "users_by_email", times=1, status=503, body={"statusCode": 503})
+    page = visitor.login("Maya Patel")
+    assert page.status_code == 200
+    assert "could not be looked up just now" in page.text
+    assert "Email and password" in page.text  # the list itself is there
+
+
+def test_suggestions_need_the_m2m_client_at_start_up(make_app):
+    with pytest.raises(SystemExit) as stopped:
+        make_app(SUGGEST_LINKS="1")
+    assert "SUGGEST_LINKS needs AUTH0_M2M_CLIENT_ID and AUTH0_M2M_CLIENT_SECRET" in str(
+        stopped.value
+    )
+
+
+def test_off_by_default(make_app, serve):
+    visitor = Visitor(serve(make_app()))
+    page = visitor.login("maya-patel")
+    assert "Is this also you?" not in page.text
+    listing = Spa(visitor).call("GET", "/suggestions").json()
+    assert listing == {"enabled": False, "suggestions": [], "dismissed": 0, "unavailable": False}
+
+
+def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(
+    tenant, app_config, serve, tmp_path
+):
+    from examples.quickstart_host.app import create_app as create_quickstart
+    from tests.test_host_signin import Customer
+
+    config = {**app_config, "AUTH0_DOMAIN": tenant, "INSTANCE_PATH": str(tmp_path)}
+    config.update(
+        {f"LINKED_ACCOUNTS_{k}" if k == "SUGGEST_LINKS" else k: v for k, v in SUGGEST.items()}
+    )
+    customer = Customer(serve(create_quickstart(config)), tenant)
+    customer.sign_in("maya-patel")
+    page = customer.get("/settings/accounts/")
+    assert 'aria-label="Link Email and password (maya@example.com)"' in page.text
+    page = customer.get(f"/settings/accounts/suggestions/link?account={t.MAYA.replace('|', '%7C')}")
+    self_login = submit(customer.http, page, "Sign in and link")
+    proof = submit(customer.http, self_login, "Continue as maya-patel")
+    done = submit(customer.http, proof, "Continue as Maya Patel")
+    # The product's handler of accounts_merged signed the person out of the merged id; its
+    # login came straight back from Auth0 as the primary, and the page shows both methods.
+    assert done.status_code == 200, done.text[:300]
+    assert "Unlink GitHub" in done.text
+    assert "Your accounts are merged" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    home = customer.get("/")
+    assert "maya@example.com" in home.text or "Maya Patel" in home.text
