@@ -61,6 +61,7 @@ def test_after_linking_logout_lands_home_without_a_tenant_page(page: Page, serve
     with serve_app(LINK_CONNECTIONS="github") as url:
         log_in(page, url, "Ben Carter")
         page.get_by_role("button", name="Link GitHub").click()
+        page.get_by_role("button", name="Sign in and link").click()  # the confirmation first
         page.get_by_role("button", name="Continue as Grace Hopper").click()
         expect(page.get_by_role("status")).to_contain_text("is now linked")
         assert log_out_watching_pages(page, url, (tenant,)) == []
