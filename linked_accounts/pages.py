@@ -46,6 +46,7 @@ def accounts_page():
         read_at=identity_cache.read_at(acct.user_id),
         link_options=operations.link_options(),
         separated_offers=separated.offers(),
+        **_why_sign_in(acct),
     )
 
 
@@ -59,9 +60,12 @@ def refresh():
 
 def confirm_unlink():
     """Ask the user to confirm, and say what unlinking will do, before anything changes."""
-    identity = operations.secondary(signed_in(), request.args.get("identity", ""))
+    acct = signed_in()
+    identity = operations.secondary(acct, request.args.get("identity", ""))
     form = IdentityForm(identity=identity.key)
-    return render("linked_accounts/confirm_unlink.html", identity=identity, form=form)
+    return render(
+        "linked_accounts/confirm_unlink.html", identity=identity, form=form, **_why_sign_in(acct)
+    )
 
 
 def unlink():
@@ -114,9 +118,12 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, A
 
 def confirm_delete():
     """Say plainly what deleting the separated account removes, and what it keeps."""
-    target = operations.separated_target(signed_in(), request.args.get("user", ""))
+    acct = signed_in()
+    target = operations.separated_target(acct, request.args.get("user", ""))
     form = SeparatedForm(user=target.key)
-    return render("linked_accounts/confirm_delete.html", target=target, form=form)
+    return render(
+        "linked_accounts/confirm_delete.html", target=target, form=form, **_why_sign_in(acct)
+    )
 
 
 def delete():
@@ -180,10 +187,11 @@ def auth0_failed(error: m.ManagementError):
     """Show a clear page for any Auth0 failure; a rejected token means signing in again."""
     if not isinstance(error, m.TokenRejected):
         log.warning(
-            "management API failed: %s status=%s code=%s",
+            "management API failed: %s status=%s code=%s message=%r",
             type(error).__name__,
             error.status,
             error.code,
+            error.message[:200],  # Auth0's words for administrators, not for the page
         )
     return refused(from_auth0(error))
 
@@ -199,6 +207,15 @@ def bad_request(error):
             )
         )
     )
+
+
+def _why_sign_in(acct: Account) -> dict[str, Any]:
+    """What a page needs to say, before the button is pressed, that a change starts with signing
+    in again (and as whom: the trip hints the same account)."""
+    return {
+        "needs_login": not reauth.is_fresh(acct),
+        "signed_in_as": acct.email or acct.name or "",
+    }
 
 
 def _require_valid(form):

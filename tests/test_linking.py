@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -94,7 +95,8 @@ def test_an_error_on_the_redirect_changes_nothing_and_keeps_the_user_signed_in(v
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
 
 
-def test_a_rejected_link_with_token_is_reported_with_auth0s_reason(visitor, tenant):
+def test_a_rejected_link_with_token_is_refused_in_plain_words_and_logged(visitor, tenant, caplog):
+    caplog.set_level(logging.WARNING, logger="linked_accounts.pages")
     visitor.login("Ben Carter")
     t.fault(
         tenant,
@@ -109,7 +111,10 @@ def test_a_rejected_link_with_token_is_reported_with_auth0s_reason(visitor, tena
     )
     page = visitor.link("Link GitHub", "Grace Hopper")
     assert page.status_code == 400
-    assert "JWT (link_with) must have the same aud" in page.text
+    # Auth0's reason is for the administrator (the log); the user reads plain words.
+    assert "This change was refused, so nothing was changed." in page.text
+    assert "JWT (link_with)" not in page.text
+    assert "JWT (link_with) must have the same aud" in caplog.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
 
 

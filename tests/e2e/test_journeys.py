@@ -27,7 +27,7 @@ def test_logging_in_shows_every_linked_account_and_marks_the_primary(
     for provider, detail in [
         ("Google", "ada.lovelace@gmail.com"),
         ("GitHub", "ada@users.noreply.github.com"),
-        ("acme-saml", "ada@acme.test"),
+        ("Single sign-on (acme-saml)", "ada@acme.test"),
     ]:
         item = accounts.filter(has_text=detail)
         expect(item.get_by_role("img")).to_have_count(0)  # icons are decorative (alt="")
