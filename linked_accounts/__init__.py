@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import account, api, auth, headers, i18n, keys, metrics, pages, reauth, templating
+from . import account, api, auth, headers, i18n, keys, metrics, pages, reauth, templating, unrouted
 from .account import Account
 from .m2m import ClientCredentials
 from .management import ManagementClient
@@ -138,7 +138,9 @@ class LinkedAccounts:
             json_api.before_request(account.forget_another_users_data)
             when_signed_in(app, lambda: st.host_user() is not None)  # who the store keeps long
         app.register_blueprint(html, url_prefix=url_prefix)
-        app.register_blueprint(json_api, url_prefix=f"{url_prefix.rstrip('/')}/api")
+        api_prefix = f"{url_prefix.rstrip('/')}/api"
+        app.register_blueprint(json_api, url_prefix=api_prefix)
+        unrouted.register(app, url_prefix, api_prefix)  # styled 404 and 405 under the prefix
         headers.install(app, (html.name, json_api.name))  # whatever the host sends, or not
         headers.warn_if_weak(app, settings.issuer_url)
         templating.init_app(app, st)

@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("operations", {"operations"}),
     (
         "web: pages, JSON, sign-in, forms, templates, headers, the wiring",
-        {"pages", "api", "auth", "forms", "templating", "headers", "__init__"},
+        {"pages", "api", "auth", "forms", "templating", "headers", "unrouted", "__init__"},
     ),
 ]
 
