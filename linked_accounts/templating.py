@@ -99,7 +99,7 @@ def la_when(timestamp: float) -> Markup:
 
 def la_breakable(text: str) -> Markup:
     """`text` (an email address, a domain) allowed to wrap only after its `@` and dots."""
-    escaped = Markup.escape(text)
+    escaped = str(Markup.escape(text))  # a plain str: Markup.replace would escape the <wbr>
     return Markup(escaped.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S704
 
 
