@@ -4,7 +4,6 @@ page. Changes are form posts answered with a redirect (303) to the accounts page
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -28,11 +27,10 @@ from .refusals import (
     Refusal,
     SessionRefreshRequired,
     from_auth0,
+    log_auth0_failure,
 )
 from .state import state
 from .templating import render
-
-log = logging.getLogger(__name__)
 
 
 def accounts_page():
@@ -185,14 +183,7 @@ def refused(refusal: Refusal):
 
 def auth0_failed(error: m.ManagementError):
     """Show a clear page for any Auth0 failure; a rejected token means signing in again."""
-    if not isinstance(error, m.TokenRejected):
-        log.warning(
-            "management API failed: %s status=%s code=%s message=%r",
-            type(error).__name__,
-            error.status,
-            error.code,
-            error.message[:200],  # Auth0's words for administrators, not for the page
-        )
+    log_auth0_failure(error)
     return refused(from_auth0(error))
 
 

@@ -200,6 +200,19 @@ def _wait(error: m.RateLimited, now: float) -> int:
     return 60
 
 
+def log_auth0_failure(error: m.ManagementError) -> None:
+    """Tell the administrator what Auth0 answered (its own words included): the user is told
+    only what it means for them. A rejected token is routine (the user signs in again)."""
+    if not isinstance(error, m.TokenRejected):
+        log.warning(
+            "management API failed: %s status=%s code=%s message=%r",
+            type(error).__name__,
+            error.status,
+            error.code,
+            error.message[:200],
+        )
+
+
 def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
     """Map a Management API error to what the user is told. Nothing was changed by any of them."""
     if isinstance(error, m.TokenRejected):

@@ -96,7 +96,7 @@ def test_an_error_on_the_redirect_changes_nothing_and_keeps_the_user_signed_in(v
 
 
 def test_a_rejected_link_with_token_is_refused_in_plain_words_and_logged(visitor, tenant, caplog):
-    caplog.set_level(logging.WARNING, logger="linked_accounts.pages")
+    caplog.set_level(logging.WARNING, logger="linked_accounts.refusals")
     visitor.login("Ben Carter")
     t.fault(
         tenant,
