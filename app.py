@@ -101,7 +101,15 @@ def _create_app(test_config: dict) -> Flask:
     )
     app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "base.html"
     LinkedAccounts(app, url_prefix="/account")
-    app.register_blueprint(health.bp)  # /healthz and /readyz for load balancers
+    # /healthz and /readyz for load balancers; /readyz reuses its answer, and may be restricted.
+    health.init_app(
+        app,
+        health.Readiness(
+            token=_setting(app, "READYZ_TOKEN"),
+            loopback_only=_flag(app, "READYZ_LOOPBACK_ONLY"),
+            cache_seconds=app.config["READYZ_CACHE_SECONDS"],
+        ),
+    )
     metrics_endpoint.install(app)  # /metrics, with METRICS=1 and METRICS_TOKEN
     install_request_logging(app)  # last, so its timing wraps every other layer
 
@@ -161,6 +169,12 @@ def _configure(app: Flask, *, secure_cookie_chosen: bool = False) -> Settings:
         problems.append(
             f"REDIS_URL must start with redis://, rediss:// or unix://, got {redis_url!r}"
         )
+    try:
+        app.config["READYZ_CACHE_SECONDS"] = float(
+            _setting(app, "READYZ_CACHE_SECONDS") or health.CACHE_SECONDS
+        )
+    except ValueError:
+        problems.append("READYZ_CACHE_SECONDS must be a number of seconds (e.g. 5)")
     if not secure_cookie_chosen:
         # Not setdefault: Flask's defaults already hold SESSION_COOKIE_SECURE=False.
         app.config["SESSION_COOKIE_SECURE"] = not dev_tenant and not _flag(

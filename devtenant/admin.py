@@ -146,6 +146,29 @@ def scopes() -> Response:
     return jsonify({"withhold": sorted(withhold)})
 
 
+@bp.post("/refusals")
+def refusals() -> Response:
+    """Make Auth0's `access_denied` causes happen: `{"no_client_grant": ["dev-client"]}` (those
+    clients get no token for the Management API) and `{"action_denies": "reason"}` (a post-login
+    Action calls `api.access.deny(reason)`; null removes it)."""
+    data = json_object()
+    if data is None or not set(data) <= {"no_client_grant", "action_denies"}:
+        return bad_request(
+            'body must be {"no_client_grant": [client_id, ...], "action_denies": ...}'
+        )
+    clients = data.get("no_client_grant", [])
+    reason = data.get("action_denies")
+    if not isinstance(clients, list) or not all(isinstance(c, str) for c in clients):
+        return bad_request("no_client_grant must be a list of client ids")
+    if reason is not None and not isinstance(reason, str):
+        return bad_request("action_denies must be a string or null")
+    st = tenant()
+    with st.lock:
+        st.ungranted_clients = frozenset(clients)
+        st.action_denial = reason
+    return jsonify({"no_client_grant": sorted(clients), "action_denies": reason})
+
+
 @bp.post("/clock")
 def clock() -> Response:
     """Shift the tenant's clock by `offset` seconds (for expiry tests)."""

@@ -61,6 +61,15 @@ def authorize() -> Response:
     audience = args.get("audience")
     if audience and audience != st.api_audience():
         return fail("access_denied", f"Service not found: {audience}")
+    if audience and client.client_id in st.ungranted_clients:
+        # The API's access policy requires a client grant this application lacks. Auth0's
+        # wording, as its client-credentials answer gives it (a user login's is not documented).
+        return fail(
+            "access_denied",
+            f'Client is not authorized to access "{audience}". You need to create a '
+            '"client-grant" associated to this API. See: '
+            "https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants",
+        )
     connection = args.get("connection") or None
     if connection is not None and connection not in CONNECTIONS:
         return fail("invalid_request", "the connection was not found")

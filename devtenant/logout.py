@@ -75,7 +75,7 @@ def oidc_logout() -> Response:
                 "The post_logout_redirect_uri is not in the application's Allowed Logout URLs."
             )
     request_state = args.get("state")
-    live = sso.current_session(st) is not None
+    live = sso.has_session(st)
     if live and (not hinted_sid or hinted_sid != sso.current_session_id()):
         # Neither hint names this browser's session: someone else may have sent it here.
         return confirm_page(st, target, request_state)

@@ -30,6 +30,14 @@ def current_session(st: TenantState) -> dict[str, Any] | None:
     return session
 
 
+def has_session(st: TenantState) -> bool:
+    """Whether the browser's cookie names a live session record, whoever its user is now. Auth0
+    keeps sessions as records of their own (ended by logout or their own Management API
+    endpoint); that deleting a user ends theirs is not documented, so here it does not."""
+    with st.lock:
+        return request.cookies.get(SSO_COOKIE, "") in st.sso_sessions
+
+
 def session_satisfies(
     session: dict | None, now: float, max_age: int | None, conn: str | None
 ) -> bool:

@@ -98,6 +98,10 @@ class TenantState:
             self.clock_offset = 0.0
             # Scopes user logins are not granted even when asked for (POST /__dev/scopes).
             self.withheld_scopes: frozenset[str] = self.default_withheld
+            # Why Auth0 answers access_denied (POST /__dev/refusals): clients with no client
+            # grant for the Management API, and the reason a post-login Action denies logins.
+            self.ungranted_clients: frozenset[str] = frozenset()
+            self.action_denial: str | None = None
             self.logout_requests: dict[str, dict[str, Any]] = {}  # awaiting confirmation
             self.sso_sessions: dict[str, dict[str, Any]] = {}
             self.transactions: dict[str, dict[str, Any]] = {}

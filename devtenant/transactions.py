@@ -25,7 +25,17 @@ def prune(entries: dict[str, dict[str, Any]], before: float) -> None:
 def issue_code(
     st: TenantState, txn: dict[str, Any], user_id: str, auth_time: int, sid: str
 ) -> Response:
-    """Store a single-use code for this login (in SSO session `sid`) and redirect back with it."""
+    """Store a single-use code for this login (in SSO session `sid`) and redirect back with it,
+    unless a post-login Action denies it (after the person signed in, as Auth0 runs Actions)."""
+    if st.action_denial is not None:
+        return redirect_with(
+            txn["redirect_uri"],
+            {
+                "error": "access_denied",
+                "error_description": st.action_denial,
+                "state": txn["state"],
+            },
+        )
     code = secrets.token_urlsafe(32)
     with st.lock:
         prune(st.codes, st.now() - CODE_LIFETIME)  # keep used codes a while to spot replays

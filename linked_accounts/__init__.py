@@ -141,7 +141,8 @@ class LinkedAccounts:
         api_prefix = f"{url_prefix.rstrip('/')}/api"
         app.register_blueprint(json_api, url_prefix=api_prefix)
         unrouted.register(app, url_prefix, api_prefix)  # styled 404 and 405 under the prefix
-        headers.install(app, (html.name, json_api.name))  # whatever the host sends, or not
+        # Whatever the host sends, or not; on its 404 and 405 answers under the prefixes too.
+        headers.install(app, (html.name, json_api.name), (url_prefix.rstrip("/"), api_prefix))
         headers.warn_if_weak(app, settings.issuer_url)
         templating.init_app(app, st)
 

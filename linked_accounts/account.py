@@ -78,11 +78,20 @@ def renew_token(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     data.update(_token_fields(token))
     if claims.get("auth_time"):
         data["auth_time"] = claims["auth_time"]
-    if claims.get("sid"):
-        data["sid"] = claims["sid"]
     session[KEY] = data
     _rotate_session_id()
     return current()  # type: ignore[return-value]
+
+
+def keep_auth0_session(claims: dict[str, Any]) -> None:
+    """Keep the `sid` of the latest ID token this browser received, whoever's it is: any trip
+    (a login to the other account to link or delete it included) may replace Auth0's session in
+    this browser, and only the current one's `sid` spares the user Auth0's "log out?" prompt.
+    Nothing else of another account's sign-in is kept."""
+    data = session.get(KEY)
+    sid = claims.get("sid")
+    if isinstance(data, dict) and isinstance(sid, str) and sid and data.get("sid") != sid:
+        session[KEY] = {**data, "sid": sid}
 
 
 def expire_token() -> None:

@@ -20,19 +20,32 @@ log = logging.getLogger(__name__)
 MIN_SECRET = 32
 
 
-def install(app: Flask, blueprints: tuple[str, ...], *, frame_ancestors: str = "'self'") -> None:
-    """Add the headers to every answer of `blueprints` (their static files excepted).
+def install(
+    app: Flask,
+    blueprints: tuple[str, ...],
+    prefixes: tuple[str, ...] = (),
+    *,
+    frame_ancestors: str = "'self'",
+) -> None:
+    """Add the headers to every answer of `blueprints`, and to the 404 and 405 answers under
+    their `prefixes` (no rule matched there, so Flask names no blueprint for them).
 
     Registered first among the app's after-request functions, which Flask runs in reverse: so
     this runs last and sees what the host's own functions have set.
     """
 
     def protect(response):
-        if request.blueprint not in blueprints or (request.endpoint or "").endswith(".static"):
-            return response
+        if request.blueprint in blueprints:
+            static = (request.endpoint or "").endswith(".static")
+        elif request.url_rule is None and _under(request.path, prefixes):
+            static = False
+        else:
+            return response  # the host's own answers: its call
         headers = response.headers
-        # Personal data and CSRF tokens: not for any cache, nor the back button's copy.
-        headers["Cache-Control"] = "no-store"
+        if not static:
+            # Personal data and CSRF tokens: not for any cache, nor the back button's copy.
+            # Stylesheets and icons may be cached (Flask revalidates them by ETag).
+            headers["Cache-Control"] = "no-store"
         headers.setdefault("X-Content-Type-Options", "nosniff")
         policies = headers.getlist("Content-Security-Policy")
         if not any("frame-ancestors" in policy for policy in policies):
@@ -44,6 +57,12 @@ def install(app: Flask, blueprints: tuple[str, ...], *, frame_ancestors: str = "
         return response
 
     app.after_request_funcs.setdefault(None, []).insert(0, protect)
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Tell whether `path` is one of `prefixes` or below one (never a mere string prefix:
+    `/accounting` is not under `/account`)."""
+    return any(path == p or path.startswith(p + "/") for p in prefixes if p)
 
 
 def warn_if_weak(app: Flask, issuer_url: str) -> None:

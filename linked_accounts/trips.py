@@ -17,7 +17,8 @@ from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from . import metrics
+from . import account, metrics
+from . import management as m
 from .i18n import _, provider_name
 from .keys import PENDING_TRIPS as PENDING
 from .keys import TRIP_LIFETIME as LIFETIME
@@ -46,7 +47,14 @@ def start(purpose: Trip, params: dict[str, Any], **data: Any) -> str:
     """Remember why the browser goes to Auth0's /authorize, and return the URL to send it to."""
     auth0 = state().auth0
     redirect_uri = url_for("linked_accounts.callback", _external=True)
-    rv = auth0.create_authorization_url(redirect_uri, **params)
+    try:
+        rv = auth0.create_authorization_url(redirect_uri, **params)
+    except (requests.RequestException, ValueError) as exc:
+        # Authlib reads Auth0's discovery document on a process's first trip (and keeps it).
+        # Unreachable then, it gets the answer the pages and the API give whenever Auth0 cannot
+        # be reached (a 503 that says to try again), never a traceback.
+        log.warning("Auth0's discovery document could not be read: %s", type(exc).__name__)
+        raise m.ConnectionFailed("discovery document unreachable") from exc
     auth0.save_authorize_data(redirect_uri=redirect_uri, **rv)
     pending = _current_trips()
     while len(pending) >= MAX_PENDING:
@@ -138,6 +146,7 @@ def callback():
         log.warning("%s: Auth0 returned no ID token or access token", trip["purpose"])
         reason = _("Signing in could not be finished. Please try again in a moment.")
         return handler.fail(trip, 502, reason)
+    account.keep_auth0_session(claims)  # whatever the handler decides: the browser's is new
     metrics.trip_finished(trip["purpose"])
     return handler.finish(token, dict(claims), trip)
 
@@ -155,24 +164,18 @@ def refuse(status: int, reason: str):
     return render_template("linked_accounts/login_failed.html", reason=reason), status
 
 
+# Auth0's own descriptions of an `access_denied` the person chose (declining consent, or the
+# development tenant's Cancel). Any other is taken for a login rule of the tenant (an Action's
+# `api.access.deny(reason)` puts the Action's own reason there, so it cannot be listed).
+CANCELLED = ("User did not authorize the request", "User cancelled the login")
+
+
 def _oauth_reason(exc: OAuthError) -> str:
     """Our own words for Auth0's `error` code. Never the callback's `error_description` (or the
-    code itself): anyone can put any text in a callback URL and send it to anyone."""
-    if exc.error == "access_denied" and (exc.description or "").startswith("Service not found"):
-        # The audience is not the tenant's canonical identifier: a custom-domain deployment
-        # without AUTH0_MANAGEMENT_DOMAIN, or with the two domains swapped. The description
-        # only chooses which of our messages to show; its text is never shown.
-        log.error(
-            "Auth0 does not know the audience %s: set AUTH0_MANAGEMENT_DOMAIN to the tenant's "
-            "own domain (tenant.auth0.com), not its custom domain",
-            state().settings.audience,
-        )
-        return _(
-            "This site's sign-in is not set up correctly, so you could not sign in. Please tell "
-            "the site's support."
-        )
+    code itself): anyone can put any text in a callback URL and send it to anyone. For
+    `access_denied` the description only chooses which of our messages to show."""
     if exc.error == "access_denied":
-        return _("Signing in was cancelled.")
+        return _access_denied(exc.description or "")
     if exc.error in ("login_required", "consent_required", "interaction_required"):
         return _("Please sign in again.")
     if exc.error in ("temporarily_unavailable", "server_error"):
@@ -181,3 +184,44 @@ def _oauth_reason(exc: OAuthError) -> str:
             provider=provider_name(),
         )
     return _("Signing in was not completed.")
+
+
+def _access_denied(description: str) -> str:
+    """Tell apart the causes of `access_denied`; the administrator's ones say what to fix, in
+    the log line too (never with the description's text, which a forged URL could carry)."""
+    settings = state().settings
+    if description.startswith("Service not found"):
+        # The audience is not the tenant's canonical identifier: a custom-domain deployment
+        # without AUTH0_MANAGEMENT_DOMAIN, or with the two domains swapped.
+        log.error(
+            "Auth0 does not know the audience %s: set AUTH0_MANAGEMENT_DOMAIN to the tenant's "
+            "own domain (tenant.auth0.com), not its custom domain",
+            settings.audience,
+        )
+        return _(
+            "This site's sign-in is not set up correctly, so you could not sign in. Please tell "
+            "the site's support."
+        )
+    if description.startswith("Client is not authorized to access"):
+        log.error(
+            "Auth0 refused application %s a token for %s: it has no client grant. In the Auth0 "
+            "dashboard, Applications > APIs > Auth0 Management API > Application Access: "
+            "authorize the application for user access with read:current_user and "
+            "update:current_user_identities",
+            settings.client_id,
+            settings.audience,
+        )
+        return _(
+            "This site is not yet allowed to manage your sign-in methods. Please tell the "
+            "site's support."
+        )
+    if not description or description in CANCELLED:
+        return _("Signing in was cancelled.")
+    log.warning(
+        "Auth0 denied a sign-in by a login rule of the tenant (an Action's api.access.deny): "
+        "the tenant's logs (Monitoring > Logs) give its reason"
+    )
+    return _(
+        "This site's sign-in rules did not let this account in. If you think that is wrong, "
+        "contact the site's support."
+    )

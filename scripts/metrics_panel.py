@@ -75,6 +75,7 @@ def run(args: argparse.Namespace, work: Path) -> list[tuple[float, Scrape]]:
         requests.post(f"{tenant}/__dev/config", json={"rate_limit": 10}, timeout=5)
         env = {
             "DEV_AUTH0_DOMAIN": tenant,
+            "DEV_TENANT": "1",
             "APP_SECRET_KEY": secrets.token_hex(32),
             "REDIS_URL": redis_url,
             "IDENTITIES_CACHE_SECONDS": str(CACHE_SECONDS),

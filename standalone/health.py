@@ -1,21 +1,30 @@
 """Liveness and readiness: /healthz (the process answers) and /readyz (it can serve users).
 
 Readiness asks the two things every signed-in page needs: the session store and Auth0. A load
-balancer stops sending traffic to an instance that is not ready, and resumes when it is.
+balancer stops sending traffic to an instance that is not ready, and resumes when it is. The
+answer is reused for a few seconds, so however often (or by whom) /readyz is asked, each process
+calls Auth0 at most once a window; and it may be kept to loopback or to holders of a token.
 """
 
 from __future__ import annotations
 
+import hmac
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, Request, current_app, jsonify, request
 
+from linked_accounts.settings import is_loopback
 from linked_accounts.state import EXTENSION
 
 # Short on purpose: a probe that hangs is worse than one that says "not ready".
 PROBE_TIMEOUT = (1.0, 2.0)
+
+# How long one readiness answer is reused: short enough for a load balancer probing every few
+# seconds to see a failure on its next probe, long enough that no request rate reaches Auth0.
+CACHE_SECONDS = 5.0
 
 bp = Blueprint("health", __name__)
 
@@ -81,6 +90,44 @@ def readiness(app: Flask) -> tuple[bool, dict[str, Check]]:
     return all(c.ok for c in checks.values()), checks
 
 
+@dataclass
+class Readiness:
+    """How /readyz answers: who may ask (anyone, unless a token or loopback is required) and for
+    how long one answer is reused."""
+
+    token: str = ""
+    loopback_only: bool = False
+    cache_seconds: float = CACHE_SECONDS
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _last: tuple[float, bool, dict[str, Check]] | None = field(default=None, repr=False)
+
+    def allows(self, req: Request) -> bool:
+        """Tell whether `req` may read readiness: open unless restricted; then from loopback
+        (READYZ_LOOPBACK_ONLY) or with `Authorization: Bearer <READYZ_TOKEN>`."""
+        if not (self.token or self.loopback_only):
+            return True
+        if self.loopback_only and is_loopback(req.remote_addr or ""):
+            return True
+        given = req.headers.get("Authorization", "").encode()
+        return bool(self.token) and hmac.compare_digest(given, f"Bearer {self.token}".encode())
+
+    def answer(self, app: Flask) -> tuple[bool, dict[str, Check], float]:
+        """Return readiness and its age in seconds, checked again only once the last answer is
+        `cache_seconds` old, by one request at a time (the others wait for its answer)."""
+        with self._lock:
+            if self._last is None or time.monotonic() - self._last[0] >= self.cache_seconds:
+                ready, checks = readiness(app)
+                self._last = (time.monotonic(), ready, checks)
+            at, ready, checks = self._last
+        return ready, checks, time.monotonic() - at
+
+
+def init_app(app: Flask, policy: Readiness | None = None) -> None:
+    """Serve /healthz and /readyz, answering readiness as `policy` says."""
+    app.extensions["readyz"] = policy or Readiness()
+    app.register_blueprint(bp)
+
+
 @bp.get("/healthz")
 def healthz():
     """Say the process is up; touch nothing else, so a slow dependency never restarts it."""
@@ -90,9 +137,17 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Say whether sessions and Auth0 are reachable: 200 when ready, 503 when not."""
-    ready, checks = readiness(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings: Readiness = app.extensions["readyz"]
+    if not settings.allows(request):
+        if settings.token:
+            headers = {"Cache-Control": "no-store", "WWW-Authenticate": "Bearer"}
+            return jsonify({"status": "unauthorized"}), 401, headers
+        return jsonify({"status": "forbidden"}), 403, {"Cache-Control": "no-store"}
+    ready, checks, age = settings.answer(app)
     body = {
         "status": "ready" if ready else "unavailable",
         "checks": {name: check.as_dict() for name, check in checks.items()},
+        "age_s": round(age, 1),  # how long ago the checks ran (answers are reused a while)
     }
     return jsonify(body), 200 if ready else 503, {"Cache-Control": "no-store"}

@@ -4,6 +4,8 @@ only for the host's user."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from flask import Flask, session
 
@@ -46,6 +48,16 @@ def test_a_silent_renewal_keeps_the_real_logins_auth_time(app):
         account.sign_in(TOKEN, claims())
         renewed = account.renew_token({**TOKEN, "access_token": "at-2"}, {"sub": t.ADA})
         assert (renewed.access_token, renewed.auth_time) == ("at-2", 1000)
+
+
+def test_only_the_sid_of_a_later_id_token_is_kept(app):
+    with app.test_request_context("/"):
+        account.keep_auth0_session({"sid": "nobody-signed-in"})
+        assert account.current() is None  # nothing to keep it for: no account is made
+        acct = account.sign_in(TOKEN, claims(sid="sid-1"))
+        account.keep_auth0_session({"sid": 42})  # not a session id: ignored
+        account.keep_auth0_session({**claims(t.GRACE, sid="sid-2"), "access_token": "other"})
+        assert account.current() == replace(acct, sid="sid-2")
 
 
 def test_a_token_auth0_refused_counts_as_expired(app):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
 from linked_accounts import trips
 from tests.support import tenant as t
+from tests.support.servers import free_port
+from tests.support.spa import Spa
 from tests.support.stored_session import COOKIE, signed_in, stored
 from tests.support.visitor import Visitor
 
@@ -49,3 +53,36 @@ def test_the_app_asks_auth0_only_for_current_user_scopes(make_app, serve, tenant
     # profile: never update:users, read:users or any other tenant-wide scope.
     assert asked["login"] == LEAST_PRIVILEGE | {"update:current_user_identities"}
     assert asked["reauth"] <= LEAST_PRIVILEGE | {"update:current_user_identities"}
+
+
+UNREACHABLE = "We could not reach Auth0"
+
+
+def test_login_answers_a_clear_503_when_auth0_cannot_be_reached(make_app, serve):
+    base = serve(make_app(AUTH0_DOMAIN=f"http://127.0.0.1:{free_port()}"))  # nobody listens
+    page = requests.get(f"{base}/account/login", timeout=15)
+    assert page.status_code == 503
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert UNREACHABLE in page.text and "Traceback" not in page.text
+
+
+def test_login_answers_503_while_discovery_fails_and_signs_in_once_it_is_back(base, tenant):
+    t.fault(tenant, "discovery", status=503)  # until cleared
+    page = requests.get(f"{base}/account/login", timeout=15)
+    assert page.status_code == 503 and UNREACHABLE in page.text
+    t.clear_faults(tenant)
+    Visitor(base).login()  # nothing of the failure was kept
+
+
+def test_the_json_api_answers_503_as_json_when_a_trip_cannot_start(make_app, serve, tenant):
+    # Ada signed in on one instance; another, just started (it has not read Auth0's discovery
+    # document yet), shares the session store and is asked to start a link while Auth0 is down.
+    first = Visitor(serve(make_app()))
+    first.login()
+    second = Visitor(serve(make_app()))
+    second.http = first.http  # the same browser (cookies are not per port)
+    t.fault(tenant, "discovery", status=503)
+    response = Spa(second).call("POST", "/identities/link", {})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "auth0_unreachable"
+    assert UNREACHABLE in response.json()["error"]["message"]

@@ -87,3 +87,51 @@ def test_start_up_warns_when_the_secret_is_short_for_a_real_tenant(tmp_path, cap
     with caplog.at_level(logging.WARNING, logger="linked_accounts"):
         bare_host("https://tenant.eu.auth0.com", tmp_path, SECRET_KEY="short-secret")
     assert any("shorter than 32 characters" in r.getMessage() for r in caplog.records)
+
+
+def host_signing_in(tmp_path) -> flask.Flask:
+    """A host in host sign-in mode that sends no security headers and has its own 404s."""
+    from linked_accounts import LinkedAccounts
+    from tests.test_extension import OFFLINE_TENANT, host
+
+    app = host(OFFLINE_TENANT, tmp_path)
+    LinkedAccounts(app, url_prefix="/account", current_user=lambda: None, login_url="/login")
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/account/no-such-page", 404),
+        ("GET", "/account/logout", 404),  # the host signs people out in this mode
+        ("GET", "/account/api/no-such-call", 404),
+        ("POST", "/account/", 405),
+        ("GET", "/account/api/identities/unlink", 405),
+    ],
+)
+def test_in_host_sign_in_mode_its_404_and_405_answers_carry_its_headers(
+    tmp_path, method, path, status
+):
+    response = host_signing_in(tmp_path).test_client().open(path, method=method)
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_in_host_sign_in_mode_its_static_files_are_not_sniffed_nor_framed_yet_cacheable(tmp_path):
+    client = host_signing_in(tmp_path).test_client()
+    with client.get("/account/la-static/linked-accounts.css") as response:
+        assert response.status_code == 200 and response.mimetype == "text/css"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/accounting", "/api/no-such-call"])
+def test_control_the_hosts_own_404s_are_left_to_it(tmp_path, path):
+    response = host_signing_in(tmp_path).test_client().get(path)
+    assert response.status_code == 404
+    assert "Content-Security-Policy" not in response.headers
+    assert "Cache-Control" not in response.headers

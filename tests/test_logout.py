@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from tests.support import tenant as t
+from tests.support.app_session import app_session
 from tests.support.forms import submit
 from tests.support.tenant_login import LoginError, login
+from tests.support.visitor import Visitor
 
 
 def tenant_session_ended(tenant: str, visitor) -> bool:
@@ -51,4 +54,38 @@ def test_without_end_session_discovery_it_falls_back_to_v2_logout(visitor, tenan
         "client_id": ["dev-client"],
         "returnTo": [visitor.base + "/"],
     }
+    assert tenant_session_ended(tenant, visitor)
+
+
+def log_out(visitor) -> requests.Response:
+    """Press Log out; assert every hop was a redirect (no page of the tenant on the way)."""
+    page = submit(visitor.http, visitor.get("/account/"), "Log out")
+    assert page.url.split("?")[0] == visitor.base + "/"
+    assert all(r.status_code == 302 for r in page.history)
+    assert "Do you want to log out?" not in page.text
+    return page
+
+
+@pytest.mark.parametrize(
+    ("button", "other", "linked"),
+    [("Link GitHub", "Grace Hopper", True), ("Link Google", "Eve Unverified", False)],
+)
+def test_after_a_link_trip_logout_names_the_browsers_new_auth0_session(
+    make_app, serve, tenant, button, other, linked
+):
+    # The login to the other account replaced Auth0's session in this browser, whether the link
+    # then went through or was refused (Eve's email is not verified): only its sid is kept.
+    app = make_app(LINK_CONNECTIONS="github,google-oauth2")
+    visitor = Visitor(serve(app))
+    visitor.login("Ben Carter")
+    with app_session(app, visitor) as session:
+        before = dict(session["linked_accounts"])
+    page = visitor.link(button, other)
+    assert ("is now linked" in page.text) is linked
+    with app_session(app, visitor) as session:
+        after = dict(session["linked_accounts"])
+    assert after["sid"] != before["sid"]
+    # Nothing else of the other account's sign-in: Ben's token, name and login time stay.
+    assert {**after, "sid": before["sid"]} == before
+    log_out(visitor)
     assert tenant_session_ended(tenant, visitor)

@@ -16,7 +16,6 @@ import requests
 
 from scripts.bench_servers import gunicorn
 from tests.support import tenant as t
-from tests.support.redis_server import running_redis
 from tests.support.visitor import Visitor
 from tests.test_metrics import AUTH, GET_USER, SECRETS, TOKEN, UNLINK, samples
 
@@ -35,38 +34,38 @@ def leave_figures_of_a_previous_run(directory: Path) -> None:
     assert list(directory.glob("counter_*.db"))
 
 
-def test_two_workers_report_the_same_figures_of_both(tenant, tmp_path):
+def test_two_workers_report_the_same_figures_of_both(tenant, tmp_path, redis_url):
     directory = tmp_path / "metrics"
     directory.mkdir()
     leave_figures_of_a_previous_run(directory)
     env = {
         "DEV_AUTH0_DOMAIN": tenant,
+        "DEV_TENANT": "1",
         "APP_SECRET_KEY": "s" * 40,
         "IDENTITIES_CACHE_SECONDS": "0",  # every view calls Auth0
         "WEB_CONCURRENCY": "2",
         "METRICS": "1",
         "METRICS_TOKEN": TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        "REDIS_URL": redis_url,
     }
-    with running_redis() as redis_url:
-        env["REDIS_URL"] = redis_url
-        with gunicorn("app:create_app()", env, tmp_path / "log") as (base, _):
-            calls_before = t.stats(tenant)["management_calls_total"]
-            ada, ben = Visitor(base), Visitor(base)
-            ada.login("Ada Lovelace")
-            ben.login("Ben Carter")
-            # Two views held up at Auth0 at once: a sync worker serves one request at a time,
-            # so each worker takes one.
-            t.fault(tenant, "get_user", delay=1.0, times=2)
-            with ThreadPoolExecutor(2) as pool:
-                views = list(pool.map(lambda v: v.get("/account/"), (ada, ben)))
-            assert [v.status_code for v in views] == [200, 200]
-            assert "was unlinked" in ada.unlink(t.ADA_GITHUB).text
-            t.fault(tenant, "get_user", status=429, headers={"x-ratelimit-remaining": "0"}, times=1)
-            assert ada.get("/account/").status_code == 429
-            calls_after = t.stats(tenant)["management_calls_total"]
-            scrapes = [requests.get(base + "/metrics", headers=AUTH, timeout=5) for _ in range(6)]
-            writers = {path.stem.rsplit("_", 1)[1] for path in directory.glob("counter_*.db")}
+    with gunicorn("app:create_app()", env, tmp_path / "log") as (base, _):
+        calls_before = t.stats(tenant)["management_calls_total"]
+        ada, ben = Visitor(base), Visitor(base)
+        ada.login("Ada Lovelace")
+        ben.login("Ben Carter")
+        # Two views held up at Auth0 at once: a sync worker serves one request at a time,
+        # so each worker takes one.
+        t.fault(tenant, "get_user", delay=1.0, times=2)
+        with ThreadPoolExecutor(2) as pool:
+            views = list(pool.map(lambda v: v.get("/account/"), (ada, ben)))
+        assert [v.status_code for v in views] == [200, 200]
+        assert "was unlinked" in ada.unlink(t.ADA_GITHUB).text
+        t.fault(tenant, "get_user", status=429, headers={"x-ratelimit-remaining": "0"}, times=1)
+        assert ada.get("/account/").status_code == 429
+        calls_after = t.stats(tenant)["management_calls_total"]
+        scrapes = [requests.get(base + "/metrics", headers=AUTH, timeout=5) for _ in range(6)]
+        writers = {path.stem.rsplit("_", 1)[1] for path in directory.glob("counter_*.db")}
 
     assert len(writers) == 2, writers  # both workers counted (the old run's file is gone)
     assert {s.status_code for s in scrapes} == {200}

@@ -71,7 +71,7 @@ def test_readyz_pings_redis_when_sessions_live_there(make_app, redis_url):
 
 def test_readyz_goes_unavailable_when_the_tenant_goes_down(make_app):
     with serving(create_tenant()) as own_tenant:
-        client = make_app(AUTH0_DOMAIN=own_tenant).test_client()
+        client = make_app(AUTH0_DOMAIN=own_tenant, READYZ_CACHE_SECONDS="0").test_client()
         assert client.get("/readyz").status_code == 200
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -88,6 +88,49 @@ def test_readyz_asks_the_tenant_every_time_not_authlibs_cache(make_app):
             app.extensions["linked_accounts"].auth0.load_server_metadata()  # cached forever
         client = app.test_client()
     assert client.get("/readyz").status_code == 503
+
+
+def test_readyz_reuses_its_answer_so_no_request_rate_reaches_auth0(make_app, tenant):
+    client = make_app().test_client()
+    first = client.get("/readyz")
+    assert first.status_code == 200
+    # From now on the discovery document would fail: a probe reaching the tenant would use up
+    # the fault and answer 503. The answer is reused instead, and says how old it is.
+    t.fault(tenant, "discovery", status=503, times=5)
+    for _ in range(20):
+        again = client.get("/readyz")
+        assert again.status_code == 200
+        assert again.get_json()["checks"] == first.get_json()["checks"]
+        assert 0 <= again.get_json()["age_s"] < 5
+    assert requests.get(f"{tenant}/__dev/faults", timeout=5).json()[0]["times"] == 5
+
+
+def test_readyz_may_require_a_token(make_app):
+    client = make_app(READYZ_TOKEN="probe-token-1234").test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "probe-token-1234"}):
+        refused = client.get("/readyz", headers=headers)
+        assert refused.status_code == 401 and refused.get_json() == {"status": "unauthorized"}
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+    allowed = client.get("/readyz", headers={"Authorization": "Bearer probe-token-1234"})
+    assert allowed.status_code == 200 and allowed.get_json()["status"] == "ready"
+    assert client.get("/healthz").status_code == 200  # liveness stays open
+
+
+def test_readyz_may_be_kept_to_loopback_or_a_token(make_app):
+    client = make_app(READYZ_LOOPBACK_ONLY="1").test_client()
+    assert client.get("/readyz").status_code == 200  # the test client comes from 127.0.0.1
+    remote = {"REMOTE_ADDR": "10.0.0.7"}
+    refused = client.get("/readyz", environ_base=remote)
+    assert refused.status_code == 403 and refused.get_json() == {"status": "forbidden"}
+    both = make_app(READYZ_LOOPBACK_ONLY="1", READYZ_TOKEN="probe-token-1234").test_client()
+    token = {"Authorization": "Bearer probe-token-1234"}
+    assert both.get("/readyz", environ_base=remote, headers=token).status_code == 200
+    assert both.get("/readyz", environ_base=remote).status_code == 401
+
+
+def test_a_readyz_cache_time_that_is_not_a_number_stops_start_up(make_app):
+    with pytest.raises(SystemExit, match="READYZ_CACHE_SECONDS must be a number"):
+        make_app(READYZ_CACHE_SECONDS="soon")
 
 
 def test_a_sane_request_id_is_echoed_and_a_bad_one_replaced(make_app):

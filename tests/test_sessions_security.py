@@ -384,7 +384,11 @@ def test_an_error_returned_by_auth0_is_refused(base):
     state = authorize_params(start_login(http, base))["state"]
     response = http.get(
         f"{base}/account/callback",
-        params={"error": "access_denied", "error_description": "no", "state": state},
+        params={
+            "error": "access_denied",
+            "error_description": "User did not authorize the request",
+            "state": state,
+        },
         timeout=10,
     )
     refused_without_a_session(http, base, response)

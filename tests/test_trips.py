@@ -102,3 +102,75 @@ def test_a_trip_whose_purpose_this_release_does_not_know_changes_nothing(app, ba
     assert page.status_code == 400 and "took too long" in page.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
     assert signed_in(ben)
+
+
+CLIENT_GRANT = "not yet allowed to manage your sign-in methods"
+ACTION = "sign-in rules did not let this account in"
+CANCELLED = "Signing in was cancelled"
+PLANTED = "Weekends only: call +1 555 0100 <b>now</b>"
+
+
+def only_message(page: requests.Response, expected: str) -> None:
+    """The page says `expected` and none of the other causes' messages, nor Auth0's text."""
+    others = {CLIENT_GRANT, ACTION, CANCELLED} - {expected}
+    assert expected in page.text, page.text[:800]
+    assert not any(other in page.text for other in others)
+    assert "555" not in page.text and "client-grant" not in page.text
+
+
+def test_a_missing_client_grant_says_what_to_fix_on_the_page_and_in_the_log(base, tenant, caplog):
+    t.refuse(tenant, no_client_grant=["dev-client"])
+    with caplog.at_level(logging.INFO, logger="linked_accounts"):
+        page = requests.get(f"{base}/account/login", timeout=10)
+    assert page.status_code == 400
+    only_message(page, CLIENT_GRANT)
+    assert "Application Access" not in page.text  # what to fix is the administrator's: the log
+    (line,) = [r.getMessage() for r in caplog.records if "client grant" in r.getMessage()]
+    assert "dev-client" in line and "Application Access" in line and "read:current_user" in line
+
+
+def test_an_action_that_denies_gets_our_words_never_its_reason(base, tenant, caplog):
+    t.refuse(tenant, action_denies=PLANTED)
+    visitor = Visitor(base)
+    with caplog.at_level(logging.INFO, logger="linked_accounts"):
+        login_page = visitor.get("/account/login")
+        page = visitor.press(login_page, "Continue as Ada Lovelace")
+    assert page.status_code == 400
+    only_message(page, ACTION)
+    assert not signed_in(visitor)
+    assert any("api.access.deny" in r.getMessage() for r in caplog.records)
+    assert not any("555" in r.getMessage() for r in caplog.records)
+
+
+def test_a_cancelled_login_says_so(base, tenant):
+    visitor = Visitor(base)
+    page = visitor.press(visitor.get("/account/login"), "Cancel")
+    assert page.status_code == 400
+    only_message(page, CANCELLED)
+
+
+def test_an_action_that_denies_the_other_accounts_login_links_nothing(base, tenant):
+    visitor = Visitor(base)
+    visitor.login("Ben Carter")
+    t.refuse(tenant, action_denies=PLANTED)
+    page = visitor.link("Link GitHub", "Grace Hopper")
+    only_message(page, ACTION)
+    assert "Nothing was changed" in page.text
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN]
+    assert signed_in(visitor)
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        (f"Client is not authorized to access {PLANTED}", CLIENT_GRANT),
+        (PLANTED, ACTION),
+        ("User did not authorize the request", CANCELLED),
+    ],
+)
+def test_a_forged_description_only_chooses_among_our_messages(base, description, expected):
+    http = requests.Session()
+    start = http.get(f"{base}/account/login", allow_redirects=False, timeout=10)
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    query = {"error": "access_denied", "error_description": description, "state": state}
+    only_message(http.get(f"{base}/account/callback", params=query, timeout=10), expected)

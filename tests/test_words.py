@@ -87,7 +87,9 @@ def _failures() -> list:
 
 OAUTH_ERRORS = [
     ("access_denied", "Service not found: https://x/api/v2/"),
-    ("access_denied", "user cancelled"),
+    ("access_denied", "User cancelled the login"),
+    ("access_denied", "Client is not authorized to access https://x/api/v2/"),
+    ("access_denied", "Weekends only (an Action's own reason)"),
     ("login_required", None),
     ("temporarily_unavailable", None),
     ("invalid_request", None),

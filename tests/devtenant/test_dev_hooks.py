@@ -20,7 +20,7 @@ from tests.support.tenant_api import (
     stored_user,
     user_url,
 )
-from tests.support.tenant_login import login
+from tests.support.tenant_login import LoginError, login
 
 
 def add_fault(tenant: str, **spec) -> dict:
@@ -238,3 +238,34 @@ def test_hooks_answer_tools_and_the_tenants_own_pages(tenant):
         {"Host": f"localhost:{port}"},
     ):
         assert http.get(f"{tenant}/__dev/stats", headers=headers).status_code == 200, headers
+
+
+def test_a_client_without_a_client_grant_gets_auth0s_refusal_for_the_api_only(tenant):
+    http.post(f"{tenant}/__dev/refusals", json={"no_client_grant": ["dev-client"]})
+    with pytest.raises(LoginError) as caught:
+        login(tenant, "Ada Lovelace")
+    audience = f"{tenant}/api/v2/"
+    assert caught.value.error == "access_denied"
+    assert caught.value.description == (
+        f'Client is not authorized to access "{audience}". You need to create a "client-grant" '
+        "associated to this API. See: "
+        "https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants"
+    )
+    # A login without the API's audience needs no grant.
+    assert "id_token" in login(tenant, "Ada Lovelace", audience=None, scope="openid")
+
+
+def test_an_action_denies_after_the_login_with_its_own_reason_until_removed(tenant):
+    http.post(f"{tenant}/__dev/refusals", json={"action_denies": "Weekdays only."})
+    with pytest.raises(LoginError) as caught:
+        login(tenant, "Ada Lovelace")
+    assert (caught.value.error, caught.value.description) == ("access_denied", "Weekdays only.")
+    http.post(f"{tenant}/__dev/refusals", json={"action_denies": None})
+    assert "access_token" in login(tenant, "Ada Lovelace")
+
+
+@pytest.mark.parametrize(
+    "body", [[], {"no_client_grant": "dev-client"}, {"action_denies": 3}, {"other": 1}]
+)
+def test_the_refusals_hook_refuses_what_it_does_not_know(tenant, body):
+    assert http.post(f"{tenant}/__dev/refusals", json=body).status_code == 400

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import log_in
+from tests.e2e.pages import log_in, unlink_control
+from tests.support import tenant as t
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +52,32 @@ def test_custom_domain_login_and_logout(page: Page, serve_app, tenant: str):
         page.goto(url + "/account/")
         expect(page).to_have_url(re.compile("^" + re.escape(custom + "/")))
         expect(page.get_by_role("button", name="Continue as Ada Lovelace")).to_be_visible()
+
+
+def test_after_linking_logout_lands_home_without_a_tenant_page(page: Page, serve_app, tenant: str):
+    # Linking signs the browser in to the other account at Auth0, which replaces Auth0's session
+    # and its `sid`: a logout_hint naming the session of the first login would make Auth0 ask
+    # "Do you want to log out?".
+    with serve_app(LINK_CONNECTIONS="github") as url:
+        log_in(page, url, "Ben Carter")
+        page.get_by_role("button", name="Link GitHub").click()
+        page.get_by_role("button", name="Continue as Grace Hopper").click()
+        expect(page.get_by_role("status")).to_contain_text("is now linked")
+        assert log_out_watching_pages(page, url, (tenant,)) == []
+
+
+def test_after_deleting_a_separated_account_logout_lands_home_without_a_tenant_page(
+    page: Page, serve_app, tenant: str
+):
+    t.grant_every_scope(tenant)  # client mode: delete:current_user, withheld by default
+    with serve_app(OFFER_DELETE_SEPARATED="1", DELETE_SEPARATED_MODE="client") as url:
+        log_in(page, url)
+        unlink_control(page, "GitHub").click()
+        page.get_by_role("button", name="Unlink GitHub").click()
+        page.get_by_role("link", name="Also delete the separate GitHub account").click()
+        page.get_by_role("button", name="Delete the separate GitHub account").click()
+        page.get_by_role("button", name="Continue as Ada Lovelace").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "The separate GitHub account was deleted"
+        )
+        assert log_out_watching_pages(page, url, (tenant,)) == []

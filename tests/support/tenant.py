@@ -67,3 +67,9 @@ def grant_every_scope(tenant: str) -> None:
     """Grant user logins every scope they ask for, `delete:current_user` included, which the
     tenant withholds by default as Auth0's tenants do."""
     requests.post(f"{tenant}/__dev/scopes", json={"withhold": []}, timeout=5).raise_for_status()
+
+
+def refuse(tenant: str, **causes) -> None:
+    """Make the tenant answer `access_denied` for a cause: `no_client_grant=["dev-client"]`, or
+    `action_denies="reason"` (a post-login Action's `api.access.deny`)."""
+    requests.post(f"{tenant}/__dev/refusals", json=causes, timeout=5).raise_for_status()
