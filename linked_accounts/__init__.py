@@ -31,6 +31,7 @@ from . import (
     suggestion_pages,
     suggestions,
     templating,
+    unrouted,
 )
 from .account import Account
 from .m2m import ClientCredentials
@@ -167,6 +168,7 @@ class LinkedAccounts:
         app.register_blueprint(html, url_prefix=url_prefix)
         api_prefix = f"{url_prefix.rstrip('/')}/api"
         app.register_blueprint(json_api, url_prefix=api_prefix)
+        unrouted.register(app, url_prefix, api_prefix)  # styled 404 and 405 under the prefix
         # Whatever the host sends, or not; on its 404 and 405 answers under the prefixes too.
         headers.install(app, (html.name, json_api.name), (url_prefix.rstrip("/"), api_prefix))
         headers.warn_if_weak(app, settings.issuer_url)

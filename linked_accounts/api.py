@@ -8,7 +8,6 @@ with `session_refresh_required`.
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -31,9 +30,8 @@ from .refusals import (
     Refusal,
     SessionRefreshRequired,
     from_auth0,
+    log_auth0_failure,
 )
-
-log = logging.getLogger(__name__)
 
 CSRF_MESSAGE = lazy_gettext("Send the session's CSRF token (from GET /api/session) as X-CSRFToken.")
 
@@ -106,8 +104,7 @@ def refused(refusal: Refusal):
 
 
 def auth0_failed(error: m.ManagementError):
-    if not isinstance(error, m.TokenRejected):
-        log.warning("management API failed: %s status=%s", type(error).__name__, error.status)
+    log_auth0_failure(error)
     return refused(from_auth0(error))
 
 

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_app_context, request
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup
 
@@ -31,6 +31,10 @@ _ = domain.gettext
 gettext = domain.gettext
 ngettext = domain.ngettext
 lazy_gettext = domain.lazy_gettext
+
+# What end users are told they sign in at, unless the host names it: a phrase that reads after
+# a preposition ("at ...", German "bei ..."), as every message that uses it puts it.
+DEFAULT_PROVIDER_NAME = lazy_gettext("your sign-in service")
 
 
 def init_app(app: Flask) -> None:
@@ -55,6 +59,13 @@ def _catalog_for_this_page() -> dict[str, Any]:
             catalog, singular, plural, num, variables
         ),
     }
+
+
+def provider_name() -> str:
+    """Return what end users are told they sign in at (LINKED_ACCOUNTS_PROVIDER_NAME), in this
+    request's language: never the vendor's name unless the host chose it."""
+    chosen = current_app.config.get("LINKED_ACCOUNTS_PROVIDER_NAME") if has_app_context() else None
+    return str(chosen or DEFAULT_PROVIDER_NAME)
 
 
 def select_locale() -> str | None:

@@ -105,7 +105,7 @@ def after_self(
     if str(claims.get("sub")) != acct.user_id:
         raise _not_linked(_("You signed in as a different account, so nothing was linked."))
     if not trips.signed_in_during(claims, trip):
-        raise _not_linked(_("Auth0 did not confirm a fresh sign-in, so nothing was linked."))
+        raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
     return _proof_trip(plan_.candidate, keep_signed_in=False, link_with=token["id_token"])
 
 
@@ -124,7 +124,7 @@ def after_proof(
             )
         )
     if not trips.signed_in_during(claims, trip):
-        raise _not_linked(_("Auth0 did not confirm a fresh sign-in, so nothing was linked."))
+        raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
     if claims.get("email_verified") is not True:
         raise _not_linked(_("That account's email address is not verified, so it was not linked."))
     if bool(trip.get("keep_signed_in")) != plan_.keep_signed_in:

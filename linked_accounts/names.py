@@ -11,13 +11,13 @@ from collections.abc import Mapping
 
 from flask import url_for
 
-from .i18n import lazy_gettext
+from .i18n import _, lazy_gettext
 from .identities import Identity
 from .state import state
 
-# Providers whose name says more than their connection name does. Anything else (enterprise
-# connections such as SAML, custom OIDC, passwordless) is shown by its connection name, which is
-# what the tenant's admin chose and what the user saw on the login page.
+# Providers whose name says more than their connection name does. Enterprise connections read
+# "Single sign-on (<connection>)"; anything else (custom social, passwordless) is shown by its
+# connection name, which is what the tenant's admin chose and the user saw on the login page.
 PROVIDER_NAMES: Mapping[str, object] = {
     "auth0": lazy_gettext("Email and password"),
     "google-oauth2": "Google",
@@ -45,13 +45,24 @@ ICONS = {
 }
 
 
+# Enterprise connections: their connection name ("acme-saml") is an administrator's label, so it
+# is shown inside words a person knows, unless the host names the connection.
+SINGLE_SIGN_ON = frozenset(
+    {"samlp", "waad", "adfs", "oidc", "okta", "pingfederate", "google-apps", "ad", "office365"}
+)
+
+
 def display_name(provider: str, connection: str) -> str:
     """Return the name a person knows this sign-in method by, honouring the host's names."""
     custom = state().settings.connection_names.get(connection)
     if custom:
         return custom
     name = PROVIDER_NAMES.get(provider)
-    return str(name) if name else connection or provider  # str(): translated for this request
+    if name:
+        return str(name)  # str(): translated for this request
+    if provider in SINGLE_SIGN_ON:
+        return _("Single sign-on (%(connection)s)", connection=connection or provider)
+    return connection or provider
 
 
 def identity_name(identity: Identity) -> str:

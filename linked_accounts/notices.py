@@ -14,11 +14,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .i18n import _
+from babel.dates import format_datetime
+
+from .i18n import _, html_lang
 from .identities import Identity
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,7 @@ class Notifier:
             subject = _("%(name)s was unlinked on your account", name=name)
             what = _("%(which)s was unlinked from your account.", which=which)
         facts = [
-            _("When: %(when)s UTC", when=event["at"].replace("T", " ").rstrip("Z")),
+            _("When: %(when)s", when=_when(event["at"])),
             _("From IP address: %(ip)s", ip=event["ip"]),
             _("Browser: %(browser)s", browser=event["user_agent"] or _("unknown")),
         ]
@@ -106,3 +109,12 @@ class Notifier:
         except (OSError, smtplib.SMTPException) as exc:
             # The change stands either way; say what failed, never the address or credentials.
             log.warning("security notice for %s not sent: %s", event_name, type(exc).__name__)
+
+
+def _when(at: str) -> str:
+    """The event's moment in the reader's language, in UTC, said so: an email is read later and
+    anywhere, and the server does not know the reader's time zone ("December 2, 2026, 1:02:38 AM
+    UTC", German "2. Dezember 2026, 01:02:38 UTC")."""
+    moment = datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    locale = html_lang().replace("-", "_")
+    return format_datetime(moment, "long", tzinfo=UTC, locale=locale)  # ends in "UTC"

@@ -137,7 +137,11 @@ def unlink(acct: Account, key: str, fresh: FreshLogin | None = None) -> Unlinked
         if find(identities(acct, fresh=True), identity.key) is None:
             raise AlreadyUnlinked(identity_name(identity)) from None
         raise
-    except (m.Timeout, m.ConnectionFailed, m.BadResponse):
+    except m.Timeout:
+        # Auth0 may have done it without our hearing back: read the identities again to say
+        # what happened, rather than "maybe".
+        remaining = _after_timeout(acct, identity.key, expected=False, name=identity_name(identity))
+    except (m.ConnectionFailed, m.BadResponse):
         # Auth0 may have done it without our hearing back: re-read before showing anything.
         identity_cache.forget(acct.user_id)
         raise
@@ -187,15 +191,17 @@ def finish_link(
     reason = _why_not_linkable(acct, claims, sub, trip)
     if reason:
         raise Refusal("not_linkable", _("Not linked"), reason)
+    provider, user_id = split_user_id(sub)
     try:
         raw = state().management.link(acct.access_token, acct.user_id, token["id_token"])
         _check(raw)
-    except (m.Timeout, m.ConnectionFailed, m.BadResponse):
+    except m.Timeout:
+        raw = _after_timeout(acct, sub, expected=True, name=display_name(provider, provider))
+    except (m.ConnectionFailed, m.BadResponse):
         identity_cache.forget(acct.user_id)  # it may have been linked: re-read before drawing
         raise
     identity_cache.remember(acct.user_id, raw)
     remaining = with_primary_profile(parse_identities(raw), acct.email, acct.name)
-    provider, user_id = split_user_id(sub)
     linked = find(remaining, sub)
     if linked:
         events.emit(events.identity_linked, acct, linked)
@@ -243,7 +249,7 @@ def finish_delete_separated(
             )
         )
     if not trips.signed_in_during(claims, trip):
-        raise _not_deleted(_("Auth0 did not confirm a fresh sign-in; nothing was deleted."))
+        raise _not_deleted(_("Your sign-in was not confirmed again, so nothing was deleted."))
     if not reauth.still_fresh(acct):
         raise _not_deleted(_("Your own sign-in is no longer recent enough; nothing was deleted."))
     granted = str(token.get("scope", DELETE_SCOPES)).split()
@@ -270,7 +276,7 @@ def _delete(acct: Account, target: Separated, token: str) -> Deleted:
         client.delete_user(token, target.key)
     except m.TokenRejected:
         raise _not_deleted(
-            _("Auth0 did not accept that sign-in; nothing was deleted."), 403
+            _("That sign-in was not accepted, so nothing was deleted."), 403
         ) from None
     except m.NotFound:
         pass  # already gone: the user's wish holds
@@ -306,7 +312,7 @@ def _why_not_linkable(
     if not reauth.still_fresh(acct):
         return _("Your own sign-in is no longer recent enough, so it was not linked.")
     if not trips.signed_in_during(claims, trip):
-        return _("Auth0 did not ask you to sign in to that account, so it was not linked.")
+        return _("You were not asked to sign in to that account again, so it was not linked.")
     if find(identities(acct), sub):
         return _("That account is already linked to your profile.")
     if state().settings.require_verified_email and not verified_email.own_email_verified(acct):
@@ -330,6 +336,54 @@ def _require_scope(acct: Account, scope: str) -> None:
     than asked, and says so only in the token response): a 403 later would explain nothing."""
     if not acct.granted(scope):
         raise refusals.scope_not_granted(scope)
+
+
+def _after_timeout(acct: Account, key: str, *, expected: bool, name: str) -> list[dict[str, Any]]:
+    """After a change timed out, read the identities once more and return them if the change
+    was made (`key` is linked when `expected`, gone when not); otherwise refuse, saying whether
+    nothing was changed or it cannot be told yet.
+
+    Within the budget: one read, only if no other request of this user is reading them now
+    (single flight); a read that fails or is refused leaves the answer "unknown"."""
+    uid = acct.user_id
+    identity_cache.forget(uid)  # whatever happens, the old list is no longer the truth
+    raw: list[dict[str, Any]] | None = None
+    if single_flight.claim(sum(state().management.timeout), identity_cache.flight_key(uid)):
+        try:
+            user = state().management.get_user(acct.access_token, uid)
+            raw = user.get("identities")
+            _check(raw)
+        except m.ManagementError:
+            raw = None
+    if raw is None:
+        if expected:
+            check = _(
+                "No answer came in time, and the change could not be checked yet. In a minute, "
+                "go back to your linked accounts: if %(name)s is listed there, it was linked; "
+                "if not, try again.",
+                name=name,
+            )
+        else:
+            check = _(
+                "No answer came in time, and the change could not be checked yet. In a minute, "
+                "go back to your linked accounts: if %(name)s is no longer listed there, it was "
+                "unlinked; if it still is, try again.",
+                name=name,
+            )
+        raise Refusal("auth0_timeout", _("Not sure it was done"), check, 504)
+    identity_cache.remember(uid, raw)
+    done = (find(parse_identities(raw), key) is not None) == expected
+    if not done:
+        raise Refusal(
+            "auth0_timeout",
+            _("Nothing was changed"),
+            _(
+                "No answer came in time, and your linked accounts show that nothing was "
+                "changed. Please try again in a moment."
+            ),
+            504,
+        )
+    return raw
 
 
 def _not_deleted(message: str, status: int = 400) -> Refusal:

@@ -4,7 +4,6 @@ page. Changes are form posts answered with a redirect (303) to the accounts page
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -28,11 +27,10 @@ from .refusals import (
     Refusal,
     SessionRefreshRequired,
     from_auth0,
+    log_auth0_failure,
 )
 from .state import state
 from .templating import render
-
-log = logging.getLogger(__name__)
 
 
 def accounts_page():
@@ -46,6 +44,7 @@ def accounts_page():
         read_at=identity_cache.read_at(acct.user_id),
         link_options=operations.link_options(),
         separated_offers=separated.offers(),
+        **_why_sign_in(acct),
     )
 
 
@@ -59,9 +58,12 @@ def refresh():
 
 def confirm_unlink():
     """Ask the user to confirm, and say what unlinking will do, before anything changes."""
-    identity = operations.secondary(signed_in(), request.args.get("identity", ""))
+    acct = signed_in()
+    identity = operations.secondary(acct, request.args.get("identity", ""))
     form = IdentityForm(identity=identity.key)
-    return render("linked_accounts/confirm_unlink.html", identity=identity, form=form)
+    return render(
+        "linked_accounts/confirm_unlink.html", identity=identity, form=form, **_why_sign_in(acct)
+    )
 
 
 def unlink():
@@ -139,9 +141,12 @@ def finish_link(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, A
 
 def confirm_delete():
     """Say plainly what deleting the separated account removes, and what it keeps."""
-    target = operations.separated_target(signed_in(), request.args.get("user", ""))
+    acct = signed_in()
+    target = operations.separated_target(acct, request.args.get("user", ""))
     form = SeparatedForm(user=target.key)
-    return render("linked_accounts/confirm_delete.html", target=target, form=form)
+    return render(
+        "linked_accounts/confirm_delete.html", target=target, form=form, **_why_sign_in(acct)
+    )
 
 
 def delete():
@@ -203,13 +208,7 @@ def refused(refusal: Refusal):
 
 def auth0_failed(error: m.ManagementError):
     """Show a clear page for any Auth0 failure; a rejected token means signing in again."""
-    if not isinstance(error, m.TokenRejected):
-        log.warning(
-            "management API failed: %s status=%s code=%s",
-            type(error).__name__,
-            error.status,
-            error.code,
-        )
+    log_auth0_failure(error)
     return refused(from_auth0(error))
 
 
@@ -224,6 +223,15 @@ def bad_request(error):
             )
         )
     )
+
+
+def _why_sign_in(acct: Account) -> dict[str, Any]:
+    """What a page needs to say, before the button is pressed, that a change starts with signing
+    in again (and as whom: the trip hints the same account)."""
+    return {
+        "needs_login": not reauth.is_fresh(acct),
+        "signed_in_as": acct.email or acct.name or "",
+    }
 
 
 def require_valid(form):

@@ -96,7 +96,7 @@ def finish(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
     if str(claims.get("sub")) != acct.user_id:
         return _not_changed(_("You signed in as a different account, so nothing was changed."))
     if not trips.signed_in_during(claims, trip):
-        return _not_changed(_("Auth0 did not confirm a fresh sign-in, so nothing was changed."))
+        return _not_changed(_("Your sign-in was not confirmed again, so nothing was changed."))
     acct = account.renew_token(token, claims)
     try:
         action = state().resumable[Resumable(trip.get("action"))]

@@ -9,12 +9,15 @@ they need (where to come back to) is on the refusal, so they never read the requ
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from . import management as m
-from .i18n import _, lazy_gettext, ngettext
+from .i18n import _, lazy_gettext, ngettext, provider_name
 from .purposes import Resumable
+
+log = logging.getLogger(__name__)
 
 
 class Refusal(Exception):
@@ -58,7 +61,7 @@ class LoginRequired(GoElsewhere):
         super().__init__(
             "login_required",
             _("Sign in again"),
-            _("Your sign-in has expired; the browser must visit Auth0 again."),
+            _("Your sign-in has expired. Sign in at %(provider)s again.", provider=provider_name()),
             401,
             return_to,
         )
@@ -100,15 +103,19 @@ class InvalidRequest(Refusal):
 
 
 def scope_not_granted(scope: str) -> Refusal:
-    """Auth0 granted the sign-in fewer scopes than asked: say which one the tenant must allow."""
+    """Auth0 granted the sign-in fewer scopes than asked: the user is told it is the site's
+    setup, the administrator (in the log) which permission the tenant must allow."""
+    log.error(
+        "the Auth0 tenant did not grant the scope %s: allow this application to ask for it on "
+        "the Auth0 Management API",
+        scope,
+    )
     return Refusal(
         "scope_not_granted",
-        _("Not allowed by this Auth0 tenant"),
+        _("Not possible on this site"),
         _(
-            "Your Auth0 tenant did not grant this site the permission %(scope)s, so it cannot "
-            "do this. Nothing was changed. The site's administrator must allow this application "
-            "to ask for %(scope)s on the Auth0 Management API.",
-            scope=scope,
+            "This site is not set up to make this change, so nothing was changed. Please tell "
+            "the site's support what you tried to do."
         ),
         403,
     )
@@ -116,14 +123,16 @@ def scope_not_granted(scope: str) -> Refusal:
 
 def self_deletion_not_granted(name: str) -> Refusal:
     """The tenant does not let an account delete itself (no delete:current_user)."""
+    log.error(
+        "the Auth0 tenant did not grant delete:current_user: separated accounts can be deleted "
+        "with LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server"
+    )
     return Refusal(
         "scope_not_granted",
-        _("Not allowed by this Auth0 tenant"),
+        _("Not possible on this site"),
         _(
-            "This Auth0 tenant does not let an account delete itself this way (it did not grant "
-            "delete:current_user), so the separate %(name)s account was not deleted. Your unlink "
-            "stands. The site's administrator can delete such accounts with the server mode "
-            "(LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server).",
+            "This site cannot delete the separate %(name)s account for you, so it was not "
+            "deleted. Your unlink stands. Please ask the site's support to delete it.",
             name=name,
         ),
         403,
@@ -137,7 +146,7 @@ _AUTH0_FAILURES: dict[type[m.ManagementError], tuple[str, int, object, object]] 
         403,
         lazy_gettext("Not allowed"),
         lazy_gettext(
-            "Auth0 did not allow this change with your current sign-in. "
+            "This change was not allowed with your current sign-in. Nothing was changed. "
             "Log out and in again; if it keeps happening, contact support."
         ),
     ),
@@ -145,7 +154,7 @@ _AUTH0_FAILURES: dict[type[m.ManagementError], tuple[str, int, object, object]] 
         "auth0_not_found",
         404,
         lazy_gettext("Not found"),
-        lazy_gettext("Auth0 could not find your profile or that account."),
+        lazy_gettext("Your profile or that account was not found at %(provider)s."),
     ),
     m.Conflict: (
         "conflict",
@@ -156,25 +165,27 @@ _AUTH0_FAILURES: dict[type[m.ManagementError], tuple[str, int, object, object]] 
     m.Timeout: (
         "auth0_timeout",
         504,
-        lazy_gettext("Auth0 is slow to answer"),
+        lazy_gettext("No answer in time"),
         lazy_gettext(
-            "Auth0 did not answer in time. Your list below is re-read before anything else "
-            "happens, so check it and try again in a moment."
+            "No answer came from %(provider)s in time. Go back to your linked accounts: they "
+            "are read again, so check them and try again in a moment."
         ),
     ),
     m.ConnectionFailed: (
         "auth0_unreachable",
         503,
-        lazy_gettext("Auth0 is unreachable"),
-        lazy_gettext("We could not reach Auth0. Please try again in a moment."),
+        lazy_gettext("Cannot connect right now"),
+        lazy_gettext(
+            "There is no connection to %(provider)s just now. Please try again in a moment."
+        ),
     ),
 }
 _AUTH0_ERROR = (
     "auth0_error",
     502,
-    lazy_gettext("Auth0 had a problem"),
+    lazy_gettext("Something went wrong"),
     lazy_gettext(
-        "Auth0 answered with an error. Nothing was changed. Please try again in a moment."
+        "An error came back from %(provider)s. Nothing was changed. Please try again in a moment."
     ),
 )
 
@@ -189,6 +200,19 @@ def _wait(error: m.RateLimited, now: float) -> int:
     return 60
 
 
+def log_auth0_failure(error: m.ManagementError) -> None:
+    """Tell the administrator what Auth0 answered (its own words included): the user is told
+    only what it means for them. A rejected token is routine (the user signs in again)."""
+    if not isinstance(error, m.TokenRejected):
+        log.warning(
+            "management API failed: %s status=%s code=%s message=%r",
+            type(error).__name__,
+            error.status,
+            error.code,
+            error.message[:200],
+        )
+
+
 def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
     """Map a Management API error to what the user is told. Nothing was changed by any of them."""
     if isinstance(error, m.TokenRejected):
@@ -199,9 +223,9 @@ def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
             "rate_limited",
             _("Too many requests"),
             ngettext(
-                "Auth0 is limiting how often your account can be changed. "
+                "There were too many requests for your account just now. Nothing was changed. "
                 "Please try again in %(num)d second.",
-                "Auth0 is limiting how often your account can be changed. "
+                "There were too many requests for your account just now. Nothing was changed. "
                 "Please try again in %(num)d seconds.",
                 wait,
             ),
@@ -214,10 +238,11 @@ def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
         if expected:
             return scope_not_granted(", ".join(s.strip() for s in expected.split(",")))
     if isinstance(error, m.BadRequest):
+        # Auth0's reason is written for developers, in English: the log has it (pages.py).
         return Refusal(
             "auth0_bad_request",
             _("Not possible"),
-            _("Auth0 refused the change: %(reason)s", reason=error.message),
+            _("This change was refused, so nothing was changed."),
         )
     code, status, title, message = _AUTH0_FAILURES.get(type(error), _AUTH0_ERROR)
-    return Refusal(code, str(title), str(message), status)
+    return Refusal(code, str(title), str(message) % {"provider": provider_name()}, status)

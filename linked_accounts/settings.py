@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import suggest_settings
-from .i18n import lazy_gettext
+from .i18n import DEFAULT_PROVIDER_NAME, lazy_gettext
 
 # Host names that are this machine, whatever they resolve to; any loopback IP address is too
 # (`is_loopback`). Plain http is accepted only for these.
@@ -48,6 +48,12 @@ DEFAULTS: Mapping[str, Any] = {
     "LINKED_ACCOUNTS_BASE_TEMPLATE": "linked_accounts/base.html",
     "LINKED_ACCOUNTS_LOGO_URL": None,
     "LINKED_ACCOUNTS_APP_NAME": lazy_gettext("Your account"),  # in the page's language
+    # What end users are told they sign in at, e.g. "Acme ID" (or "Auth0", if the host wants the
+    # vendor named). Messages use it after a preposition ("at ...", German "bei ..."), so a
+    # phrase must read there; the default is in the page's language.
+    "LINKED_ACCOUNTS_PROVIDER_NAME": DEFAULT_PROVIDER_NAME,
+    # Host sign-in mode: where the default layout's "Back to <app name>" link goes ("" = none).
+    "LINKED_ACCOUNTS_HOME_URL": "",
     "LINKED_ACCOUNTS_LOCALES": ("en", "de"),  # the catalogs shipped
     "LINKED_ACCOUNTS_LOCALE_SELECTOR": None,  # a callable returning a locale, or None
     # Seconds a session lasts from its start, however active (sessions.init_sessions, which a

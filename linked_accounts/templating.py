@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from babel.dates import format_timedelta
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
@@ -80,9 +82,29 @@ def csrf_field() -> Markup:
     return field
 
 
-def la_time(timestamp: float) -> str:
-    """Format a Unix time as HH:MM:SS in UTC."""
-    return time.strftime("%H:%M:%S", time.gmtime(timestamp))
+def la_ago(timestamp: float) -> str:
+    """Say how long ago `timestamp` was, in the page's language ("2 minutes ago")."""
+    return format_timedelta(timestamp - time.time(), add_direction=True, locale=_babel_locale())
+
+
+def la_when(timestamp: float) -> Markup:
+    """A `<time>` element holding the exact time: HH:MM UTC as drawn, which the page's script
+    (linked-accounts.js) rewrites in the reader's own time zone and language."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return Markup('<time class="la-when" datetime="%s">%s UTC</time>') % (
+        moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        moment.strftime("%H:%M"),
+    )
+
+
+def la_breakable(text: str) -> Markup:
+    """`text` (an email address, a domain) allowed to wrap only after its `@` and dots."""
+    escaped = str(Markup.escape(text))  # a plain str: Markup.replace would escape the <wbr>
+    return Markup(escaped.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S704
+
+
+def _babel_locale() -> str:
+    return i18n.html_lang().replace("-", "_")
 
 
 def render(template: str, **context: Any) -> str:
@@ -278,7 +300,9 @@ def init_app(app: Flask, st: State) -> None:
     app.add_template_global(offers_logout, "la_offers_logout")
     app.add_template_global(ActionForm, "la_action_form")  # a CSRF token alone, e.g. Log out
     app.add_template_global(csrf_field, "la_csrf_field")  # the same, without building a form
-    app.add_template_filter(la_time)
+    app.add_template_filter(la_ago)
+    app.add_template_filter(la_when)
+    app.add_template_filter(la_breakable)
     app.extensions[EXTENSION] = LocalizedTemplates(app)
 
     @app.context_processor
@@ -286,6 +310,8 @@ def init_app(app: Flask, st: State) -> None:
         return {
             "la_base_template": app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"],
             "la_app_name": app.config["LINKED_ACCOUNTS_APP_NAME"],
+            "la_provider": i18n.provider_name(),
+            "la_home_url": app.config["LINKED_ACCOUNTS_HOME_URL"],
             "la_logo_url": app.config["LINKED_ACCOUNTS_LOGO_URL"],
             "la_dev_tenant": st.settings.dev_tenant,
             "la_delete_mode": st.settings.delete_separated_mode,

@@ -19,7 +19,7 @@ from joserfc.errors import JoseError
 
 from . import account, metrics
 from . import management as m
-from .i18n import _
+from .i18n import _, provider_name
 from .keys import PENDING_TRIPS as PENDING
 from .keys import TRIP_LIFETIME as LIFETIME
 from .purposes import Trip
@@ -118,19 +118,34 @@ def callback():
     except JoseError as exc:
         # A forged, tampered or expired ID token, a wrong issuer or audience, or a clock far
         # off: never a session, never a traceback.
-        log.warning("%s: ID token refused: %s", trip["purpose"], type(exc).__name__)
-        reason = _("Auth0's answer could not be verified (is this server's clock right?).")
+        log.warning(
+            "%s: ID token refused (is this server's clock right?): %s",
+            trip["purpose"],
+            type(exc).__name__,
+        )
+        reason = _(
+            "The answer from %(provider)s could not be checked, so you were not signed in. "
+            "Please try again; if it keeps happening, contact support.",
+            provider=provider_name(),
+        )
         return handler.fail(trip, 400, reason)
     except (requests.RequestException, ValueError) as exc:
         log.warning("%s failed talking to Auth0: %s", trip["purpose"], type(exc).__name__)
-        return handler.fail(trip, 502, _("Auth0 could not be reached to finish signing in."))
+        reason = _(
+            "Signing in could not be finished: there was no connection to %(provider)s. "
+            "Please try again in a moment.",
+            provider=provider_name(),
+        )
+        return handler.fail(trip, 502, reason)
     finally:
         # Authlib drops its entry when it checks the state, but not when the callback carries
         # an error (it raises before): drop it either way.
         _drop(pending, key)
     claims = token.get("userinfo")
     if not claims or "access_token" not in token:
-        return handler.fail(trip, 502, _("Auth0 did not return the tokens this page needs."))
+        log.warning("%s: Auth0 returned no ID token or access token", trip["purpose"])
+        reason = _("Signing in could not be finished. Please try again in a moment.")
+        return handler.fail(trip, 502, reason)
     account.keep_auth0_session(claims)  # whatever the handler decides: the browser's is new
     metrics.trip_finished(trip["purpose"])
     return handler.finish(token, dict(claims), trip)
@@ -162,10 +177,13 @@ def _oauth_reason(exc: OAuthError) -> str:
     if exc.error == "access_denied":
         return _access_denied(exc.description or "")
     if exc.error in ("login_required", "consent_required", "interaction_required"):
-        return _("Auth0 needs you to sign in again.")
+        return _("Please sign in again.")
     if exc.error in ("temporarily_unavailable", "server_error"):
-        return _("Auth0 could not complete the sign-in just now. Please try again later.")
-    return _("Auth0 did not complete the sign-in.")
+        return _(
+            "Signing in could not be completed at %(provider)s just now. Please try again later.",
+            provider=provider_name(),
+        )
+    return _("Signing in was not completed.")
 
 
 def _access_denied(description: str) -> str:
@@ -181,10 +199,8 @@ def _access_denied(description: str) -> str:
             settings.audience,
         )
         return _(
-            "Auth0 does not know this site's Management API audience (%(audience)s). The site's "
-            "administrator must set AUTH0_MANAGEMENT_DOMAIN to the tenant's own domain "
-            "(tenant.auth0.com), not its custom domain.",
-            audience=settings.audience,
+            "This site's sign-in is not set up correctly, so you could not sign in. Please tell "
+            "the site's support."
         )
     if description.startswith("Client is not authorized to access"):
         log.error(
@@ -196,12 +212,11 @@ def _access_denied(description: str) -> str:
             settings.audience,
         )
         return _(
-            "This site is not yet allowed to manage sign-in methods at Auth0. The site's "
-            "administrator must authorize this application for the Auth0 Management API "
-            "(Auth0 dashboard: Applications, APIs, Auth0 Management API, Application Access)."
+            "This site is not yet allowed to manage your sign-in methods. Please tell the "
+            "site's support."
         )
     if not description or description in CANCELLED:
-        return _("Signing in was cancelled at Auth0.")
+        return _("Signing in was cancelled.")
     log.warning(
         "Auth0 denied a sign-in by a login rule of the tenant (an Action's api.access.deny): "
         "the tenant's logs (Monitoring > Logs) give its reason"

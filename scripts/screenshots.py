@@ -1,5 +1,6 @@
-"""`make screenshots`: regenerate the README's pictures of the settings and confirmation pages,
-and of a link suggestion (Maya Patel's two accounts).
+"""`make screenshots`: regenerate the README's pictures of the settings and confirmation pages
+(light and dark, desktop and a 375 px phone), of a link suggestion (Maya Patel's two accounts)
+and of the themed example host.
 
 Serves a development tenant and the app on free loopback ports, logs in as Ada Lovelace in
 Chromium (Debian's when on PATH, else Playwright's own) and writes docs/screenshots/*.png.
@@ -27,8 +28,18 @@ from tests.support.servers import serving  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 900, "height": 640}
+PHONE = {"width": 375, "height": 740}
 GITHUB = "github|1234567"
-NAMES = ("settings.png", "confirm.png", "suggestion.png", "confirm-suggestion.png", "themed.png")
+NAMES = (
+    "settings.png",
+    "confirm.png",
+    "settings-dark.png",
+    "settings-phone.png",
+    "confirm-phone-dark.png",
+    "suggestion.png",
+    "confirm-suggestion.png",
+    "themed.png",
+)
 SUGGEST = {
     "SUGGEST_LINKS": "1",
     "AUTH0_M2M_CLIENT_ID": "dev-m2m",  # the development tenant's published M2M client
@@ -61,9 +72,16 @@ def main() -> None:
         print(f"wrote {(OUT / name).relative_to(ROOT)}")
 
 
-def logged_in_page(browser, base: str, settings_path: str, who: str = "Ada Lovelace"):
-    """Open a light-theme page, log in from the front page, and land on the settings."""
-    page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1, color_scheme="light")
+def logged_in_page(
+    browser,
+    base: str,
+    settings_path: str,
+    who: str = "Ada Lovelace",
+    viewport=VIEWPORT,
+    color_scheme: str = "light",
+):
+    """Open a page, log in from the front page, and land on the settings."""
+    page = browser.new_page(viewport=viewport, device_scale_factor=1, color_scheme=color_scheme)
     page.goto(base + "/")
     page.get_by_role("link", name="Log in").click()
     page.get_by_role("button", name=f"Continue as {who}").click()
@@ -89,6 +107,17 @@ def shoot(browser, app: str, example: str) -> None:
     page.goto(app + "/account/unlink?" + urlencode({"identity": GITHUB}))
     expect(page.get_by_role("button", name="Unlink GitHub")).to_be_visible()
     snap(page, "confirm.png")
+
+    page = logged_in_page(browser, app, "/account/", color_scheme="dark")
+    snap(page, "settings-dark.png")
+
+    page = logged_in_page(browser, app, "/account/", viewport=PHONE)
+    snap(page, "settings-phone.png")
+
+    page = logged_in_page(browser, app, "/account/", viewport=PHONE, color_scheme="dark")
+    page.goto(app + "/account/unlink?" + urlencode({"identity": GITHUB}))
+    expect(page.get_by_role("button", name="Unlink GitHub")).to_be_visible()
+    snap(page, "confirm-phone-dark.png")
 
     # Maya signed up with a password, then came back through GitHub: a second, empty account.
     page = logged_in_page(browser, app, "/account/", who="maya-patel")

@@ -27,7 +27,7 @@ def test_login_lands_on_settings_listing_every_identity(visitor):
     assert unlink_buttons(page.text) == [
         "Unlink Google (ada.lovelace@gmail.com)",
         "Unlink GitHub (ada@users.noreply.github.com)",
-        "Unlink acme-saml (ada@acme.test)",
+        "Unlink Single sign-on (acme-saml) (ada@acme.test)",
     ]
 
 
@@ -54,7 +54,7 @@ def test_unlink_github_and_saml_through_the_confirmation_page(visitor, tenant):
     assert t.stats(tenant)["management_calls_total"] == calls_before + 1
 
     page = visitor.unlink(t.ADA_SAML)
-    assert "acme-saml (ada@acme.test) was unlinked" in page.text
+    assert "Single sign-on (acme-saml) (ada@acme.test) was unlinked" in page.text
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE]
     # Each unlinked identity is now a separate user with no metadata.
     separated = t.user(tenant, t.ADA_GITHUB)

@@ -55,7 +55,7 @@ def test_the_app_asks_auth0_only_for_current_user_scopes(make_app, serve, tenant
     assert asked["reauth"] <= LEAST_PRIVILEGE | {"update:current_user_identities"}
 
 
-UNREACHABLE = "We could not reach Auth0"
+UNREACHABLE = "There is no connection to your sign-in service"
 
 
 def test_login_answers_a_clear_503_when_auth0_cannot_be_reached(make_app, serve):

@@ -7,6 +7,8 @@ canonical one; a token is accepted only at the host that issued it, as at Auth0.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from linked_accounts import ConfigError, load_settings
@@ -65,22 +67,28 @@ def test_the_m2m_token_is_asked_for_and_used_at_the_custom_domain(make_app, serv
     assert t.user(tenant, t.ADA_GITHUB) is None
 
 
-def test_a_custom_domain_without_the_canonical_one_is_explained_on_the_page(
-    make_app, serve, tenant
+def test_a_custom_domain_without_the_canonical_one_is_explained_in_the_log(
+    make_app, serve, tenant, caplog
 ):
-    """The audience then names the custom domain, which Auth0 answers "Service not found"."""
+    """The audience then names the custom domain, which Auth0 answers "Service not found": the
+    user reads that the site's sign-in is not set up, the administrator (log) what to set."""
+    caplog.set_level(logging.ERROR, logger="linked_accounts.trips")
     visitor = Visitor(serve(make_app(AUTH0_DOMAIN=custom(tenant))))
     login = visitor.http.get(visitor.base + "/account/login", timeout=10)
     assert login.status_code == 400
-    assert "AUTH0_MANAGEMENT_DOMAIN" in login.text
-    assert f"{custom(tenant)}/api/v2/" in login.text
+    assert "sign-in is not set up correctly" in login.text
+    assert "AUTH0_MANAGEMENT_DOMAIN" not in login.text
+    assert "AUTH0_MANAGEMENT_DOMAIN" in caplog.text
+    assert f"{custom(tenant)}/api/v2/" in caplog.text
     assert "cancelled" not in login.text
 
 
-def test_swapped_domains_are_explained_on_the_page(make_app, serve, tenant):
+def test_swapped_domains_are_explained_in_the_log(make_app, serve, tenant, caplog):
+    caplog.set_level(logging.ERROR, logger="linked_accounts.trips")
     visitor = Visitor(serve(make_app(AUTH0_DOMAIN=tenant, AUTH0_MANAGEMENT_DOMAIN=custom(tenant))))
     login = visitor.http.get(visitor.base + "/account/login", timeout=10)
-    assert login.status_code == 400 and "AUTH0_MANAGEMENT_DOMAIN" in login.text
+    assert login.status_code == 400 and "sign-in is not set up correctly" in login.text
+    assert "AUTH0_MANAGEMENT_DOMAIN" in caplog.text
 
 
 VALID = {"AUTH0_CLIENT_ID": "id", "AUTH0_CLIENT_SECRET": "secret"}

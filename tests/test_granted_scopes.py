@@ -3,6 +3,7 @@ missing scope is explained before anything is sent to Auth0, and nothing is chan
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -21,7 +22,10 @@ def withhold(tenant: str, *scopes: str) -> None:
     response.raise_for_status()
 
 
-def test_without_update_scope_unlinking_says_what_to_grant_and_changes_nothing(visitor, tenant):
+def test_without_update_scope_unlinking_says_what_to_grant_and_changes_nothing(
+    visitor, tenant, caplog
+):
+    caplog.set_level(logging.ERROR, logger="linked_accounts.refusals")
     withhold(tenant, "update:current_user_identities")
     page = visitor.login()
     assert "GitHub" in page.text  # reading still works
@@ -30,8 +34,11 @@ def test_without_update_scope_unlinking_says_what_to_grant_and_changes_nothing(v
         "/account/unlink", {"identity": t.ADA_GITHUB, "csrf_token": visitor.csrf_token()}
     )
     assert refused.status_code == 403
-    assert "did not grant this site the permission update:current_user_identities" in refused.text
-    assert "Nothing was changed" in refused.text
+    # The user is told it is the site's setup; the administrator, in the log, what to grant.
+    assert "This site is not set up to make this change" in refused.text
+    assert "update:current_user_identities" not in refused.text
+    assert "did not grant the scope update:current_user_identities" in caplog.text
+    assert "nothing was changed" in refused.text
     assert t.stats(tenant)["management_calls_total"] == calls  # Auth0 was not asked
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
 
@@ -44,20 +51,23 @@ def test_without_update_scope_linking_does_not_start(make_app, serve, tenant):
         "/account/link", {"connection": "github", "csrf_token": visitor.csrf_token()}
     )
     assert page.status_code == 403 and page.url.startswith(visitor.base)
-    assert "update:current_user_identities" in page.text
+    assert "This site is not set up to make this change" in page.text
 
 
-def test_without_read_scope_the_page_says_what_to_grant(visitor, tenant):
+def test_without_read_scope_the_page_says_what_to_grant(visitor, tenant, caplog):
+    caplog.set_level(logging.ERROR, logger="linked_accounts.refusals")
     withhold(tenant, "read:current_user")
     front = visitor.get("/")
     login_page = visitor.http.get(visitor.base + "/account/login", timeout=10)
     page = visitor.press(login_page, "Continue as Ada Lovelace")
     assert front.status_code == 200 and page.status_code == 403
-    assert "did not grant this site the permission read:current_user" in page.text
+    assert "This site is not set up to make this change" in page.text
+    assert "did not grant the scope read:current_user" in caplog.text
     assert t.stats(tenant)["management_calls_total"] == 0
 
 
-def test_the_json_api_names_the_missing_scope(make_app, serve, tenant):
+def test_the_json_api_refuses_by_code_and_logs_the_missing_scope(make_app, serve, tenant, caplog):
+    caplog.set_level(logging.ERROR, logger="linked_accounts.refusals")
     withhold(tenant, "read:current_user")
     visitor = Visitor(serve(make_app()))
     login_page = visitor.http.get(visitor.base + "/account/login", timeout=10)
@@ -65,12 +75,14 @@ def test_the_json_api_names_the_missing_scope(make_app, serve, tenant):
     answer = Spa(visitor).call("GET", "/identities")
     body = answer.json()["error"]
     assert answer.status_code == 403 and body["code"] == "scope_not_granted"
-    assert "read:current_user" in body["message"]
+    assert "read:current_user" not in body["message"]  # shown to end users by the app
+    assert "did not grant the scope read:current_user" in caplog.text
 
 
 def test_without_delete_scope_the_deletion_points_to_server_mode_and_the_unlink_stands(
-    make_app, serve, tenant
+    make_app, serve, tenant, caplog
 ):
+    caplog.set_level(logging.ERROR, logger="linked_accounts.refusals")
     visitor = Visitor(serve(make_app(OFFER_DELETE_SEPARATED="1")))
     visitor.login()
     page = visitor.unlink(t.ADA_GITHUB)
@@ -79,8 +91,8 @@ def test_without_delete_scope_the_deletion_points_to_server_mode_and_the_unlink_
     login_page = visitor.press(visitor.get(href), "Delete the separate GitHub account")
     refused = visitor.press(login_page, "Continue as Ada Lovelace")
     assert refused.status_code == 403
-    assert "does not let an account delete itself" in refused.text
-    assert "LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server" in refused.text
+    assert "cannot delete the separate GitHub account for you" in refused.text
+    assert "LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server" in caplog.text  # for the administrator
     assert t.user(tenant, t.ADA_GITHUB) is not None  # not deleted
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]  # unlink stands
 

@@ -67,7 +67,7 @@ def test_a_signed_in_customer_sees_their_accounts_with_no_page_in_between(custom
     assert unlink_buttons(page.text) == [
         "Unlink Google (ada.lovelace@gmail.com)",
         "Unlink GitHub (ada@users.noreply.github.com)",
-        "Unlink acme-saml (ada@acme.test)",
+        "Unlink Single sign-on (acme-saml) (ada@acme.test)",
     ]
     assert ">Log out</button>" not in page.text  # the product signs people out, not the page
     assert customer.get("/").text.count("Account settings") == 1  # still signed in to it
@@ -138,7 +138,7 @@ def test_when_auth0_is_signed_in_as_someone_else_nothing_is_kept(product, custom
     login_page = customer.get(SETTINGS)
     page = submit(customer.http, login_page, "Continue as Ben Carter")
     assert page.status_code == 409
-    assert "Auth0 is signed in as another account" in page.text
+    assert "Signed in as someone else at your sign-in service" in page.text
     assert "ben@example.com" in page.text and "Unlink" not in page.text
     assert "linked_accounts" not in customer.stored(app)
     assert customer.stored(app)["user"]["userinfo"]["sub"] == t.ADA  # still the product's Ada

@@ -132,13 +132,14 @@ def test_the_settings_page_and_its_link_section_are_german(visitor):
         "Verknüpfte Konten · Kontoeinstellungen",
         "Auf diese Arten können Sie sich bei Ihrem Profil",
         "Hauptkonto",
-        "Mit diesem Konto melden Sie sich an; seine Verknüpfung kann nicht aufgehoben werden.",
+        "Das Hauptkonto Ihres Profils: Die anderen sind mit ihm verknüpft",
         "E-Mail und Passwort",
         "Verknüpfung mit GitHub (",
         "Weiteres Konto verknüpfen",
         "Fügen Sie eine Anmeldemethode hinzu.",
         "Liste aktualisieren",
-        "UTC von Auth0 abgerufen.",
+        "Zuletzt vor ",
+        " abgerufen, um ",
         "Abmelden",
     )
     assert 'aria-label="Verknüpfung mit GitHub (' in page.text
@@ -191,8 +192,8 @@ def test_an_auth0_failure_page_is_german(make_app, serve, tenant):
     assert page.status_code == 502
     assert_german(
         page.text,
-        "Bei Auth0 ist ein Problem aufgetreten",
-        "Auth0 hat mit einem Fehler geantwortet. Es wurde nichts geändert.",
+        "Etwas ist schiefgegangen",
+        "Von Ihrem Anmeldedienst kam ein Fehler zurück. Es wurde nichts geändert.",
     )
 
 

@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "templating",
             "headers",
             "suggestion_pages",
+            "unrouted",
             "__init__",
         },
     ),

@@ -22,8 +22,10 @@ ACME = {"acme-saml": {"name": "Acme SSO", "icon": "/static/acme-sso.svg"}}
         ("google-oauth2", "google-oauth2", "Google"),
         ("github", "github", "GitHub"),
         ("auth0", "Username-Password-Authentication", "Email and password"),
-        ("samlp", "acme-saml", "acme-saml"),
-        ("oidc", "partner-login", "partner-login"),
+        # Enterprise connections: the admin's label, inside words a person knows.
+        ("samlp", "acme-saml", "Single sign-on (acme-saml)"),
+        ("oidc", "partner-login", "Single sign-on (partner-login)"),
+        ("custom-social", "my-social", "my-social"),
     ],
 )
 def test_display_names(make_app, provider, connection, expected):

@@ -4,6 +4,7 @@ a mail server that is down never blocks or undoes the change."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from email import message_from_bytes, policy
 
@@ -73,7 +74,9 @@ def test_link_and_unlink_each_send_a_notice_saying_what_when_and_from_where(make
         assert f"GitHub (grace@example.com) was {verb} your account." in text
         assert "From IP address: 127.0.0.1" in text
         assert f"Browser: {UA}" in text
-        assert time.strftime("When: %Y-%m-%d", before) in text and " UTC" in text
+        # The time in UTC, said so, in words: "When: December 2, 2026, 1:02:38 AM UTC".
+        day = f"{time.strftime('%B', before)} {before.tm_mday}, {before.tm_year}"
+        assert re.search(rf"When: {day}, \d{{1,2}}:\d\d:\d\d\s[AP]M UTC\r?\n", text), text
         assert "eyJ" not in text  # no token
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
 

@@ -67,7 +67,7 @@ def test_a_stale_auth_time_is_refused(visitor, tenant):
     # The tenant's clock runs ten minutes behind: its auth_time predates our request.
     requests.post(f"{tenant}/__dev/clock", json={"offset": -600}, timeout=5).raise_for_status()
     page = visitor.press(login_page, "Continue as Ada Lovelace")
-    assert "did not confirm a fresh sign-in" in page.text
+    assert "Your sign-in was not confirmed again" in page.text
     assert t.identity_keys(tenant, t.ADA) == ADA_ALL
 
 

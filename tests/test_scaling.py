@@ -44,7 +44,7 @@ def test_login_on_one_instance_unlink_on_another_and_survive_a_restart(make_app,
         assert page.status_code == 200
         assert unlink_buttons(page.text) == [
             "Unlink Google (ada.lovelace@gmail.com)",
-            "Unlink acme-saml (ada@acme.test)",
+            "Unlink Single sign-on (acme-saml) (ada@acme.test)",
         ]
     assert t.stats(tenant)["management_calls_total"] == calls_after_unlink
 

@@ -83,7 +83,7 @@ def test_merge_from_the_newer_account_keeps_the_older_one_primary(visitor, tenan
     page = confirm(visitor, page, "Email and password")
     assert "The Email and password account stays" in page.text
     assert "It was created first" in page.text
-    assert "not moved by Auth0" in page.text and "does not keep the profile data" in page.text
+    assert "does not move by itself" in page.text and "is not kept" in page.text
     # First a fresh sign-in of the signed-in GitHub account (its ID token is the link_with)...
     self_login = visitor.press(page, "Sign in and link")
     assert "with the <strong>github</strong> connection" in self_login.text

@@ -106,10 +106,10 @@ def test_a_repeated_submit_says_already_unlinked(visitor, tenant):
                 "body": {"statusCode": 500, "error": "Internal Server Error", "message": "boom"},
             },
             502,
-            "Auth0 answered with an error",
+            "An error came back from your sign-in service",
         ),
         # Slow, then failing: a slow answer that succeeds late is the fault matrix's business.
-        ({"delay": 3, "status": 503}, 504, "did not answer in time"),
+        ({"delay": 3, "status": 503}, 504, "show that nothing was changed"),
     ],
 )
 def test_upstream_failures_on_unlink_leave_identities_unchanged(

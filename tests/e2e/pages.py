@@ -28,7 +28,7 @@ def log_in(page: Page, app_url: str, name: str = "Ada Lovelace", prefix: str = "
 
 def unlink_control(page: Page, provider: str) -> Locator:
     """The settings page's Unlink control for the account signed in with `provider`."""
-    return page.get_by_role("link", name=re.compile(rf"^Unlink {re.escape(provider)}\b"))
+    return page.get_by_role("link", name=re.compile(rf"^Unlink {re.escape(provider)}(?!\w)"))
 
 
 def visit_every_page(page: Page, app_url: str, tenant: str) -> Iterator[str]:

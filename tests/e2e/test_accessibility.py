@@ -57,12 +57,12 @@ def test_every_control_names_the_account_it_acts_on(page: Page, app_url: str):
     for provider, detail in [
         ("Google", "ada.lovelace@gmail.com"),
         ("GitHub", "ada@users.noreply.github.com"),
-        ("acme-saml", "ada@acme.test"),
+        ("Single sign-on (acme-saml)", "ada@acme.test"),
     ]:
         control = accounts.filter(has_text=detail).get_by_role("link")
         expect(control).to_have_accessible_name(f"Unlink {provider} ({detail})")
 
-    page.get_by_role("link", name="Unlink acme-saml (ada@acme.test)").click()
+    page.get_by_role("link", name="Unlink Single sign-on (acme-saml) (ada@acme.test)").click()
     buttons = page.get_by_role("main").get_by_role("button")
     expect(buttons).to_have_count(1)
-    expect(buttons).to_have_accessible_name("Unlink acme-saml")
+    expect(buttons).to_have_accessible_name("Unlink Single sign-on (acme-saml)")

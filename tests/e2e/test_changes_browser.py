@@ -72,7 +72,7 @@ def test_a_stale_fresh_login_is_refused(page: Page, serve_app, tenant):
         log_in_and_unlink_github(page, app_url)
         requests.post(f"{tenant}/__dev/clock", json={"offset": -600}, timeout=5).raise_for_status()
         page.get_by_role("button", name="Continue as Ada Lovelace").click()
-        expect(page.get_by_role("status")).to_contain_text("did not confirm a fresh sign-in")
+        expect(page.get_by_role("status")).to_contain_text("Your sign-in was not confirmed again")
         assert t.identity_keys(tenant, t.ADA)[2] == t.ADA_GITHUB
 
 

@@ -27,7 +27,7 @@ def test_logging_in_shows_every_linked_account_and_marks_the_primary(
     for provider, detail in [
         ("Google", "ada.lovelace@gmail.com"),
         ("GitHub", "ada@users.noreply.github.com"),
-        ("acme-saml", "ada@acme.test"),
+        ("Single sign-on (acme-saml)", "ada@acme.test"),
     ]:
         item = accounts.filter(has_text=detail)
         expect(item.get_by_role("img")).to_have_count(0)  # icons are decorative (alt="")
@@ -69,7 +69,7 @@ def test_cancelling_an_unlink_leaves_everything_linked(page: Page, app_url: str,
     expect(page.get_by_role("heading", level=1)).to_contain_text("Unlink Google")
     page.get_by_role("link", name="Cancel").click()
     expect(page).to_have_url(settings_url(app_url))
-    for provider in ("Google", "GitHub", "acme-saml"):
+    for provider in ("Google", "GitHub", "Single sign-on (acme-saml)"):
         expect(unlink_control(page, provider)).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("")
     assert t.identity_keys(tenant, t.ADA) == ADA_ALL
@@ -86,7 +86,7 @@ def test_a_failing_auth0_shows_a_clear_message_and_the_page_recovers(
         response = page.reload()
         assert response is not None
         assert response.status == 502, page.locator("main").inner_text()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Auth0 had a problem")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
         expect(page.get_by_role("alert")).to_contain_text("Nothing was changed")
         expect(page.get_by_text("Traceback")).to_have_count(0)
         page.screenshot(path=screenshot_dir / "error-auth0.png", full_page=True)

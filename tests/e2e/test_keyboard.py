@@ -56,7 +56,7 @@ def test_unlinking_with_only_the_keyboard(page: Page, app_url: str, tenant: str)
 
     # Settings page: Tab from the top to GitHub's Unlink, one stop too far, then back.
     tab_to(page, "Unlink GitHub (ada@users.noreply.github.com)", trail)
-    assert press(page, "Tab", trail)["name"] == "Unlink acme-saml (ada@acme.test)"
+    assert press(page, "Tab", trail)["name"] == "Unlink Single sign-on (acme-saml) (ada@acme.test)"
     assert press(page, "Shift+Tab", trail)["name"] == "Unlink GitHub (ada@users.noreply.github.com)"
     page.keyboard.press("Enter")
     trail.append("Enter (follow the link)")

@@ -63,8 +63,10 @@ def test_unlinking_works_without_javascript(new_context, app_url: str, tenant: s
     page.goto("data:text/html,<title>before</title><script>document.title = 'ran'</script>")
     expect(page).to_have_title("before")  # scripts really are off in this context
     log_in(page, app_url)
-    unlink_control(page, "acme-saml").click()
-    page.get_by_role("button", name="Unlink acme-saml").click()
+    unlink_control(page, "Single sign-on (acme-saml)").click()
+    page.get_by_role("button", name="Unlink Single sign-on (acme-saml)").click()
     expect(page).to_have_url(settings_url(app_url))
-    expect(page.get_by_role("status")).to_contain_text("acme-saml (ada@acme.test) was unlinked")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Single sign-on (acme-saml) (ada@acme.test) was unlinked"
+    )
     assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB]

@@ -1,0 +1,149 @@
+"""What end users read never names the vendor, and is complete in every locale: every message of
+the catalog, and every page and error the app draws, in English and German.
+
+The catalog holds only end-user text (administrators' details go to the log), so a message that
+says "Auth0" is a bug unless the host chose that name (LINKED_ACCOUNTS_PROVIDER_NAME).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from authlib.integrations.base_client import OAuthError
+
+from linked_accounts import management as m
+from linked_accounts import refusals, trips, unrouted
+from linked_accounts.purposes import Resumable
+from linked_accounts.refusals import (
+    AlreadyUnlinked,
+    InvalidRequest,
+    LoginRequired,
+    NotAuthenticated,
+    SessionRefreshRequired,
+)
+from linked_accounts.templating import render
+from tests.support import tenant as t
+from tests.support.visitor import Visitor
+from tests.test_i18n import GERMAN, _page_text, assert_english, assert_german
+
+VENDOR = re.compile(r"\bAuth0\b")
+LANGUAGES = {"en": "en", "de": "de-DE,de;q=0.9"}
+
+
+def _check(html: str, lang: str) -> None:
+    """No vendor name where the user reads, and the page entirely in its language."""
+    text = _page_text(html)
+    assert not VENDOR.search(text), f"'Auth0' on an end-user page ({lang}): {text}"
+    if lang == "de":
+        assert_german(html)
+    else:
+        assert_english(html)
+
+
+def test_every_message_is_translated_and_none_names_the_vendor():
+    seen = 0
+    for message in GERMAN:
+        if not message.id:
+            continue
+        seen += 1
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings) and not message.fuzzy, f"untranslated or fuzzy: {message.id!r}"
+        for text in (*ids, *strings):
+            assert not VENDOR.search(text), f"end-user text names the vendor: {text!r}"
+    assert seen > 100  # the whole catalog was walked, not an empty one
+
+
+def _failures() -> list:
+    """Every refusal the pages can show, built as the app builds them."""
+    errors = [
+        m.Forbidden("x", status=403),
+        m.NotFound("x", status=404),
+        m.Conflict("x", status=409),
+        m.Timeout("x"),
+        m.ConnectionFailed("x"),
+        m.BadResponse("x", status=200),
+        m.Unavailable("x", status=503),
+        m.BadRequest("Some developer text", status=400),
+        m.RateLimited("x", status=429),
+        m.Forbidden("Insufficient scope, expected any of: a,b", status=403,
+                    code="insufficient_scope"),
+    ]  # fmt: skip
+    return [
+        *(refusals.from_auth0(error) for error in errors),
+        refusals.scope_not_granted("update:current_user_identities"),
+        refusals.self_deletion_not_granted("GitHub"),
+        AlreadyUnlinked("GitHub"),
+        AlreadyUnlinked(),
+        InvalidRequest("x"),
+        NotAuthenticated(),
+        LoginRequired(),
+        SessionRefreshRequired(Resumable.UNLINK, {}),
+        unrouted.not_found(),
+        unrouted.method_not_allowed(),
+    ]
+
+
+OAUTH_ERRORS = [
+    ("access_denied", "Service not found: https://x/api/v2/"),
+    ("access_denied", "User cancelled the login"),
+    ("access_denied", "Client is not authorized to access https://x/api/v2/"),
+    ("access_denied", "Weekends only (an Action's own reason)"),
+    ("login_required", None),
+    ("temporarily_unavailable", None),
+    ("invalid_request", None),
+]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_error_page_is_in_the_readers_language_without_the_vendor_name(make_app, lang):
+    app = make_app()
+    headers = {"Accept-Language": LANGUAGES[lang]}
+    drawn = 0
+    with app.test_request_context("/account/", headers=headers):
+        for failure in _failures():
+            html = render("linked_accounts/error.html", failure=failure)
+            assert failure.message in _page_text(html) or failure.message in html
+            _check(html, lang)
+            drawn += 1
+        for error, description in OAUTH_ERRORS:
+            reason = trips._oauth_reason(OAuthError(error=error, description=description))
+            html, _status = trips.refuse(400, reason)
+            _check(html, lang)
+            drawn += 1
+        html = render(
+            "linked_accounts/other_account.html", who="grace@example.com", retry="/account/login"
+        )
+        _check(html, lang)
+    assert drawn == len(_failures()) + len(OAUTH_ERRORS)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_page_of_a_visit_is_in_the_readers_language_without_the_vendor_name(
+    make_app, serve, tenant, lang
+):
+    visitor = Visitor(serve(make_app(OFFER_DELETE_SEPARATED="1", LINK_CONNECTIONS="github")))
+    visitor.login()
+    visitor.http.headers["Accept-Language"] = LANGUAGES[lang]
+    pages = [visitor.get("/account/"), visitor.confirm_page(t.ADA_GITHUB)]
+    button = "Verknüpfung mit GitHub aufheben" if lang == "de" else "Unlink GitHub"
+    unlinked = visitor.press(pages[-1], button)
+    pages.append(unlinked)
+    offer = re.search(r'href="([^"]*separated/delete[^"]*)"', unlinked.text)
+    assert offer, "the deletion of the separated account is offered"
+    pages.append(visitor.get(offer.group(1).replace("&amp;", "&")))
+    pages.append(visitor.get("/account/no-such-page"))
+    pages.append(visitor.http.put(visitor.base + "/account/refresh", timeout=10))
+    assert [p.status_code for p in pages] == [200, 200, 200, 200, 404, 405]
+    for page in pages:
+        _check(page.text, lang)
+
+
+def test_a_host_that_wants_the_vendor_named_gets_it(make_app):
+    app = make_app(LINKED_ACCOUNTS_PROVIDER_NAME="Auth0")
+    with app.test_request_context("/account/"):
+        failure = refusals.from_auth0(m.ConnectionFailed("x"))
+    assert failure.message == (
+        "There is no connection to Auth0 just now. Please try again in a moment."
+    )
