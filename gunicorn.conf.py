@@ -111,6 +111,9 @@ def when_ready(server) -> None:
         return
     for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
         env.get_template(name)
+    localized = app.extensions.get("linked_accounts.templates")
+    if localized is not None:
+        localized.warm()  # the extension's pages as they are drawn: compiled per locale
 
 
 def pre_fork(server, worker) -> None:

@@ -136,6 +136,20 @@ class LocalizedTemplates:
         root = request.script_root if urls_fixed else None
         return self._environment(str(locale) if locale else "", root).get_template(name)
 
+    def warm(self) -> None:
+        """Compile the extension's pages for every configured locale (at the app's root), and
+        load each locale's date data, now: called in a pre-forking server's master (see
+        gunicorn.conf.py), so that the workers share them instead of each building its own on
+        its first views."""
+        names = self.app.jinja_env.list_templates(
+            filter_func=lambda name: name.startswith("linked_accounts/") and name.endswith(".html")
+        )
+        for locale in self.app.config["LINKED_ACCOUNTS_LOCALES"]:
+            with self.app.test_request_context("/", headers={"Accept-Language": locale}):
+                for name in names:
+                    self.get(name)
+                la_ago(time.time())
+
     def _overlay(self, locale: str, root: str | None) -> Environment:
         env = self.app.jinja_env.overlay(extensions=[Folding], cache_size=100)
         folding = env.extensions[Folding.identifier]

@@ -99,3 +99,17 @@ def test_urls_a_url_default_fills_in_are_built_on_every_view():
             g.org = org
             drawn.append(templating.render("page.html"))
     assert drawn == ["/acme/home", "/globex/home"]
+
+
+def test_warming_compiles_every_locales_pages_before_the_first_request(make_app):
+    """What a pre-forking master calls (gunicorn.conf.py `when_ready`): afterwards a page in any
+    configured locale is drawn from templates already compiled, shared by the workers."""
+    app = make_app()
+    localized = app.extensions[templating.EXTENSION]
+    localized.warm()
+    compiled = localized._environment.cache_info()
+    assert compiled.currsize == len(app.config["LINKED_ACCOUNTS_LOCALES"])
+    for locale in app.config["LINKED_ACCOUNTS_LOCALES"]:
+        with app.test_request_context("/account/", headers={"Accept-Language": locale}):
+            localized.get("linked_accounts/settings.html")
+    assert localized._environment.cache_info().misses == compiled.misses  # nothing new compiled
