@@ -6,9 +6,9 @@ any of Auth0's rate limits (the tenant's bucket, or the older 10 calls a minute 
 link and unlink answer (the user's whole list) replaces the entry, so every session sees the change
 at once.
 
-The entry lives in the side store (`storage.side`), keyed by a hash of the tenant and the Auth0
-user id, which comes from the session's own verified sign-in, never from a request; it carries
-both too: an entry that names another user or tenant (two deployments sharing one Redis) is never
+The entry is one of the user's `per_user` values: in the side store, keyed by a hash of the
+tenant and the Auth0 user id, which comes from the session's own verified sign-in, never from a
+request; an entry kept for another user or tenant (two deployments sharing one Redis) is never
 shown. With a session store `init_sessions` did not build, it falls back to the session itself
 (one cache per session, under `keys.IDENTITIES`). One view reads the entry once: it is kept on `g`
 for the rest of the request.
@@ -16,15 +16,14 @@ for the rest of the request.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
-from flask import current_app, g, session
+from flask import current_app, g
 
-from . import keys
-from .state import state
-from .storage import side_store
+from . import per_user
+
+KIND = "identities"
 
 
 def cached(user_id: str, max_age: float) -> list[dict[str, Any]] | None:
@@ -44,45 +43,35 @@ def read_at(user_id: str) -> float | None:
 def remember(user_id: str, items: list[dict[str, Any]]) -> None:
     """Cache identities as Auth0 just returned them (from GET, DELETE or POST), for every session
     of the user."""
-    entry = {"tenant": _tenant(), "user_id": user_id, "items": items, "at": time.time()}
-    store = side_store(current_app)
-    if store is None:
-        session[keys.IDENTITIES] = entry
-    else:
-        store.set(entry_key(user_id), entry, ttl=_keep_seconds())
+    entry = {"items": items, "at": time.time()}
+    per_user.put(KIND, user_id, entry, _keep_seconds())
     g._la_identities = (user_id, entry)
 
 
 def forget(user_id: str) -> None:
     """Make the user's next view read from Auth0: after an answer we could not trust, or a new
     sign-in."""
-    store = side_store(current_app)
-    if store is None:
-        session.pop(keys.IDENTITIES, None)
-    else:
-        store.delete(entry_key(user_id))
+    per_user.delete(KIND, user_id)
     g._la_identities = (user_id, None)
 
 
 def flight_key(user_id: str) -> str:
     """The single-flight key of the user's reads: one read at a time across all their sessions."""
-    return "user:" + _hash(user_id)
+    return "user:" + per_user.user_hash(user_id)
 
 
 def entry_key(user_id: str) -> str:
-    """The side-store key of the user's entry (hashed: no user id, an email address for some
-    connections, in the store's key names)."""
-    return "identities:" + _hash(user_id)
+    """The side-store key of the user's entry."""
+    return per_user.key(KIND, user_id)
 
 
 def _entry(user_id: str) -> dict[str, Any] | None:
     memo = g.get("_la_identities")
     if memo is not None and memo[0] == user_id:
         return memo[1]
-    store = side_store(current_app)
-    entry = session.get(keys.IDENTITIES) if store is None else store.get(entry_key(user_id))
-    if not _whole(entry) or entry["user_id"] != user_id or entry["tenant"] != _tenant():
-        entry = None  # not this user's, or from an older release: read from Auth0
+    entry = per_user.get(KIND, user_id)  # None when kept for another user or tenant
+    if not _whole(entry):
+        entry = None  # from an older release, or damaged: read from Auth0
     g._la_identities = (user_id, entry)
     return entry
 
@@ -92,18 +81,7 @@ def _whole(entry: Any) -> bool:
         isinstance(entry, dict)
         and isinstance(entry.get("items"), list)
         and isinstance(entry.get("at"), (int, float))
-        and "user_id" in entry
-        and "tenant" in entry
     )
-
-
-def _tenant() -> str:
-    # The tenant's own identifier: the same whichever (custom) domain people sign in at.
-    return state().settings.canonical_url
-
-
-def _hash(user_id: str) -> str:
-    return hashlib.sha256(f"{_tenant()}\n{user_id}".encode()).hexdigest()
 
 
 def _keep_seconds() -> int:

@@ -1,6 +1,6 @@
-"""Small JSON values kept per Auth0 user (suggestions found, suggestions dismissed), in the side
-store beside the identities cache (`storage.side`), so every session and device of the user, and
-every instance of the site, sees the same value.
+"""Small JSON values kept per Auth0 user (the identities cache, suggestions found, suggestions
+dismissed), in the side store (`storage.side`), so every session and device of the user, and every
+instance of the site, sees the same value.
 
 Keys are `{kind}:{sha256(tenant, user id)}`: no user id (an email, for some connections) in key
 names. Each value carries the user id and tenant it was kept for and is ignored for anyone else.
@@ -20,13 +20,17 @@ from .state import state
 from .storage import side_store
 
 # The session key of each kind, for the fallback without a side store.
-SESSION_KEYS = {"same-email": keys.SUGGESTIONS, "dismissed": keys.DISMISSED}
+SESSION_KEYS = {
+    "identities": keys.IDENTITIES,
+    "same-email": keys.SUGGESTIONS,
+    "dismissed": keys.DISMISSED,
+}
 
 
 def get(kind: str, user_id: str) -> Any:
     """Return the value of `kind` kept for `user_id`, or None."""
     store = side_store(current_app)
-    entry = session.get(SESSION_KEYS[kind]) if store is None else store.get(_key(kind, user_id))
+    entry = session.get(SESSION_KEYS[kind]) if store is None else store.get(key(kind, user_id))
     if not isinstance(entry, dict) or entry.get("user_id") != user_id:
         return None
     if entry.get("tenant") != _tenant():
@@ -41,7 +45,7 @@ def put(kind: str, user_id: str, value: Any, seconds: int) -> None:
     if store is None:
         session[SESSION_KEYS[kind]] = entry
     else:
-        store.set(_key(kind, user_id), entry, ttl=seconds)
+        store.set(key(kind, user_id), entry, ttl=seconds)
 
 
 def delete(kind: str, user_id: str) -> None:
@@ -50,12 +54,20 @@ def delete(kind: str, user_id: str) -> None:
     if store is None:
         session.pop(SESSION_KEYS[kind], None)
     else:
-        store.delete(_key(kind, user_id))
+        store.delete(key(kind, user_id))
+
+
+def key(kind: str, user_id: str) -> str:
+    """The side-store key of `kind` for `user_id`."""
+    return f"{kind}:{user_hash(user_id)}"
+
+
+def user_hash(user_id: str) -> str:
+    """Name `user_id` of this tenant without naming it (an email address, for some connections):
+    two deployments sharing one Redis never meet."""
+    return hashlib.sha256(f"{_tenant()}\n{user_id}".encode()).hexdigest()
 
 
 def _tenant() -> str:
+    # The tenant's own identifier: the same whichever (custom) domain people sign in at.
     return state().settings.canonical_url
-
-
-def _key(kind: str, user_id: str) -> str:
-    return f"{kind}:" + hashlib.sha256(f"{_tenant()}\n{user_id}".encode()).hexdigest()

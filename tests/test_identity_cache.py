@@ -74,8 +74,9 @@ def test_an_entry_that_names_another_user_or_tenant_is_never_shown(
     # Someone else's list under Ada's key (a bug, a tampered store, or another deployment's
     # tenant sharing this Redis): never drawn for Ada.
     ben = [{"provider": "auth0", "user_id": "6500a1b2c3d4e5f600000002", "connection": "x"}]
-    for foreign in ({**entry, "user_id": t.BEN, "items": ben}, {**entry, "tenant": "https://x"}):
-        store.set(key, {**foreign, "at": time.time()}, ttl=60)
+    fresh = {"items": ben, "at": time.time()}
+    for foreign in ({**entry, "user_id": t.BEN, "value": fresh}, {**entry, "tenant": "https://x"}):
+        store.set(key, foreign, ttl=60)
         before = calls(tenant, t.ADA)
         page = ada.get("/account/")
         assert len(unlink_buttons(page.text)) == ADA_BUTTONS
