@@ -6,11 +6,19 @@ the stylesheet's and the forms' URLs. `render` compiles each template once per l
 root), with every constant `la_("...")`, `la_locale()` and `url_for('endpoint', name='...')`
 already worked out, so a view spends its time on what is really per user: the identities, the
 CSRF tokens, the messages. The page is exactly what the plain templates draw (a test compares).
+
+What is per user is often the same from one view to the next: the settings page's content changes
+when the list, the messages or the time it was read change, not with every view. `la_part` draws
+such a part from the values it is given and nothing else, keeps it, and serves the next view with
+the same values (and language and root) from it, with this request's CSRF token filled in.
 """
 
 from __future__ import annotations
 
+import pickle
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,7 +31,7 @@ from flask_wtf.csrf import generate_csrf
 from jinja2 import Environment, Template, pass_environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import account, i18n, outcomes
 from .forms import ActionForm
@@ -35,6 +43,31 @@ from .state import State, state
 EXTENSION = "linked_accounts.templates"
 # Locales times URL roots a worker keeps compiled templates for; more only costs recompiling.
 COMPILED_VARIANTS = 16
+# Drawn parts a worker keeps (the most recently used; each a few KB): one per person viewing the
+# settings page now, so their next view, and their other tabs' and devices', are served from it.
+PARTS_KEPT = 64
+
+# The helpers whose answer differs between two requests that give a part the same values: the
+# page works each out and gives its answer as the value named here, which the helper returns
+# while the part is drawn (so the shared includes call them as on every other page).
+GIVEN = {
+    "outcome": "la_outcome",
+    "flashes": "get_flashed_messages",  # called with_categories=true, as _messages.html does
+    "suggestions": "la_link_suggestions",
+    "offers_logout": "la_offers_logout",
+}
+# What a part may use besides its values and the helpers above: helpers and filters whose answer
+# depends only on their arguments, the language, the URL root and the app's configuration (the
+# test of every part, in tests/test_templating.py, holds them to this list).
+PART_HELPERS = frozenset({
+    "la_", "la_n", "la_locale", "url_for", "identity_name", "identity_icon", "la_candidate_icon",
+    "la_dev_tenant", "la_provider", "la_app_name", "la_delete_mode", "la_offer_delete",
+})  # fmt: skip
+PART_FILTERS = frozenset({"la_when", "la_breakable", "length"})
+# What a kept part holds where each of its forms' CSRF fields goes (every request signs its own
+# token), and where each value to fill goes (`_slot`): tag-shaped, so no value drawn into the part
+# can spell one (each is escaped).
+CSRF_SLOT = Markup("<la-csrf-field>")
 
 
 @pass_environment
@@ -114,6 +147,52 @@ def render(template: str, **context: Any) -> str:
     return render_template(templates.get(template), **context)
 
 
+def part(template: str, fill: dict[str, Any] | None = None, **values: Any) -> Markup:
+    """Draw `template` from `values` (and the app's constants) alone: kept per locale, URL root
+    and values, and served from there while they stay the same. Each of `fill` is drawn as a slot
+    that every view fills with its own value, escaped (text that changes from view to view, such
+    as "2 minutes ago"); so is each CSRF field. The part may read nothing else that differs
+    between requests (tests/test_templating.py checks the settings page's)."""
+    templates: LocalizedTemplates = current_app.extensions[EXTENSION]
+    return templates.part(template, values, fill or {})
+
+
+def draw_part(template: str | Template, values: dict[str, Any], fill: dict[str, Any]) -> Markup:
+    """Draw a part for this request as written, every value in place, keeping nothing."""
+    drawn = render_template(template, **values, **fill, **_given(values))
+    return Markup(drawn)  # noqa: S704 - drawn by Jinja, which escaped every value
+
+
+def _draw_with_slots(template: Template, values: dict[str, Any], fill: Iterable[str]) -> Markup:
+    """Draw a part to keep: the given helpers' answers in place, a slot for each of `fill` and for
+    each CSRF field."""
+    slots = {name: _slot(name) for name in fill}
+    drawn = render_template(
+        template, **values, **slots, **_given(values), la_csrf_field=lambda: CSRF_SLOT
+    )
+    return Markup(drawn)  # noqa: S704 - drawn by Jinja, which escaped every value
+
+
+def _filled(drawn: Markup, fill: dict[str, Any]) -> Markup:
+    """A kept part with this view's values in its slots, and its CSRF field in each form."""
+    for name, value in fill.items():
+        drawn = drawn.replace(_slot(name), escape(value))
+    return drawn.replace(CSRF_SLOT, csrf_field()) if CSRF_SLOT in drawn else drawn
+
+
+def _slot(name: str) -> Markup:
+    return Markup("<la-slot-%s>") % name
+
+
+def _given(values: dict[str, Any]) -> dict[str, Callable[..., Any]]:
+    """The helpers named in GIVEN, each answering the value the page gave for it."""
+    return {helper: _answering(values[name]) for name, helper in GIVEN.items() if name in values}
+
+
+def _answering(value: Any) -> Callable[..., Any]:
+    return lambda *args, **kwargs: value
+
+
 class LocalizedTemplates:
     """The app's templates compiled once per locale and URL root, in overlays of its Jinja
     environment (the same loader, globals and filters; compiled templates of their own)."""
@@ -121,8 +200,50 @@ class LocalizedTemplates:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self._environment = lru_cache(maxsize=COMPILED_VARIANTS)(self._overlay)
+        self._parts: OrderedDict[Any, Markup] = OrderedDict()
+        self._parts_lock = threading.Lock()  # a gthread worker's threads share the parts
 
     def get(self, name: str) -> Template:
+        return self._environment(*self._variant()).get_template(name)
+
+    @property
+    def parts_kept(self) -> int:
+        """How many drawn parts this worker keeps now."""
+        return len(self._parts)
+
+    def part(self, name: str, values: dict[str, Any], fill: dict[str, Any]) -> Markup:
+        """The part `name` drawn from `values` for this request, with `fill` (see `part`)."""
+        variant = self._variant()
+        template = self._environment(*variant).get_template(name)
+        if variant[1] is None:  # its URLs may differ from one request to the next: draw each time
+            return draw_part(template, values, fill)
+        try:
+            # Equal pickles are equal values (of the same types: Markup is not a str here), so a
+            # kept part is only ever served for values that draw it exactly; a value pickle
+            # cannot take is drawn every time.
+            frozen = pickle.dumps(values, pickle.HIGHEST_PROTOCOL)
+            key = (variant, name, tuple(sorted(fill)), frozen)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return draw_part(template, values, fill)
+        with self._parts_lock:
+            drawn = self._parts.get(key)
+            if drawn is not None:
+                self._parts.move_to_end(key)
+        if drawn is None:
+            drawn = _draw_with_slots(template, values, fill)
+            with self._parts_lock:
+                self._parts[key] = drawn
+                if len(self._parts) > PARTS_KEPT:
+                    self._parts.popitem(last=False)
+        return _filled(drawn, fill)
+
+    def _variant(self) -> tuple[str, str | None]:
+        """This request's locale, and its URL root where URLs can be worked out in advance."""
+        if "_la_variant" not in g:  # a page and its parts: worked out once per request
+            g._la_variant = self._work_out_variant()
+        return g._la_variant
+
+    def _work_out_variant(self) -> tuple[str, str | None]:
         locale = get_locale()
         # URLs are worked out once only where they are the same for every request under one root:
         # no SERVER_NAME, host or subdomain matching, nor url_defaults that might fill a value in.
@@ -133,8 +254,7 @@ class LocalizedTemplates:
             or app.subdomain_matching
             or any(app.url_default_functions.values())
         )
-        root = request.script_root if urls_fixed else None
-        return self._environment(str(locale) if locale else "", root).get_template(name)
+        return str(locale) if locale else "", request.script_root if urls_fixed else None
 
     def warm(self) -> None:
         """Compile the extension's pages for every configured locale (at the app's root), and
@@ -314,6 +434,7 @@ def init_app(app: Flask, st: State) -> None:
     app.add_template_global(offers_logout, "la_offers_logout")
     app.add_template_global(ActionForm, "la_action_form")  # a CSRF token alone, e.g. Log out
     app.add_template_global(csrf_field, "la_csrf_field")  # the same, without building a form
+    app.add_template_global(part, "la_part")
     app.add_template_filter(la_ago)
     app.add_template_filter(la_when)
     app.add_template_filter(la_breakable)
