@@ -15,13 +15,15 @@ markup from our catalog, the variables are escaped. `la_locale()` gives `<html l
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_app_context, request
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 SOURCE_LOCALE = "en"
@@ -50,13 +52,21 @@ def init_app(app: Flask) -> None:
 
 def _catalog_for_this_page() -> dict[str, Any]:
     """Bind la_ and la_n to the catalog once per rendered page, not once per message: a page has
-    dozens, and Flask-Babel's lookup was a large part of a cached view's time. (The globals above
-    remain for templates rendered without context processors.)"""
-    catalog = domain.get_translations()
+    dozens, and Flask-Babel's lookup was a large part of a cached view's time. Looked up at the
+    first message, not before: in the pages `templating` compiles, constant messages are already
+    translated, and most pages have no other. (The globals above remain for templates rendered
+    without context processors.)"""
+    found: list[Any] = []
+
+    def catalog() -> Any:
+        if not found:
+            found.append(domain.get_translations())
+        return found[0]
+
     return {
-        "la_": lambda message, **variables: _translate(catalog, message, variables),
+        "la_": lambda message, **variables: _translate(catalog(), message, variables),
         "la_n": lambda singular, plural, num, **variables: _translate_n(
-            catalog, singular, plural, num, variables
+            catalog(), singular, plural, num, variables
         ),
     }
 
@@ -75,7 +85,13 @@ def select_locale() -> str | None:
         locale = chosen()
         if locale:
             return str(locale)
-    return request.accept_languages.best_match(current_app.config["LINKED_ACCOUNTS_LOCALES"])
+    offered = tuple(current_app.config["LINKED_ACCOUNTS_LOCALES"])
+    return _best_match(request.headers.get("Accept-Language", ""), offered)
+
+
+@lru_cache(maxsize=256)  # a browser sends the same header on every request: parsed once
+def _best_match(header: str, offered: tuple[str, ...]) -> str | None:
+    return parse_accept_header(header, LanguageAccept).best_match(offered)
 
 
 def template_gettext(message: str, **variables: Any) -> Markup:

@@ -106,7 +106,8 @@ def test_a_cached_view_reads_the_session_and_writes_nothing(make_app, serve, ten
     stats = store.info("commandstats")
     writes = {name: v["calls"] for name, v in stats.items() if name in WRITE_COMMANDS}
     assert writes == {}
-    assert stats["cmdstat_get"]["calls"] == 20  # per view: the session, and the user's list
+    # One round trip per view: the session and the user's list, fetched together (read-ahead).
+    assert stats["cmdstat_mget"]["calls"] == 10 and "cmdstat_get" not in stats
     # Viewing never pushes the session's expiry out.
     assert store.pttl(session_key) <= ttl_before - 300
     store.close()
@@ -116,3 +117,60 @@ WRITE_COMMANDS = {
     f"cmdstat_{name}"
     for name in ("set", "setex", "psetex", "del", "unlink", "expire", "pexpire", "getdel", "getex")
 }
+
+
+def test_a_view_reads_the_session_and_the_list_in_one_round_trip_and_sees_every_change(
+    make_app, serve, tenant, redis_url
+):
+    """What a session's views read from the side store comes with its session in one MGET
+    (storage/read_ahead.py), and is what a separate read would have found: another session's
+    unlink shows at once; another user's entry is never fetched for this session."""
+    app = make_app(REDIS_URL=redis_url)
+    base = serve(app)
+    phone, laptop, ben = Visitor(base), Visitor(base), Visitor(base)
+    phone.login("Ada Lovelace")
+    laptop.login("Ada Lovelace")
+    ben.login("Ben Carter")
+    store = redis.Redis.from_url(redis_url)
+    store.config_resetstat()
+    assert len(unlink_buttons(laptop.get("/account/").text)) == ADA_BUTTONS
+    assert store.info("commandstats")["cmdstat_mget"]["calls"] == 1
+    phone.unlink(t.ADA_GITHUB)
+    page = laptop.get("/account/").text
+    assert len(unlink_buttons(page)) == ADA_BUTTONS - 1
+    assert unlink_buttons(ben.get("/account/").text) == []
+    assert "cmdstat_get" not in store.info("commandstats")  # each view: one MGET, no GET
+    store.close()
+
+
+def test_a_value_fetched_ahead_is_served_once_and_never_after_a_write(make_app, redis_url):
+    app = make_app(REDIS_URL=redis_url)
+    side = side_store(app)
+    side.set("k", "stored", ttl=60)
+    with app.test_request_context():
+        side.read_ahead.opened("linked-accounts:sid", {"k": b'"fetched"'})
+        assert side.get("k") == "fetched"
+        assert side.get("k") == "stored"  # served once: the next read asks Redis
+    with app.test_request_context():
+        side.read_ahead.opened("linked-accounts:sid", {"k": b'"fetched"'})
+        side.set("k", "written", ttl=60)
+        assert side.get("k") == "written"
+    with app.test_request_context():
+        assert side.read_ahead.keys_for("linked-accounts:sid") == ("k",)  # learned by the reads
+
+
+def test_a_redis_that_refuses_mget_is_read_one_key_at_a_time(make_app, serve, redis_url):
+    """A proxy or an ACL that refuses multi-key commands: a warning, then a GET per key."""
+    admin = redis.Redis.from_url(redis_url)
+    admin.acl_setuser("app", enabled=True, nopass=True, keys=["*"], commands=["+@all", "-mget"])
+    host, port = (
+        admin.connection_pool.connection_kwargs["host"],
+        admin.connection_pool.connection_kwargs["port"],
+    )
+    base = serve(make_app(REDIS_URL=f"redis://app@{host}:{port}/0"))
+    ada = Visitor(base)
+    ada.login("Ada Lovelace")
+    pages = [ada.get("/account/") for _ in range(3)]
+    assert all(len(unlink_buttons(p.text)) == ADA_BUTTONS for p in pages)
+    admin.acl_deluser("app")
+    admin.close()

@@ -3,26 +3,44 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import msgspec
+import redis
 from flask import Flask
 from flask_session.base import ServerSideSession
 from flask_session.redis import RedisSessionInterface
 
+from .read_ahead import ReadAhead
 from .rules import SessionRules, session_data
+
+log = logging.getLogger(__name__)
 
 
 class RedisSessions(SessionRules, RedisSessionInterface):
     """Redis expires every key at its TTL; set a `noeviction` (or `volatile-lru` with room)
     policy, so it never evicts sessions to make space."""
 
-    def __init__(self, app: Flask, client, max_age: int, **options) -> None:
+    def __init__(self, app: Flask, client, max_age: int, read_ahead: ReadAhead, **options) -> None:
         super().__init__(app, client, **options)
         self.max_age = max_age
+        self.read_ahead = read_ahead
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
-        raw = self.client.get(store_id)
+        ahead = self.read_ahead.keys_for(store_id) if self.read_ahead.kept else ()
+        fetched: dict[str, bytes | None] = {}
+        if ahead:
+            try:  # the session and the side entries it read last time, in one round trip
+                raw, *values = self.client.mget([store_id, *self.read_ahead.names(ahead)])
+                fetched = dict(zip(ahead, values, strict=True))
+            except redis.ResponseError as exc:  # a proxy refusing multi-key commands
+                log.warning("MGET refused (%s): reading each key on its own from now on", exc)
+                self.read_ahead.kept = 0
+                raw = self.client.get(store_id)
+        else:
+            raw = self.client.get(store_id)
+        self.read_ahead.opened(store_id, fetched)
         if not raw:
             return None
         try:

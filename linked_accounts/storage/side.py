@@ -19,6 +19,8 @@ import time
 from contextlib import suppress
 from typing import Any, Protocol
 
+from .read_ahead import MISSING, ReadAhead
+
 PREFIX = "linked-accounts-side:"  # Redis: beside the sessions' "linked-accounts:<id>", never one
 
 
@@ -52,22 +54,30 @@ def _decode(raw: bytes | str | None) -> Any | None:
 
 
 class RedisSideStore:
-    """The side store in the sessions' Redis, under `PREFIX`; Redis expires each entry."""
+    """The side store in the sessions' Redis, under `PREFIX`; Redis expires each entry. What the
+    session store fetched ahead with the session (`read_ahead`) is served without asking again."""
 
-    def __init__(self, client, prefix: str = PREFIX) -> None:
+    def __init__(self, client, read_ahead: ReadAhead | None = None) -> None:
         self.client = client
-        self.prefix = prefix
+        self.read_ahead = read_ahead or ReadAhead(PREFIX, kept=0)
+        self.prefix = self.read_ahead.prefix
 
     def get(self, key: str) -> Any | None:
-        return _decode(self.client.get(self.prefix + key))
+        raw = self.read_ahead.take(key)
+        if raw is MISSING:
+            raw = self.client.get(self.prefix + key)
+        return _decode(raw)  # type: ignore[arg-type]
 
     def set(self, key: str, value: Any, ttl: float) -> None:
+        self.read_ahead.drop(key)
         self.client.set(self.prefix + key, _encode(value), px=_ms(ttl))
 
     def add(self, key: str, value: Any, ttl: float) -> bool:
+        self.read_ahead.drop(key)
         return bool(self.client.set(self.prefix + key, _encode(value), nx=True, px=_ms(ttl)))
 
     def delete(self, key: str) -> None:
+        self.read_ahead.drop(key)
         self.client.delete(self.prefix + key)
 
 

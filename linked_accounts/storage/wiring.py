@@ -10,7 +10,9 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from .files import PENDING_THRESHOLD, FileSessions, PendingFiles
+from .read_ahead import ReadAhead
 from .rules import MAX_AGE, SessionRules
+from .side import PREFIX as SIDE_PREFIX
 from .side import FileSideStore, RedisSideStore, SideStore
 
 SIDE_STORE = "linked_accounts.side_store"  # its key in app.extensions
@@ -57,8 +59,9 @@ def init_sessions(app: Flask, redis_url: str | None = None) -> None:
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
         app.config["SESSION_TYPE"] = "redis"
         app.config["SESSION_REDIS"] = client
-        app.session_interface = RedisSessions(app, client, max_age, **options)
-        side = RedisSideStore(client)
+        read_ahead = ReadAhead(SIDE_PREFIX)  # a view's side entries come with its session
+        app.session_interface = RedisSessions(app, client, max_age, read_ahead, **options)
+        side = RedisSideStore(client, read_ahead)
     else:
         from cachelib.file import FileSystemCache
 
