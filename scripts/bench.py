@@ -3,7 +3,8 @@
 Phases (each load phase bounded by --seconds; the whole run takes about two minutes):
   cached      settings page served from the user's cache (IDENTITIES_CACHE_SECONDS=--cache-seconds)
   page floor  scripts/bench_floor_page.py: bare Flask loading the same session from the same store
-              and rendering a page of the same size and forms, with no extension
+              and rendering a page of the same size and forms, with no extension; its server
+              time and the cached view's are taken in turns, both servers running
   uncached    settings page reading the user from Auth0 on every view (IDENTITIES_CACHE_SECONDS=0)
   floor       scripts/bench_floor.py: the same one pooled Management API GET, and nothing else
   unlink      a sequence of unlinks, each against a freshly reseeded tenant
@@ -124,12 +125,19 @@ def log_in_sessions(base: str, args: argparse.Namespace) -> list[str]:
 
 def server_time_ms(url: str, cookie: str, samples: int) -> list[float]:
     """Server-side time of `samples` sequential views, from the app's Server-Timing header."""
-    http = requests.Session()
-    times = []
+    return paired_server_time_ms([url], cookie, samples)[0]
+
+
+def paired_server_time_ms(urls: list[str], cookie: str, samples: int) -> list[list[float]]:
+    """Server-side time of `samples` views of each of `urls`, taken in turns (one view of each,
+    then again), so that the machine's speed, which drifts over a run, is the same for all."""
+    sessions = [requests.Session() for _ in urls]
+    times: list[list[float]] = [[] for _ in urls]
     for _ in range(samples):
-        response = http.get(url, headers={"Cookie": cookie}, timeout=10)
-        assert response.status_code == 200, response.status_code
-        times.append(float(response.headers["Server-Timing"].split("dur=")[1]))
+        for url, http, taken in zip(urls, sessions, times, strict=True):
+            response = http.get(url, headers={"Cookie": cookie}, timeout=10)
+            assert response.status_code == 200, response.status_code
+            taken.append(float(response.headers["Server-Timing"].split("dur=")[1]))
     return times
 
 
@@ -222,17 +230,20 @@ def cached_phase(tenant: str, redis_url: str, args, work: Path, out: dict) -> No
         # The phase spans this many cache periods, counting the partial ones at both ends.
         periods = math.floor(args.seconds / args.cache_seconds) + 1
         out["calls_per_user_period"] = per_user_calls(before, after, periods)
-        out["server_ms"] = server_time_ms(url, cookies[0], args.samples)
         out["memory_cached"] = memory.workers(pid)  # after its load phase
         page = requests.get(url, headers={"Cookie": cookies[0]}, timeout=10).text
         out["forms"] = len(forms(page))
         out["weight"] = page_weight(url, cookies[0])
+        # The page floor runs while the app still does: their server times are taken in turns.
+        page_floor_phase(redis_url, args, work, out, cookies, url)
         out["unlink_ms"] = time_unlinks(base, tenant, args.unlinks)
-    out["cookies"] = cookies  # the page floor loads these very sessions
 
 
-def page_floor_phase(redis_url: str, args, work: Path, out: dict) -> None:
-    """The cached view's floor, on the sessions the cached phase signed in (still stored)."""
+def page_floor_phase(
+    redis_url: str, args, work: Path, out: dict, cookies: list[str], app_url: str
+) -> None:
+    """The cached view's floor, on the sessions the cached phase signed in; then the server
+    time of both, a view of each in turn."""
     env = {
         "APP_SECRET_KEY": args.secret,  # the app's: its CSRF tokens, on its sessions
         "REDIS_URL": redis_url,
@@ -242,7 +253,6 @@ def page_floor_phase(redis_url: str, args, work: Path, out: dict) -> None:
         "GUNICORN_THREADS": str(args.threads),
         "LOG_LEVEL": "info",
     }
-    cookies = out.pop("cookies")
     with servers.gunicorn("scripts.bench_floor_page:app", env, work / "floor-page.log") as (
         base,
         _,
@@ -250,7 +260,9 @@ def page_floor_phase(redis_url: str, args, work: Path, out: dict) -> None:
         url = base + "/"
         warm_up(url, cookies, args, work)
         out["page_floor"] = load(url, cookies, args, work)
-        out["page_floor_server_ms"] = server_time_ms(url, cookies[0], args.samples)
+        out["server_ms"], out["page_floor_server_ms"] = paired_server_time_ms(
+            [app_url, url], cookies[0], args.samples
+        )
         page = requests.get(url, headers={"Cookie": cookies[0]}, timeout=10).text
         out["page_floor_html"] = len(page.encode())
         out["page_floor_forms"] = len(forms(page))
@@ -435,7 +447,7 @@ def report(summary: dict) -> None:
     print(f"\nuncached / floor: p50 x{ratio['p50']:.3f}, throughput x{ratio['rps']:.3f}")
     print(
         f"server time (Server-Timing from the same WSGI middleware, incl. session load and save; "
-        f"{summary['samples']} sequential views): "
+        f"{summary['samples']} views, the cached view and the page floor in turns): "
         + "; ".join(
             f"{name} p50 {server[key]['p50']:.2f} ms, p99 {server[key]['p99']:.2f} ms"
             for name, key in (
@@ -525,8 +537,7 @@ def main() -> None:
         work = Path(tmp)
         with servers.tenant(args.latency, work / "tenant.log") as tenant:
             with servers.redis(work / "redis.log") if args.redis else _no_redis() as redis_url:
-                cached_phase(tenant, redis_url, args, work, out)
-                page_floor_phase(redis_url, args, work, out)
+                cached_phase(tenant, redis_url, args, work, out)  # and the page floor
                 uncached_phase(tenant, redis_url, args, work, out)
             floor_phase(tenant, args, work, out)
         summary = summarize(args, out)
