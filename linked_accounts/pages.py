@@ -30,18 +30,23 @@ from .refusals import (
     log_auth0_failure,
 )
 from .state import state
-from .templating import render
+from .templating import la_ago, render, render_kept
 
 
 def accounts_page():
-    """Show every identity linked to the signed-in user's profile."""
+    """Show every identity linked to the signed-in user's profile: drawn from these values
+    alone, so kept while they stay the same (templating.render_kept)."""
     acct = signed_in()
     metrics.page_view()
-    return render(
+    identities = operations.identities(acct)
+    read_at = identity_cache.read_at(acct.user_id)
+    return render_kept(
         "linked_accounts/settings.html",
-        account=acct,
-        identities=operations.identities(acct),
-        read_at=identity_cache.read_at(acct.user_id),
+        fill={"read_ago": la_ago(read_at) if read_at else ""},  # "2 minutes ago": every view's
+        context={"account": acct},
+        email=acct.email,
+        identities=identities,
+        read_at=read_at,
         link_options=operations.link_options(),
         separated_offers=separated.offers(),
         **_why_sign_in(acct),

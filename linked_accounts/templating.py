@@ -28,7 +28,7 @@ from babel.dates import format_timedelta
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from jinja2 import Environment, Template, pass_environment
+from jinja2 import Environment, Template, TemplateError, meta, nodes, pass_environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup, escape
@@ -56,12 +56,14 @@ GIVEN = {
     "suggestions": "la_link_suggestions",
     "offers_logout": "la_offers_logout",
 }
+GIVEN_ARGUMENTS = {"get_flashed_messages": {"with_categories": True}}
 # What a part may use besides its values and the helpers above: helpers and filters whose answer
 # depends only on their arguments, the language, the URL root and the app's configuration (the
 # test of every part, in tests/test_templating.py, holds them to this list).
 PART_HELPERS = frozenset({
     "la_", "la_n", "la_locale", "url_for", "identity_name", "identity_icon", "la_candidate_icon",
     "la_dev_tenant", "la_provider", "la_app_name", "la_delete_mode", "la_offer_delete",
+    "la_home_url", "la_logo_url", "la_base_template", "la_part", "la_csrf_field",
 })  # fmt: skip
 PART_FILTERS = frozenset({"la_when", "la_breakable", "length"})
 # What a kept part holds where each of its forms' CSRF fields goes (every request signs its own
@@ -147,6 +149,33 @@ def render(template: str, **context: Any) -> str:
     return render_template(templates.get(template), **context)
 
 
+def render_kept(
+    template: str, fill: dict[str, Any], context: dict[str, Any] | None = None, **values: Any
+) -> str:
+    """Render a page from `values` and the GIVEN helpers' answers, keeping it whole (as a part,
+    `fill` and CSRF fields filled per view) when its templates, the layout included, read
+    nothing else; otherwise as `render` does, with `context` too (what only a host's own
+    template might read, such as the signed-in account: never part of a kept page)."""
+    templates: LocalizedTemplates = current_app.extensions[EXTENSION]
+    return templates.page(template, values, fill, context or {})
+
+
+def render_plain(template: str | Template, values: dict[str, Any], fill: dict[str, Any]) -> str:
+    """Render a page of `render_kept` as written: the helpers' answers and every value in
+    place, nothing kept."""
+    return render_template(template, **values, **fill, **_answers())
+
+
+def _answers() -> dict[str, Any]:
+    """Each GIVEN helper's answer for this request, under its value's name."""
+    helpers = current_app.jinja_env.globals
+    return {
+        name: helpers[helper](**GIVEN_ARGUMENTS.get(helper, {}))
+        for name, helper in GIVEN.items()
+        if helper in helpers
+    }
+
+
 def part(template: str, fill: dict[str, Any] | None = None, **values: Any) -> Markup:
     """Draw `template` from `values` (and the app's constants) alone: kept per locale, URL root
     and values, and served from there while they stay the same. Each of `fill` is drawn as a slot
@@ -164,22 +193,44 @@ def draw_part(template: str | Template, values: dict[str, Any], fill: dict[str, 
 
 
 def _draw_with_slots(template: Template, values: dict[str, Any], fill: Iterable[str]) -> Markup:
-    """Draw a part to keep: the given helpers' answers in place, a slot for each of `fill` and for
-    each CSRF field."""
+    """Draw a part (or a whole page) to keep: the given helpers' answers in place, a slot for each
+    of `fill` and for each CSRF field; a part within it drawn the same way, to be filled with it."""
+    env = template.environment
     slots = {name: _slot(name) for name in fill}
     drawn = render_template(
-        template, **values, **slots, **_given(values), la_csrf_field=lambda: CSRF_SLOT
+        template,
+        **values,
+        **slots,
+        **_given(values),
+        la_csrf_field=lambda: CSRF_SLOT,
+        la_part=lambda name, fill=None, **inner: _draw_with_slots(
+            env.get_template(name), inner, fill or {}
+        ),
     )
     return Markup(drawn)  # noqa: S704 - drawn by Jinja, which escaped every value
 
 
+def reads_of(source: str, env: Environment) -> nodes.Template:
+    """Parse `source` so that jinja2.meta names every variable it reads: in an environment with
+    `env`'s filters and tests but not its globals (which meta leaves out, and which include
+    `request` and `session`)."""
+    bare = Environment(autoescape=True)  # only parsed, never rendered
+    bare.filters.update(env.filters)
+    bare.tests.update(env.tests)
+    return bare.parse(source)
+
+
 def _filled(drawn: Markup, fill: dict[str, Any]) -> Markup:
     """A kept part with this view's values in its slots, and its CSRF field in each form."""
+    text = str(drawn)  # plain str.replace: Markup's would escape what it is given again
     for name, value in fill.items():
-        drawn = drawn.replace(_slot(name), escape(value))
-    return drawn.replace(CSRF_SLOT, csrf_field()) if CSRF_SLOT in drawn else drawn
+        text = text.replace(_slot(name), escape(value))
+    if CSRF_SLOT in text:
+        text = text.replace(CSRF_SLOT, csrf_field())
+    return Markup(text)  # noqa: S704 - kept markup, with escaped values and our own fields
 
 
+@lru_cache(maxsize=64)
 def _slot(name: str) -> Markup:
     return Markup("<la-slot-%s>") % name
 
@@ -202,6 +253,7 @@ class LocalizedTemplates:
         self._environment = lru_cache(maxsize=COMPILED_VARIANTS)(self._overlay)
         self._parts: OrderedDict[Any, Markup] = OrderedDict()
         self._parts_lock = threading.Lock()  # a gthread worker's threads share the parts
+        self._pure: dict[tuple[str, frozenset[str], str], bool] = {}  # see _reads_only
 
     def get(self, name: str) -> Template:
         return self._environment(*self._variant()).get_template(name)
@@ -211,12 +263,32 @@ class LocalizedTemplates:
         """How many drawn parts this worker keeps now."""
         return len(self._parts)
 
+    def page(
+        self, name: str, values: dict[str, Any], fill: dict[str, Any], context: dict[str, Any]
+    ) -> str:
+        """The page `name` for this request (see `render_kept`)."""
+        variant = self._variant()
+        template = self._environment(*variant).get_template(name)
+        if variant[1] is not None and self._reads_only(name, frozenset(values) | set(fill)):
+            return self._kept(variant, template, name, {**values, **_answers()}, fill)
+        return render_plain(template, {**context, **values}, fill)
+
     def part(self, name: str, values: dict[str, Any], fill: dict[str, Any]) -> Markup:
         """The part `name` drawn from `values` for this request, with `fill` (see `part`)."""
         variant = self._variant()
         template = self._environment(*variant).get_template(name)
         if variant[1] is None:  # its URLs may differ from one request to the next: draw each time
             return draw_part(template, values, fill)
+        return self._kept(variant, template, name, values, fill)
+
+    def _kept(
+        self,
+        variant: tuple[str, str | None],
+        template: Template,
+        name: str,
+        values: dict[str, Any],
+        fill: dict[str, Any],
+    ) -> Markup:
         try:
             # Equal pickles are equal values (of the same types: Markup is not a str here), so a
             # kept part is only ever served for values that draw it exactly; a value pickle
@@ -236,6 +308,55 @@ class LocalizedTemplates:
                 if len(self._parts) > PARTS_KEPT:
                     self._parts.popitem(last=False)
         return _filled(drawn, fill)
+
+    def _reads_only(self, name: str, names: frozenset[str]) -> bool:
+        """Tell whether template `name`, and every template it extends, includes or draws as a
+        part (the layout LINKED_ACCOUNTS_BASE_TEMPLATE names among them), reads nothing but
+        `names`, the pure helpers and filters (PART_HELPERS, PART_FILTERS) and the given
+        helpers. A template named at render time otherwise cannot be told, and counts as no."""
+        key = (name, names, self.app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"])  # as it is now
+        if key not in self._pure:
+            self._pure[key] = self._check_reads(name, names)
+        return self._pure[key]
+
+    def _check_reads(self, name: str, names: frozenset[str]) -> bool:
+        env = self.app.jinja_env
+        allowed = names | set(GIVEN) | PART_HELPERS | set(GIVEN.values())
+        seen: set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            try:
+                tree = reads_of(env.loader.get_source(env, current)[0], env)  # type: ignore[union-attr]
+                reads = meta.find_undeclared_variables(tree)
+            except TemplateError:  # missing, or unknown to this app: it will fail when drawn
+                return False
+            if not reads <= allowed:
+                return False
+            if not {node.name for node in tree.find_all(nodes.Filter)} <= PART_FILTERS:
+                return False
+            for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import)):
+                named = self._template_named(node.template)
+                if named is None:
+                    return False
+                todo.append(named)
+            for call in tree.find_all(nodes.Call):
+                if isinstance(call.node, nodes.Name) and call.node.name == "la_part":
+                    named = self._template_named(call.args[0]) if call.args else None
+                    if named is None:
+                        return False
+                    todo.append(named)
+        return True
+
+    def _template_named(self, node: nodes.Node) -> str | None:
+        if isinstance(node, nodes.Const) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, nodes.Name) and node.name == "la_base_template":
+            return str(self.app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"])
+        return None
 
     def _variant(self) -> tuple[str, str | None]:
         """This request's locale, and its URL root where URLs can be worked out in advance."""

@@ -40,6 +40,7 @@ def test_pages_are_exactly_what_the_plain_templates_draw(make_app, serve, monkey
     paths.append(paths[0])  # again: its content served from the part kept by the first view
     compiled = [client.get(path, headers=headers, follow_redirects=True) for path in paths]
     monkeypatch.setattr(pages, "render", render_template)  # the templates as written
+    monkeypatch.setattr(pages, "render_kept", plain_page)
     monkeypatch.setitem(app.jinja_env.globals, "la_part", plain_part)
     plain = [client.get(path, headers=headers, follow_redirects=True) for path in paths]
     assert [p.status_code for p in compiled] == [200, 200, 200, 200]
@@ -47,6 +48,11 @@ def test_pages_are_exactly_what_the_plain_templates_draw(make_app, serve, monkey
     for folded, written in zip(compiled, plain, strict=True):
         assert without_tokens(folded.data) == without_tokens(written.data)
     assert b"GitHub" in compiled[0].data and b'name="csrf_token"' in compiled[0].data
+
+
+def plain_page(name: str, fill: dict, context: dict | None = None, **values) -> str:
+    """A kept page drawn from the templates as written, kept nowhere."""
+    return templating.render_plain(name, {**(context or {}), **values}, fill)
 
 
 def plain_part(name: str, fill: dict | None = None, **values) -> Markup:
@@ -246,7 +252,7 @@ def test_the_settings_content_reads_only_the_values_it_is_given(app):
     assert set(templating.GIVEN) <= given and "read_ago" in given
     allowed = given | set(templating.GIVEN.values()) | {"la_csrf_field"} | templating.PART_HELPERS
     for name in _templates_of(env, PART):
-        ast = env.parse(env.loader.get_source(env, name)[0])
+        ast = templating.reads_of(env.loader.get_source(env, name)[0], env)
         assert meta.find_undeclared_variables(ast) <= allowed, name
         filters = {node.name for node in ast.find_all(nodes.Filter)}
         assert filters <= templating.PART_FILTERS, name
@@ -279,3 +285,62 @@ def test_the_settings_page_is_kept_per_values_and_each_session_signs_its_own_for
     phone.unlink(t.ADA_GITHUB)
     after = laptop.get("/account/").text
     assert not any("GitHub" in button for button in unlink_buttons(after))
+
+
+LAYOUTS = {
+    "pure.html": "<title>{% block title %}{% endblock %} · {{ la_app_name }}</title>"
+    "<main>{% block content %}{% endblock %}</main>",
+    "reads-the-request.html": "<p>{{ request.path }}</p>{% block content %}{% endblock %}",
+    "page.html": "{% extends la_base_template %}{% block content %}{{ who }}{% endblock %}",
+    "includes-by-name.html": "{% include chosen %}",
+    "says-how-long-ago.html": "{{ at|la_ago }}",
+}
+
+
+def layout_app(layout: str) -> Flask:
+    app = folded_app("", LINKED_ACCOUNTS_BASE_TEMPLATE=layout)
+    app.jinja_env.loader = DictLoader(LAYOUTS)
+    app.context_processor(lambda: {"la_base_template": layout, "la_app_name": "Linked accounts"})
+    return app
+
+
+@pytest.mark.parametrize(
+    ("layout", "page", "kept"),
+    [
+        ("pure.html", "page.html", True),
+        ("reads-the-request.html", "page.html", False),  # a host's layout showing the path
+        ("pure.html", "includes-by-name.html", False),  # a template chosen at render time
+        ("pure.html", "says-how-long-ago.html", False),  # a filter of the moment
+    ],
+)
+def test_a_page_is_kept_whole_only_when_every_template_it_draws_reads_just_its_values(
+    layout, page, kept
+):
+    app = layout_app(layout)
+    localized = app.extensions[templating.EXTENSION]
+    with app.test_request_context("/"):
+        assert localized._reads_only(page, frozenset({"who", "at", "chosen"})) is kept
+
+
+def test_a_layout_that_reads_the_request_is_drawn_on_every_view():
+    app = layout_app("reads-the-request.html")
+    drawn = []
+    for path in ("/one", "/two", "/one"):
+        with app.test_request_context(path):
+            drawn.append(templating.render_kept("page.html", {}, who="Ada"))
+    assert drawn == ["<p>/one</p>Ada", "<p>/two</p>Ada", "<p>/one</p>Ada"]
+    assert app.extensions[templating.EXTENSION].parts_kept == 0
+
+
+def test_a_page_kept_whole_is_served_for_the_same_values_only():
+    app = layout_app("pure.html")
+    drawn = []
+    for who in ("Ada", "Ada", "<b>Ben</b>"):
+        with app.test_request_context("/"):
+            drawn.append(templating.render_kept("page.html", {}, who=who))
+    assert drawn == [
+        "<title> · Linked accounts</title><main>Ada</main>",
+        "<title> · Linked accounts</title><main>Ada</main>",
+        "<title> · Linked accounts</title><main>&lt;b&gt;Ben&lt;/b&gt;</main>",
+    ]
+    assert app.extensions[templating.EXTENSION].parts_kept == 2
