@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -66,6 +67,8 @@ PART_HELPERS = frozenset({
     "la_home_url", "la_logo_url", "la_base_template", "la_part", "la_csrf_field",
 })  # fmt: skip
 PART_FILTERS = frozenset({"la_when", "la_breakable", "length"})
+# What a kept page may read besides its own values.
+ALWAYS_READABLE = PART_HELPERS | frozenset(GIVEN) | frozenset(GIVEN.values())
 # What a kept part holds where each of its forms' CSRF fields goes (every request signs its own
 # token), and where each value to fill goes (`_slot`): tag-shaped, so no value drawn into the part
 # can spell one (each is escaped).
@@ -253,7 +256,7 @@ class LocalizedTemplates:
         self._environment = lru_cache(maxsize=COMPILED_VARIANTS)(self._overlay)
         self._parts: OrderedDict[Any, Markup] = OrderedDict()
         self._parts_lock = threading.Lock()  # a gthread worker's threads share the parts
-        self._pure: dict[tuple[str, frozenset[str], str], bool] = {}  # see _reads_only
+        self._reads: dict[tuple[str, str], frozenset[str] | None] = {}  # see reads
 
     def get(self, name: str) -> Template:
         return self._environment(*self._variant()).get_template(name)
@@ -269,7 +272,7 @@ class LocalizedTemplates:
         """The page `name` for this request (see `render_kept`)."""
         variant = self._variant()
         template = self._environment(*variant).get_template(name)
-        if variant[1] is not None and self._reads_only(name, frozenset(values) | set(fill)):
+        if variant[1] is not None and self._reads_only(name, values.keys() | fill.keys()):
             return self._kept(variant, template, name, {**values, **_answers()}, fill)
         return render_plain(template, {**context, **values}, fill)
 
@@ -309,19 +312,25 @@ class LocalizedTemplates:
                     self._parts.popitem(last=False)
         return _filled(drawn, fill)
 
-    def _reads_only(self, name: str, names: frozenset[str]) -> bool:
+    def _reads_only(self, name: str, names: AbstractSet[str]) -> bool:
         """Tell whether template `name`, and every template it extends, includes or draws as a
         part (the layout LINKED_ACCOUNTS_BASE_TEMPLATE names among them), reads nothing but
         `names`, the pure helpers and filters (PART_HELPERS, PART_FILTERS) and the given
         helpers. A template named at render time otherwise cannot be told, and counts as no."""
-        key = (name, names, self.app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"])  # as it is now
-        if key not in self._pure:
-            self._pure[key] = self._check_reads(name, names)
-        return self._pure[key]
+        reads = self.reads(name)
+        return reads is not None and reads <= names | ALWAYS_READABLE
 
-    def _check_reads(self, name: str, names: frozenset[str]) -> bool:
+    def reads(self, name: str) -> frozenset[str] | None:
+        """Every name template `name` and what it draws read (see `_reads_only`), worked out
+        once (in a pre-forking server's master, by `warm`); None if that cannot be told."""
+        key = (name, self.app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"])  # the layout as it is now
+        if key not in self._reads:
+            self._reads[key] = self._work_out_reads(name)
+        return self._reads[key]
+
+    def _work_out_reads(self, name: str) -> frozenset[str] | None:
         env = self.app.jinja_env
-        allowed = names | set(GIVEN) | PART_HELPERS | set(GIVEN.values())
+        found: set[str] = set()
         seen: set[str] = set()
         todo = [name]
         while todo:
@@ -331,25 +340,23 @@ class LocalizedTemplates:
             seen.add(current)
             try:
                 tree = reads_of(env.loader.get_source(env, current)[0], env)  # type: ignore[union-attr]
-                reads = meta.find_undeclared_variables(tree)
+                found |= meta.find_undeclared_variables(tree)
             except TemplateError:  # missing, or unknown to this app: it will fail when drawn
-                return False
-            if not reads <= allowed:
-                return False
+                return None
             if not {node.name for node in tree.find_all(nodes.Filter)} <= PART_FILTERS:
-                return False
+                return None
             for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import)):
                 named = self._template_named(node.template)
                 if named is None:
-                    return False
+                    return None
                 todo.append(named)
             for call in tree.find_all(nodes.Call):
                 if isinstance(call.node, nodes.Name) and call.node.name == "la_part":
                     named = self._template_named(call.args[0]) if call.args else None
                     if named is None:
-                        return False
+                        return None
                     todo.append(named)
-        return True
+        return frozenset(found)
 
     def _template_named(self, node: nodes.Node) -> str | None:
         if isinstance(node, nodes.Const) and isinstance(node.value, str):
@@ -390,6 +397,8 @@ class LocalizedTemplates:
                 for name in names:
                     self.get(name)
                 la_ago(time.time())
+        for name in names:
+            self.reads(name)
 
     def _overlay(self, locale: str, root: str | None) -> Environment:
         env = self.app.jinja_env.overlay(extensions=[Folding], cache_size=100)
