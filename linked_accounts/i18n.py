@@ -19,6 +19,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, current_app, has_app_context, request
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup
@@ -78,7 +79,7 @@ def provider_name() -> str:
     return str(chosen or DEFAULT_PROVIDER_NAME)
 
 
-def select_locale() -> str | None:
+def select_locale() -> str | Locale | None:
     """Return the host's choice (LINKED_ACCOUNTS_LOCALE_SELECTOR), else Accept-Language's best."""
     chosen = current_app.config.get("LINKED_ACCOUNTS_LOCALE_SELECTOR")
     if callable(chosen):
@@ -90,8 +91,10 @@ def select_locale() -> str | None:
 
 
 @lru_cache(maxsize=256)  # a browser sends the same header on every request: parsed once
-def _best_match(header: str, offered: tuple[str, ...]) -> str | None:
-    return parse_accept_header(header, LanguageAccept).best_match(offered)
+def _best_match(header: str, offered: tuple[str, ...]) -> Locale | None:
+    # A Locale, not its tag: Flask-Babel takes it as it is instead of parsing the tag again.
+    best = parse_accept_header(header, LanguageAccept).best_match(offered)
+    return Locale.parse(best) if best else None
 
 
 def template_gettext(message: str, **variables: Any) -> Markup:

@@ -36,8 +36,10 @@ class DismissForm(SuggestionForm):
 
 def section() -> Found | None:
     """What the settings page's suggestions section shows (None: nothing to show)."""
+    if not suggestions.enabled():
+        return None
     acct = account.current()
-    if not suggestions.enabled() or acct is None or acct.token_expired:
+    if acct is None or acct.token_expired:
         return None
     found = suggestions.for_user(acct, operations.identities(acct))
     return found if (found.candidates or found.dismissed or found.unavailable) else None

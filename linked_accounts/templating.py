@@ -44,9 +44,9 @@ from .state import State, state
 EXTENSION = "linked_accounts.templates"
 # Locales times URL roots a worker keeps compiled templates for; more only costs recompiling.
 COMPILED_VARIANTS = 16
-# Drawn parts a worker keeps (the most recently used; each a few KB): one per person viewing the
-# settings page now, so their next view, and their other tabs' and devices', are served from it.
-PARTS_KEPT = 64
+# Drawn pages and parts a worker keeps (the most recently used; 4-10 KB each, ~300 KB in all): one
+# per list being viewed now, so its next views, from any tab or device, are served from it.
+PARTS_KEPT = 32
 
 # The helpers whose answer differs between two requests that give a part the same values: the
 # page works each out and gives its answer as the value named here, which the helper returns
@@ -318,14 +318,16 @@ class LocalizedTemplates:
         `names`, the pure helpers and filters (PART_HELPERS, PART_FILTERS) and the given
         helpers. A template named at render time otherwise cannot be told, and counts as no."""
         reads = self.reads(name)
-        return reads is not None and reads <= names | ALWAYS_READABLE
+        return reads is not None and all(read in names for read in reads)
 
     def reads(self, name: str) -> frozenset[str] | None:
-        """Every name template `name` and what it draws read (see `_reads_only`), worked out
-        once (in a pre-forking server's master, by `warm`); None if that cannot be told."""
+        """What template `name` and what it draws read besides ALWAYS_READABLE (see
+        `_reads_only`), worked out once (in a pre-forking server's master, by `warm`); None if
+        that cannot be told."""
         key = (name, self.app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"])  # the layout as it is now
         if key not in self._reads:
-            self._reads[key] = self._work_out_reads(name)
+            found = self._work_out_reads(name)
+            self._reads[key] = None if found is None else found - ALWAYS_READABLE
         return self._reads[key]
 
     def _work_out_reads(self, name: str) -> frozenset[str] | None:
