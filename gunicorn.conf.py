@@ -114,6 +114,9 @@ def when_ready(server) -> None:
     localized = app.extensions.get("linked_accounts.templates")
     if localized is not None:
         localized.warm()  # the extension's pages as they are drawn: compiled per locale
+    kept = app.extensions.get("linked_accounts.kept")
+    if kept is not None:
+        kept.warm()  # what each page reads, to tell which are kept whole
 
 
 def pre_fork(server, worker) -> None:

@@ -22,6 +22,7 @@ from . import (
     auth,
     headers,
     i18n,
+    kept,
     keys,
     merging,
     metrics,
@@ -173,6 +174,7 @@ class LinkedAccounts:
         headers.install(app, (html.name, json_api.name), (url_prefix.rstrip("/"), api_prefix))
         headers.warn_if_weak(app, settings.issuer_url)
         templating.init_app(app, st)
+        kept.init_app(app)  # after templating: it keeps pages compiled there
 
 
 def covering(kinds: type[Enum], table: Mapping[Any, V]) -> Mapping[Any, V]:

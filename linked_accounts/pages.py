@@ -14,6 +14,7 @@ from .account import Account
 from .auth import coming_back_to, signed_in
 from .forms import ActionForm, IdentityForm, LinkForm, SeparatedForm
 from .i18n import _
+from .kept import render_kept
 from .names import identity_name
 from .navigation import return_path, safe_next, to_accounts
 from .operations import Deleted, SignInAtAuth0
@@ -30,12 +31,12 @@ from .refusals import (
     log_auth0_failure,
 )
 from .state import state
-from .templating import la_ago, render, render_kept
+from .templating import la_ago, render
 
 
 def accounts_page():
     """Show every identity linked to the signed-in user's profile: drawn from these values
-    alone, so kept while they stay the same (templating.render_kept)."""
+    alone, so kept while they stay the same (kept.render_kept)."""
     acct = signed_in()
     metrics.page_view()
     identities = operations.identities(acct)

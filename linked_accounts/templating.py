@@ -7,20 +7,13 @@ root), with every constant `la_("...")`, `la_locale()` and `url_for('endpoint', 
 already worked out, so a view spends its time on what is really per user: the identities, the
 CSRF tokens, the messages. The page is exactly what the plain templates draw (a test compares).
 
-What is per user is often the same from one view to the next: the settings page's content changes
-when the list, the messages or the time it was read change, not with every view. `la_part` draws
-such a part from the values it is given and nothing else, keeps it, and serves the next view with
-the same values (and language and root) from it, with this request's CSRF token filled in.
+What is per user but the same from one view to the next is kept by `kept`.
 """
 
 from __future__ import annotations
 
-import pickle
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -29,10 +22,10 @@ from babel.dates import format_timedelta
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from jinja2 import Environment, Template, TemplateError, meta, nodes, pass_environment
+from jinja2 import Environment, Template, pass_environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import account, i18n, outcomes
 from .forms import ActionForm
@@ -44,35 +37,6 @@ from .state import State, state
 EXTENSION = "linked_accounts.templates"
 # Locales times URL roots a worker keeps compiled templates for; more only costs recompiling.
 COMPILED_VARIANTS = 16
-# Drawn pages and parts a worker keeps (the most recently used; 4-10 KB each, ~300 KB in all): one
-# per list being viewed now, so its next views, from any tab or device, are served from it.
-PARTS_KEPT = 32
-
-# The helpers whose answer differs between two requests that give a part the same values: the
-# page works each out and gives its answer as the value named here, which the helper returns
-# while the part is drawn (so the shared includes call them as on every other page).
-GIVEN = {
-    "outcome": "la_outcome",
-    "flashes": "get_flashed_messages",  # called with_categories=true, as _messages.html does
-    "suggestions": "la_link_suggestions",
-    "offers_logout": "la_offers_logout",
-}
-GIVEN_ARGUMENTS = {"get_flashed_messages": {"with_categories": True}}
-# What a part may use besides its values and the helpers above: helpers and filters whose answer
-# depends only on their arguments, the language, the URL root and the app's configuration (the
-# test of every part, in tests/test_templating.py, holds them to this list).
-PART_HELPERS = frozenset({
-    "la_", "la_n", "la_locale", "url_for", "identity_name", "identity_icon", "la_candidate_icon",
-    "la_dev_tenant", "la_provider", "la_app_name", "la_delete_mode", "la_offer_delete",
-    "la_home_url", "la_logo_url", "la_base_template", "la_part", "la_csrf_field",
-})  # fmt: skip
-PART_FILTERS = frozenset({"la_when", "la_breakable", "length"})
-# What a kept page may read besides its own values.
-ALWAYS_READABLE = PART_HELPERS | frozenset(GIVEN) | frozenset(GIVEN.values())
-# What a kept part holds where each of its forms' CSRF fields goes (every request signs its own
-# token), and where each value to fill goes (`_slot`): tag-shaped, so no value drawn into the part
-# can spell one (each is escaped).
-CSRF_SLOT = Markup("<la-csrf-field>")
 
 
 @pass_environment
@@ -152,101 +116,6 @@ def render(template: str, **context: Any) -> str:
     return render_template(templates.get(template), **context)
 
 
-def render_kept(
-    template: str, fill: dict[str, Any], context: dict[str, Any] | None = None, **values: Any
-) -> str:
-    """Render a page from `values` and the GIVEN helpers' answers, keeping it whole (as a part,
-    `fill` and CSRF fields filled per view) when its templates, the layout included, read
-    nothing else; otherwise as `render` does, with `context` too (what only a host's own
-    template might read, such as the signed-in account: never part of a kept page)."""
-    templates: LocalizedTemplates = current_app.extensions[EXTENSION]
-    return templates.page(template, values, fill, context or {})
-
-
-def render_plain(template: str | Template, values: dict[str, Any], fill: dict[str, Any]) -> str:
-    """Render a page of `render_kept` as written: the helpers' answers and every value in
-    place, nothing kept."""
-    return render_template(template, **values, **fill, **_answers())
-
-
-def _answers() -> dict[str, Any]:
-    """Each GIVEN helper's answer for this request, under its value's name."""
-    helpers = current_app.jinja_env.globals
-    return {
-        name: helpers[helper](**GIVEN_ARGUMENTS.get(helper, {}))
-        for name, helper in GIVEN.items()
-        if helper in helpers
-    }
-
-
-def part(template: str, fill: dict[str, Any] | None = None, **values: Any) -> Markup:
-    """Draw `template` from `values` (and the app's constants) alone: kept per locale, URL root
-    and values, and served from there while they stay the same. Each of `fill` is drawn as a slot
-    that every view fills with its own value, escaped (text that changes from view to view, such
-    as "2 minutes ago"); so is each CSRF field. The part may read nothing else that differs
-    between requests (tests/test_templating.py checks the settings page's)."""
-    templates: LocalizedTemplates = current_app.extensions[EXTENSION]
-    return templates.part(template, values, fill or {})
-
-
-def draw_part(template: str | Template, values: dict[str, Any], fill: dict[str, Any]) -> Markup:
-    """Draw a part for this request as written, every value in place, keeping nothing."""
-    drawn = render_template(template, **values, **fill, **_given(values))
-    return Markup(drawn)  # noqa: S704 - drawn by Jinja, which escaped every value
-
-
-def _draw_with_slots(template: Template, values: dict[str, Any], fill: Iterable[str]) -> Markup:
-    """Draw a part (or a whole page) to keep: the given helpers' answers in place, a slot for each
-    of `fill` and for each CSRF field; a part within it drawn the same way, to be filled with it."""
-    env = template.environment
-    slots = {name: _slot(name) for name in fill}
-    drawn = render_template(
-        template,
-        **values,
-        **slots,
-        **_given(values),
-        la_csrf_field=lambda: CSRF_SLOT,
-        la_part=lambda name, fill=None, **inner: _draw_with_slots(
-            env.get_template(name), inner, fill or {}
-        ),
-    )
-    return Markup(drawn)  # noqa: S704 - drawn by Jinja, which escaped every value
-
-
-def reads_of(source: str, env: Environment) -> nodes.Template:
-    """Parse `source` so that jinja2.meta names every variable it reads: in an environment with
-    `env`'s filters and tests but not its globals (which meta leaves out, and which include
-    `request` and `session`)."""
-    bare = Environment(autoescape=True)  # only parsed, never rendered
-    bare.filters.update(env.filters)
-    bare.tests.update(env.tests)
-    return bare.parse(source)
-
-
-def _filled(drawn: Markup, fill: dict[str, Any]) -> Markup:
-    """A kept part with this view's values in its slots, and its CSRF field in each form."""
-    text = str(drawn)  # plain str.replace: Markup's would escape what it is given again
-    for name, value in fill.items():
-        text = text.replace(_slot(name), escape(value))
-    if CSRF_SLOT in text:
-        text = text.replace(CSRF_SLOT, csrf_field())
-    return Markup(text)  # noqa: S704 - kept markup, with escaped values and our own fields
-
-
-@lru_cache(maxsize=64)
-def _slot(name: str) -> Markup:
-    return Markup("<la-slot-%s>") % name
-
-
-def _given(values: dict[str, Any]) -> dict[str, Callable[..., Any]]:
-    """The helpers named in GIVEN, each answering the value the page gave for it."""
-    return {helper: _answering(values[name]) for name, helper in GIVEN.items() if name in values}
-
-
-def _answering(value: Any) -> Callable[..., Any]:
-    return lambda *args, **kwargs: value
-
-
 class LocalizedTemplates:
     """The app's templates compiled once per locale and URL root, in overlays of its Jinja
     environment (the same loader, globals and filters; compiled templates of their own)."""
@@ -254,120 +123,15 @@ class LocalizedTemplates:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self._environment = lru_cache(maxsize=COMPILED_VARIANTS)(self._overlay)
-        self._parts: OrderedDict[Any, Markup] = OrderedDict()
-        self._parts_lock = threading.Lock()  # a gthread worker's threads share the parts
-        self._reads: dict[tuple[str, str], frozenset[str] | None] = {}  # see reads
 
     def get(self, name: str) -> Template:
-        return self._environment(*self._variant()).get_template(name)
+        return self.environment(self.variant()).get_template(name)
 
-    @property
-    def parts_kept(self) -> int:
-        """How many drawn parts this worker keeps now."""
-        return len(self._parts)
+    def environment(self, variant: tuple[str, str | None]) -> Environment:
+        """The Jinja environment compiling templates for `variant` (see `variant`)."""
+        return self._environment(*variant)
 
-    def page(
-        self, name: str, values: dict[str, Any], fill: dict[str, Any], context: dict[str, Any]
-    ) -> str:
-        """The page `name` for this request (see `render_kept`)."""
-        variant = self._variant()
-        template = self._environment(*variant).get_template(name)
-        if variant[1] is not None and self._reads_only(name, values.keys() | fill.keys()):
-            return self._kept(variant, template, name, {**values, **_answers()}, fill)
-        return render_plain(template, {**context, **values}, fill)
-
-    def part(self, name: str, values: dict[str, Any], fill: dict[str, Any]) -> Markup:
-        """The part `name` drawn from `values` for this request, with `fill` (see `part`)."""
-        variant = self._variant()
-        template = self._environment(*variant).get_template(name)
-        if variant[1] is None:  # its URLs may differ from one request to the next: draw each time
-            return draw_part(template, values, fill)
-        return self._kept(variant, template, name, values, fill)
-
-    def _kept(
-        self,
-        variant: tuple[str, str | None],
-        template: Template,
-        name: str,
-        values: dict[str, Any],
-        fill: dict[str, Any],
-    ) -> Markup:
-        try:
-            # Equal pickles are equal values (of the same types: Markup is not a str here), so a
-            # kept part is only ever served for values that draw it exactly; a value pickle
-            # cannot take is drawn every time.
-            frozen = pickle.dumps(values, pickle.HIGHEST_PROTOCOL)
-            key = (variant, name, tuple(sorted(fill)), frozen)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return draw_part(template, values, fill)
-        with self._parts_lock:
-            drawn = self._parts.get(key)
-            if drawn is not None:
-                self._parts.move_to_end(key)
-        if drawn is None:
-            drawn = _draw_with_slots(template, values, fill)
-            with self._parts_lock:
-                self._parts[key] = drawn
-                if len(self._parts) > PARTS_KEPT:
-                    self._parts.popitem(last=False)
-        return _filled(drawn, fill)
-
-    def _reads_only(self, name: str, names: AbstractSet[str]) -> bool:
-        """Tell whether template `name`, and every template it extends, includes or draws as a
-        part (the layout LINKED_ACCOUNTS_BASE_TEMPLATE names among them), reads nothing but
-        `names`, the pure helpers and filters (PART_HELPERS, PART_FILTERS) and the given
-        helpers. A template named at render time otherwise cannot be told, and counts as no."""
-        reads = self.reads(name)
-        return reads is not None and all(read in names for read in reads)
-
-    def reads(self, name: str) -> frozenset[str] | None:
-        """What template `name` and what it draws read besides ALWAYS_READABLE (see
-        `_reads_only`), worked out once (in a pre-forking server's master, by `warm`); None if
-        that cannot be told."""
-        key = (name, self.app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"])  # the layout as it is now
-        if key not in self._reads:
-            found = self._work_out_reads(name)
-            self._reads[key] = None if found is None else found - ALWAYS_READABLE
-        return self._reads[key]
-
-    def _work_out_reads(self, name: str) -> frozenset[str] | None:
-        env = self.app.jinja_env
-        found: set[str] = set()
-        seen: set[str] = set()
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            try:
-                tree = reads_of(env.loader.get_source(env, current)[0], env)  # type: ignore[union-attr]
-                found |= meta.find_undeclared_variables(tree)
-            except TemplateError:  # missing, or unknown to this app: it will fail when drawn
-                return None
-            if not {node.name for node in tree.find_all(nodes.Filter)} <= PART_FILTERS:
-                return None
-            for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import)):
-                named = self._template_named(node.template)
-                if named is None:
-                    return None
-                todo.append(named)
-            for call in tree.find_all(nodes.Call):
-                if isinstance(call.node, nodes.Name) and call.node.name == "la_part":
-                    named = self._template_named(call.args[0]) if call.args else None
-                    if named is None:
-                        return None
-                    todo.append(named)
-        return frozenset(found)
-
-    def _template_named(self, node: nodes.Node) -> str | None:
-        if isinstance(node, nodes.Const) and isinstance(node.value, str):
-            return node.value
-        if isinstance(node, nodes.Name) and node.name == "la_base_template":
-            return str(self.app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"])
-        return None
-
-    def _variant(self) -> tuple[str, str | None]:
+    def variant(self) -> tuple[str, str | None]:
         """This request's locale, and its URL root where URLs can be worked out in advance."""
         if "_la_variant" not in g:  # a page and its parts: worked out once per request
             g._la_variant = self._work_out_variant()
@@ -399,8 +163,6 @@ class LocalizedTemplates:
                 for name in names:
                     self.get(name)
                 la_ago(time.time())
-        for name in names:
-            self.reads(name)
 
     def _overlay(self, locale: str, root: str | None) -> Environment:
         env = self.app.jinja_env.overlay(extensions=[Folding], cache_size=100)
@@ -566,7 +328,6 @@ def init_app(app: Flask, st: State) -> None:
     app.add_template_global(offers_logout, "la_offers_logout")
     app.add_template_global(ActionForm, "la_action_form")  # a CSRF token alone, e.g. Log out
     app.add_template_global(csrf_field, "la_csrf_field")  # the same, without building a form
-    app.add_template_global(part, "la_part")
     app.add_template_global(i18n.provider_name, "la_provider")  # only other_account.html says it
     app.add_template_filter(la_ago)
     app.add_template_filter(la_when)

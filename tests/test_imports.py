@@ -46,6 +46,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "auth",
             "forms",
             "templating",
+            "kept",
             "headers",
             "suggestion_pages",
             "unrouted",
