@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from linked_accounts import account, keys
-from linked_accounts.storage.rules import STARTED
+from linked_accounts.storage.rules import STARTED, in_transit_only
 from tests.support import tenant as t
 from tests.support.forms import forms
 from tests.support.stored_session import (
@@ -173,3 +173,14 @@ def test_with_redis_the_lifetime_is_absolute_and_a_logout_stays_a_logout(
         app.session_interface.save_session(app, in_flight, response)
     assert client.exists(PREFIX + sid) == 0
     assert "Set-Cookie" not in response.headers
+
+
+def test_only_authlibs_entries_for_the_sessions_own_trips_count_as_in_transit():
+    """Which keys make a session one "on its way to Auth0" (kept 10 minutes) is told by exact
+    key: Authlib's entry of a trip the session holds, never any key that merely starts alike."""
+    trip = {"abc": {"purpose": "login", "started_at": time.time()}}
+    on_its_way = {keys.PENDING_TRIPS: trip, keys.authlib_state("abc"): {"data": {}}}
+    assert in_transit_only(on_its_way)
+    look_alike = {keys.PENDING_TRIPS: trip, keys.authlib_state("other"): {"data": {}}}
+    assert not in_transit_only(look_alike)  # not a trip of this session: someone's data
+    assert not in_transit_only({keys.authlib_state("abc"): {"data": {}}})  # no trip at all

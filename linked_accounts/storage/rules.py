@@ -123,8 +123,10 @@ _URLSAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 def in_transit_only(session: ServerSideSession) -> bool:
     """Tell whether the session holds nothing but a trip to Auth0 (or less): no sign-in, ours
-    or the host's."""
-    return all(key in IN_TRANSIT or key.startswith(keys.AUTHLIB_STATE_PREFIX) for key in session)
+    or the host's. Authlib's entries count only for the trips the session holds, by exact key."""
+    trips = session.get(keys.PENDING_TRIPS)
+    states = {keys.authlib_state(s) for s in trips} if isinstance(trips, dict) else set()
+    return all(key in IN_TRANSIT or key in states for key in session)
 
 
 def session_data(value: Any) -> dict | None:
