@@ -328,7 +328,6 @@ def init_app(app: Flask, st: State) -> None:
     app.add_template_global(offers_logout, "la_offers_logout")
     app.add_template_global(ActionForm, "la_action_form")  # a CSRF token alone, e.g. Log out
     app.add_template_global(csrf_field, "la_csrf_field")  # the same, without building a form
-    app.add_template_global(i18n.provider_name, "la_provider")  # only other_account.html says it
     app.add_template_filter(la_ago)
     app.add_template_filter(la_when)
     app.add_template_filter(la_breakable)
@@ -339,6 +338,7 @@ def init_app(app: Flask, st: State) -> None:
         return {
             "la_base_template": app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"],
             "la_app_name": app.config["LINKED_ACCOUNTS_APP_NAME"],
+            "la_provider": i18n.provider_name(),
             "la_home_url": app.config["LINKED_ACCOUNTS_HOME_URL"],
             "la_logo_url": app.config["LINKED_ACCOUNTS_LOGO_URL"],
             "la_dev_tenant": st.settings.dev_tenant,
