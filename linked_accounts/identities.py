@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import msgspec
+
+# Lists a worker remembers read (see profile_identities): one per user viewing their page now.
+LISTS_REMEMBERED = 32
 
 
 class IdentityFormatError(ValueError):
@@ -76,6 +82,27 @@ def with_primary_profile(
         replace(i, email=i.email or email, name=i.name or name) if i.is_primary else i
         for i in identities
     ]
+
+
+def profile_identities(raw: object, email: str | None, name: str | None) -> list[Identity]:
+    """What the user's page lists: `parse_identities`, then `with_primary_profile`.
+
+    A cached view reads the same list on every view, so the last lists read are remembered,
+    keyed by their JSON (equal JSON, equal list): reading one again costs one encoding.
+    """
+    if not isinstance(raw, list):  # JSON has no other sequence: a list alone keys by its text
+        return with_primary_profile(parse_identities(raw), email, name)
+    try:
+        text = msgspec.json.encode(raw)
+    except (TypeError, ValueError, msgspec.EncodeError):  # not JSON's values: read as it is
+        return with_primary_profile(parse_identities(raw), email, name)
+    return list(_profile_of(text, email, name))  # a list of its own: the caller may change it
+
+
+@lru_cache(maxsize=LISTS_REMEMBERED)
+def _profile_of(text: bytes, email: str | None, name: str | None) -> tuple[Identity, ...]:
+    # Frozen identities in a tuple: what is remembered cannot be changed by any view.
+    return tuple(with_primary_profile(parse_identities(msgspec.json.decode(text)), email, name))
 
 
 def find(identities: Iterable[Identity], key: str) -> Identity | None:

@@ -34,8 +34,8 @@ from .identities import (
     IdentityFormatError,
     find,
     parse_identities,
+    profile_identities,
     split_user_id,
-    with_primary_profile,
 )
 from .names import display_name, identity_name
 from .purposes import Resumable, Trip
@@ -93,7 +93,7 @@ def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
         raw = user.get("identities")
         _check(raw)  # refuse a malformed answer before caching it
         identity_cache.remember(uid, raw)
-    return with_primary_profile(parse_identities(raw), acct.email, acct.name)
+    return profile_identities(raw, acct.email, acct.name)
 
 
 def refresh(acct: Account) -> list[Identity]:
@@ -149,7 +149,7 @@ def unlink(acct: Account, key: str, fresh: FreshLogin | None = None) -> Unlinked
     if state().settings.offer_delete_separated:
         separated.remember(identity)  # so the page can offer to delete it
     events.emit(events.identity_unlinked, acct, identity)
-    profile = with_primary_profile(parse_identities(remaining), acct.email, acct.name)
+    profile = profile_identities(remaining, acct.email, acct.name)
     return Unlinked(identity, profile)
 
 
@@ -201,7 +201,7 @@ def finish_link(
         identity_cache.forget(acct.user_id)  # it may have been linked: re-read before drawing
         raise
     identity_cache.remember(acct.user_id, raw)
-    remaining = with_primary_profile(parse_identities(raw), acct.email, acct.name)
+    remaining = profile_identities(raw, acct.email, acct.name)
     linked = find(remaining, sub)
     if linked:
         events.emit(events.identity_linked, acct, linked)

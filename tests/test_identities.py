@@ -1,11 +1,14 @@
 """The identity rules: primary first, ids as strings, `|` inside ids."""
 
+import json
+
 import pytest
 
 from linked_accounts.identities import (
     IdentityFormatError,
     find,
     parse_identities,
+    profile_identities,
     split_user_id,
     with_primary_profile,
 )
@@ -87,3 +90,47 @@ def test_primary_takes_the_profile_email_because_auth0_sends_no_profile_data_for
 def test_malformed_identity_lists_are_refused(bad):
     with pytest.raises(IdentityFormatError):
         parse_identities(bad)
+
+
+def test_the_profile_list_is_the_parsed_list_with_the_primarys_profile_each_time_it_is_read():
+    expected = with_primary_profile(parse_identities(ADA), "ada@example.com", "Ada")
+    first = profile_identities(ADA, "ada@example.com", "Ada")
+    again = profile_identities(json.loads(json.dumps(ADA)), "ada@example.com", "Ada")
+    assert first == again == expected
+    assert profile_identities(ADA, "other@example.com", None)[0].email == "other@example.com"
+    first.clear()  # a list of the caller's own: what the next view reads is untouched
+    assert profile_identities(ADA, "ada@example.com", "Ada") == expected
+
+
+def test_a_list_read_again_after_a_change_is_the_changed_list():
+    profile_identities(ADA, None, None)
+    unlinked = ADA[:2]
+    assert [i.key for i in profile_identities(unlinked, None, None)] == [
+        "auth0|6500a1",
+        "github|1234567",
+    ]
+    renamed = json.loads(json.dumps(ADA))
+    renamed[1]["profileData"]["nickname"] = "ada-renamed"
+    assert profile_identities(renamed, None, None)[1].detail == "ada-renamed"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        tuple(ADA),  # JSON would read it as a list: refused as parse_identities refuses it
+        [{"provider": "github", "user_id": True}],
+        [{"provider": "github", "user_id": 1.5}],
+        [{"provider": "github", "user_id": float("nan")}],
+    ],
+)
+def test_the_profile_list_refuses_what_parse_identities_refuses(bad):
+    for _ in range(2):  # a refusal is not remembered as a list
+        with pytest.raises(IdentityFormatError):
+            profile_identities(bad, None, None)
+
+
+def test_values_json_cannot_hold_are_read_as_they_are():
+    unencodable = [{**ADA[0], "profileData": {"name": "\ud800"}}, ADA[1]]  # a lone surrogate
+    listed = profile_identities(unencodable, None, None)
+    assert listed == with_primary_profile(parse_identities(unencodable), None, None)
+    assert listed[0].name == "\ud800"
