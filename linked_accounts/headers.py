@@ -34,6 +34,8 @@ def install(
     this runs last and sees what the host's own functions have set.
     """
 
+    xfo = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(frame_ancestors)
+
     def protect(response):
         if request.blueprint in blueprints:
             static = (request.endpoint or "").endswith(".static")
@@ -42,18 +44,21 @@ def install(
         else:
             return response  # the host's own answers: its call
         headers = response.headers
+        # One look at the names already set, not a scan of every header per header: this runs
+        # on every answer.
+        present = {name.lower() for name, _ in headers}
         if not static:
             # Personal data and CSRF tokens: not for any cache, nor the back button's copy.
             # Stylesheets and icons may be cached (Flask revalidates them by ETag).
             headers["Cache-Control"] = "no-store"
-        headers.setdefault("X-Content-Type-Options", "nosniff")
+        if "x-content-type-options" not in present:
+            headers.add("X-Content-Type-Options", "nosniff")
         policies = headers.getlist("Content-Security-Policy")
         if not any("frame-ancestors" in policy for policy in policies):
             # A second policy header is enforced alongside the host's: it only narrows.
             headers.add("Content-Security-Policy", f"frame-ancestors {frame_ancestors}")
-            if frame_ancestors in ("'none'", "'self'"):
-                xfo = "DENY" if frame_ancestors == "'none'" else "SAMEORIGIN"
-                headers.setdefault("X-Frame-Options", xfo)
+            if xfo and "x-frame-options" not in present:
+                headers.add("X-Frame-Options", xfo)
         return response
 
     app.after_request_funcs.setdefault(None, []).insert(0, protect)

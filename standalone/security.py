@@ -32,16 +32,24 @@ def install_security_headers(
         ]
     )
 
+    defaults = [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+    if frame_ancestors == "'none'":
+        defaults.append(("X-Frame-Options", "DENY"))
+    secure_only = [("Strict-Transport-Security", "max-age=63072000; includeSubDomains")]
+
     @app.after_request
     def security_headers(response):
+        # Each is a default: a header the view set wins. One look at what it set, rather than a
+        # setdefault (a scan of every header) per header: this runs on every answer.
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        if frame_ancestors == "'none'":
-            headers.setdefault("X-Frame-Options", "DENY")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        present = {name.lower() for name, _ in headers}
+        for name, value in defaults + secure_only if request.is_secure else defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
 
 

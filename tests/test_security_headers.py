@@ -131,6 +131,19 @@ def test_hsts_is_sent_when_the_app_itself_serves_https(make_app):
     assert "Strict-Transport-Security" in client.get("/", base_url="https://app.test").headers
 
 
+def test_a_header_the_view_set_wins_and_is_not_sent_twice(make_app):
+    app = make_app()
+
+    @app.get("/own-headers")
+    def own_headers():
+        return "own", {"referrer-policy": "no-referrer", "X-FRAME-OPTIONS": "SAMEORIGIN"}
+
+    response = app.test_client().get("/own-headers")
+    assert response.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]  # the rest added
+
+
 def test_frame_ancestors_can_allow_a_host_portal(make_app):
     portal = "https://portal.example.test 'self'"
     response = make_app(FRAME_ANCESTORS=portal).test_client().get("/")
