@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_timedelta
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
@@ -105,8 +106,13 @@ def la_breakable(text: str) -> Markup:
     return Markup(escaped.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S704
 
 
-def _babel_locale() -> str:
-    return i18n.html_lang().replace("-", "_")
+def _babel_locale() -> Locale:
+    return _locale(i18n.html_lang())
+
+
+@lru_cache(maxsize=32)  # one per language shown: Babel would parse the tag again on every call
+def _locale(tag: str) -> Locale:
+    return Locale.parse(tag.replace("-", "_"))
 
 
 def render(template: str, **context: Any) -> str:
