@@ -176,23 +176,23 @@ class KeptPages:
     ) -> str:
         """The page `name` for this request (see `render_kept`)."""
         variant = self.templates.variant()
-        template = self.templates.environment(variant).get_template(name)
         if variant[1] is not None and self._reads_only(name, values.keys() | fill.keys()):
-            return self._kept(variant, template, name, {**values, **_answers()}, fill)
-        return render_plain(template, {**context, **values}, fill)
+            return self._kept(variant, name, {**values, **_answers()}, fill)
+        return render_plain(self._template(variant, name), {**context, **values}, fill)
 
     def part(self, name: str, values: dict[str, Any], fill: dict[str, Any]) -> Markup:
         """The part `name` drawn from `values` for this request, with `fill` (see `part`)."""
         variant = self.templates.variant()
-        template = self.templates.environment(variant).get_template(name)
         if variant[1] is None:  # its URLs may differ from one request to the next: draw each time
-            return draw_part(template, values, fill)
-        return self._kept(variant, template, name, values, fill)
+            return draw_part(self._template(variant, name), values, fill)
+        return self._kept(variant, name, values, fill)
+
+    def _template(self, variant: tuple[str, str | None], name: str) -> Template:
+        return self.templates.environment(variant).get_template(name)
 
     def _kept(
         self,
         variant: tuple[str, str | None],
-        template: Template,
         name: str,
         values: dict[str, Any],
         fill: dict[str, Any],
@@ -204,13 +204,13 @@ class KeptPages:
             frozen = pickle.dumps(values, pickle.HIGHEST_PROTOCOL)
             key = (variant, name, tuple(sorted(fill)), frozen)
         except (pickle.PicklingError, TypeError, AttributeError):
-            return draw_part(template, values, fill)
+            return draw_part(self._template(variant, name), values, fill)
         with self._parts_lock:
             drawn = self._parts.get(key)
             if drawn is not None:
                 self._parts.move_to_end(key)
-        if drawn is None:
-            drawn = _draw_with_slots(template, values, fill)
+        if drawn is None:  # the template is looked up only to draw
+            drawn = _draw_with_slots(self._template(variant, name), values, fill)
             with self._parts_lock:
                 self._parts[key] = drawn
                 if len(self._parts) > PARTS_KEPT:
