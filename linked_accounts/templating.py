@@ -86,8 +86,16 @@ def csrf_field() -> Markup:
 
 
 def la_ago(timestamp: float) -> str:
-    """Say how long ago `timestamp` was, in the page's language ("2 minutes ago")."""
-    return format_timedelta(timestamp - time.time(), add_direction=True, locale=_babel_locale())
+    """Say how long ago `timestamp` was, in the page's language ("2 minutes ago"), to the second
+    (a moment less than one is one: "1 second ago", as Babel says it)."""
+    delta = timestamp - time.time()
+    seconds = round(delta) or (1 if delta > 0 else -1 if delta < 0 else 0)
+    return _ago(_babel_locale(), seconds)
+
+
+@lru_cache(maxsize=256)  # the same words for every page read that many seconds ago, in a language
+def _ago(locale: Locale, seconds: int) -> str:
+    return format_timedelta(seconds, add_direction=True, locale=locale)
 
 
 def la_when(timestamp: float) -> Markup:

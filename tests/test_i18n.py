@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -244,6 +245,25 @@ def test_the_plural_of_the_rate_limit_message(make_app):
         with app.test_request_context(headers={"Accept-Language": language}):
             failure = from_auth0(m.RateLimited(reset_at=100 + wait), now=100)
         assert expected in failure.message
+
+
+def test_how_long_ago_a_list_was_read_in_each_language_to_the_second(make_app):
+    from linked_accounts.templating import la_ago
+
+    app = make_app()
+    now = time.time()
+    cases = [
+        ("en", now - 0.2, "1 second ago"),  # a moment is a second, never "in 0 seconds"
+        ("de", now - 0.2, "vor 1 Sekunde"),
+        ("en", now - 5.3, "5 seconds ago"),
+        ("de", now - 5.3, "vor 5 Sekunden"),  # the same seconds, its own language's words
+        ("en", now - 125.3, "2 minutes ago"),
+        ("en", now - 3 * 3600, "3 hours ago"),
+        ("en", now + 30, "in 30 seconds"),  # a clock ahead of ours
+    ]
+    for language, at, expected in cases:
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert la_ago(at) == expected
 
 
 # --- English by default -------------------------------------------------------------------------
