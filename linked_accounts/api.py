@@ -9,6 +9,7 @@ with `session_refresh_required`.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from flask import get_flashed_messages, jsonify, request, url_for
@@ -152,7 +153,7 @@ def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
     return value
 
 
-def _listing(items: list[Identity]) -> dict[str, Any]:
+def _listing(items: Sequence[Identity]) -> dict[str, Any]:
     read_at = identity_cache.read_at(signed_in().user_id) or time.time()
     return {
         "identities": [_identity(i) for i in items],

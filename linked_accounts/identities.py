@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 import msgspec
 
@@ -84,7 +85,7 @@ def with_primary_profile(
     ]
 
 
-def profile_identities(raw: object, email: str | None, name: str | None) -> list[Identity]:
+def profile_identities(raw: object, email: str | None, name: str | None) -> Sequence[Identity]:
     """What the user's page lists: `parse_identities`, then `with_primary_profile`.
 
     A cached view reads the same list on every view, so the last lists read are remembered,
@@ -96,13 +97,28 @@ def profile_identities(raw: object, email: str | None, name: str | None) -> list
         text = msgspec.json.encode(raw)
     except (TypeError, ValueError, msgspec.EncodeError):  # not JSON's values: read as it is
         return with_primary_profile(parse_identities(raw), email, name)
-    return list(_profile_of(text, email, name))  # a list of its own: the caller may change it
+    return _profile_of(text, email, name)
 
 
-@lru_cache(maxsize=LISTS_REMEMBERED)
-def _profile_of(text: bytes, email: str | None, name: str | None) -> tuple[Identity, ...]:
-    # Frozen identities in a tuple: what is remembered cannot be changed by any view.
-    return tuple(with_primary_profile(parse_identities(msgspec.json.decode(text)), email, name))
+class IdentityList(tuple[Identity, ...]):
+    """A list `profile_identities` remembered: a tuple, so no view can change what the next one
+    reads, and pickled as what it was made from (its JSON, the profile's email and name) rather
+    than identity by identity. A kept page's key is the pickle of its values (kept.py): as
+    exact, since equal sources make equal lists, and a fraction of the work on every view."""
+
+    source: tuple[bytes, str | None, str | None]
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes, str | None, str | None]]:
+        return (_profile_of, self.source)
+
+
+@lru_cache(maxsize=LISTS_REMEMBERED, typed=True)  # typed: a Markup email is not a str one
+def _profile_of(text: bytes, email: str | None, name: str | None) -> IdentityList:
+    listed = IdentityList(
+        with_primary_profile(parse_identities(msgspec.json.decode(text)), email, name)
+    )
+    listed.source = (text, email, name)
+    return listed
 
 
 def find(identities: Iterable[Identity], key: str) -> Identity | None:

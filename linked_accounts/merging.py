@@ -20,6 +20,7 @@ The sequence, both ways (each trip: `prompt=login`, `max_age=0`, its `sub` and `
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -64,7 +65,7 @@ class Merged:
     switched: bool  # the person is now signed in as the other (older) account
 
 
-def plan(acct: Account, candidate: Candidate, identities: list[Identity]) -> Plan:
+def plan(acct: Account, candidate: Candidate, identities: Sequence[Identity]) -> Plan:
     """Decide which of the two accounts stays primary."""
     if len(identities) > 1:
         return Plan(candidate, True, "has_links")
@@ -80,7 +81,7 @@ def plan(acct: Account, candidate: Candidate, identities: list[Identity]) -> Pla
 
 
 def start(
-    acct: Account, plan_: Plan, identities: list[Identity], fresh: FreshLogin | None = None
+    acct: Account, plan_: Plan, identities: Sequence[Identity], fresh: FreshLogin | None = None
 ) -> str:
     """Return the URL of the first trip to Auth0 of the sequence."""
     metrics.attempt("link")
@@ -251,7 +252,7 @@ def _proof_trip(candidate: Candidate, *, keep_signed_in: bool, link_with: str = 
     return trips.start(Trip.MERGE, params, **data)
 
 
-def _method_of(acct: Account, listed: list[Identity]) -> str:
+def _method_of(acct: Account, listed: Sequence[Identity]) -> str:
     found = find(listed, acct.user_id)
     return identity_name(found) if found else acct.user_id
 

@@ -10,6 +10,7 @@ Auth0 answered (one cache per user: `identity_cache`).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,14 +54,14 @@ DELETE_SCOPE = "delete:current_user"
 @dataclass(frozen=True)
 class Unlinked:
     identity: Identity
-    remaining: list[Identity]
+    remaining: Sequence[Identity]
 
 
 @dataclass(frozen=True)
 class Linked:
     name: str  # the sign-in method's display name
     detail: str  # which account of it: email, name or id
-    remaining: list[Identity]
+    remaining: Sequence[Identity]
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class SignInAtAuth0:
     url: str
 
 
-def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
+def identities(acct: Account, *, fresh: bool = False) -> Sequence[Identity]:
     """Return the user's identities, from the user's cache unless stale or `fresh` is asked."""
     _require_scope(acct, READ_SCOPE)
     st = state()
@@ -96,7 +97,7 @@ def identities(acct: Account, *, fresh: bool = False) -> list[Identity]:
     return profile_identities(raw, acct.email, acct.name)
 
 
-def refresh(acct: Account) -> list[Identity]:
+def refresh(acct: Account) -> Sequence[Identity]:
     """Re-read the identities from Auth0, at most once per REFRESH_MIN_INTERVAL."""
     last = identity_cache.read_at(acct.user_id)
     due = last is None or time.time() - last >= state().settings.refresh_interval

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,7 +103,7 @@ def enabled() -> bool:
     return suggester().m2m is not None
 
 
-def for_user(acct: Account, identities: list[Identity]) -> Found:
+def for_user(acct: Account, identities: Sequence[Identity]) -> Found:
     """Return the accounts to suggest linking to the signed-in user (none when turned off)."""
     if not enabled() or not acct.email:
         return Found([])
@@ -129,7 +129,7 @@ def for_user(acct: Account, identities: list[Identity]) -> Found:
     return Found(candidates, dismissed)
 
 
-def find(acct: Account, key: str, identities: list[Identity]) -> Candidate:
+def find(acct: Account, key: str, identities: Sequence[Identity]) -> Candidate:
     """Return the user's own suggestion `key` (never trusting a form), or refuse."""
     for candidate in for_user(acct, identities).candidates:
         if candidate.user_id == key:

@@ -1,8 +1,10 @@
 """The identity rules: primary first, ids as strings, `|` inside ids."""
 
 import json
+import pickle
 
 import pytest
+from markupsafe import Markup
 
 from linked_accounts.identities import (
     IdentityFormatError,
@@ -96,10 +98,26 @@ def test_the_profile_list_is_the_parsed_list_with_the_primarys_profile_each_time
     expected = with_primary_profile(parse_identities(ADA), "ada@example.com", "Ada")
     first = profile_identities(ADA, "ada@example.com", "Ada")
     again = profile_identities(json.loads(json.dumps(ADA)), "ada@example.com", "Ada")
-    assert first == again == expected
+    assert list(first) == list(again) == expected
     assert profile_identities(ADA, "other@example.com", None)[0].email == "other@example.com"
-    first.clear()  # a list of the caller's own: what the next view reads is untouched
-    assert profile_identities(ADA, "ada@example.com", "Ada") == expected
+    with pytest.raises(AttributeError):
+        first.append(expected[0])  # remembered, so no view can change what the next one reads
+
+
+def test_a_remembered_list_pickles_as_what_it_was_made_from_and_as_exactly():
+    ada = profile_identities(ADA, "ada@example.com", "Ada")
+    assert b"Identity" not in pickle.dumps(ada)  # one bytes value, not an object per identity
+    assert pickle.loads(pickle.dumps(ada)) == ada  # noqa: S301 - our own pickle
+    same = profile_identities(json.loads(json.dumps(ADA)), "ada@example.com", "Ada")
+    assert pickle.dumps(same) == pickle.dumps(ada)
+    for other in (
+        profile_identities(ADA[:2], "ada@example.com", "Ada"),
+        profile_identities(ADA, "ada@example.org", "Ada"),
+        profile_identities(ADA, Markup("ada@example.com"), "Ada"),  # drawn unescaped: not equal
+    ):
+        assert pickle.dumps(other) != pickle.dumps(ada)
+    assert type(profile_identities(ADA, Markup("<b>a</b>"), None)[0].email) is Markup
+    assert type(profile_identities(ADA, "<b>a</b>", None)[0].email) is str
 
 
 def test_a_list_read_again_after_a_change_is_the_changed_list():
