@@ -11,6 +11,7 @@ the session (one value per session, under the key `keys` names for its kind).
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, session
@@ -29,11 +30,14 @@ SESSION_KEYS = {
 
 def get(kind: str, user_id: str) -> Any:
     """Return the value of `kind` kept for `user_id`, or None."""
-    store = side_store(current_app)
-    entry = session.get(SESSION_KEYS[kind]) if store is None else store.get(key(kind, user_id))
+    store, tenant = side_store(current_app), _tenant()
+    if store is None:
+        entry = session.get(SESSION_KEYS[kind])
+    else:
+        entry = store.get(_key(kind, tenant, user_id))
     if not isinstance(entry, dict) or entry.get("user_id") != user_id:
         return None
-    if entry.get("tenant") != _tenant():
+    if entry.get("tenant") != tenant:
         return None
     return entry.get("value")
 
@@ -59,13 +63,22 @@ def delete(kind: str, user_id: str) -> None:
 
 def key(kind: str, user_id: str) -> str:
     """The side-store key of `kind` for `user_id`."""
-    return f"{kind}:{user_hash(user_id)}"
+    return _key(kind, _tenant(), user_id)
 
 
 def user_hash(user_id: str) -> str:
     """Name `user_id` of this tenant without naming it (an email address, for some connections):
     two deployments sharing one Redis never meet."""
-    return hashlib.sha256(f"{_tenant()}\n{user_id}".encode()).hexdigest()
+    return _hash(_tenant(), user_id)
+
+
+@lru_cache(maxsize=256)  # read on every view: worked out once per user (and kind) a worker serves
+def _key(kind: str, tenant: str, user_id: str) -> str:
+    return f"{kind}:{_hash(tenant, user_id)}"
+
+
+def _hash(tenant: str, user_id: str) -> str:
+    return hashlib.sha256(f"{tenant}\n{user_id}".encode()).hexdigest()
 
 
 def _tenant() -> str:
