@@ -87,7 +87,8 @@ def select_locale() -> str | Locale | None:
         if locale:
             return str(locale)
     offered = tuple(current_app.config["LINKED_ACCOUNTS_LOCALES"])
-    return _best_match(request.headers.get("Accept-Language", ""), offered)
+    # Read from the WSGI environ: the request's header object is built only if something asks.
+    return _best_match(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""), offered)
 
 
 @lru_cache(maxsize=256)  # a browser sends the same header on every request: parsed once

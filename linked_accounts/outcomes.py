@@ -39,7 +39,8 @@ def seal(category: str, text: str) -> str:
 
 def current() -> tuple[str, str] | None:
     """Return the outcome this page was sent with, if it is genuine, recent and this session's."""
-    token = request.args.get(PARAM)
+    # Only a redirect after a change carries one: most views have no query string to parse.
+    token = request.args.get(PARAM) if request.query_string else None
     if not token or STARTED not in session:
         return None
     binding = repr(session[STARTED])
