@@ -22,6 +22,7 @@ from typing import Any
 from flask import current_app, g
 
 from . import per_user
+from .identities import read_fields
 
 KIND = "identities"
 
@@ -42,8 +43,8 @@ def read_at(user_id: str) -> float | None:
 
 def remember(user_id: str, items: list[dict[str, Any]]) -> None:
     """Cache identities as Auth0 just returned them (from GET, DELETE or POST), for every session
-    of the user."""
-    entry = {"items": items, "at": time.time()}
+    of the user: what the page reads of them (`read_fields`)."""
+    entry = {"items": read_fields(items), "at": time.time()}
     per_user.put(KIND, user_id, entry, _keep_seconds())
     g._la_identities = (user_id, entry)
 

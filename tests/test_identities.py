@@ -4,6 +4,8 @@ import json
 import pickle
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from linked_accounts.identities import (
@@ -11,6 +13,7 @@ from linked_accounts.identities import (
     find,
     parse_identities,
     profile_identities,
+    read_fields,
     split_user_id,
     with_primary_profile,
 )
@@ -152,3 +155,34 @@ def test_values_json_cannot_hold_are_read_as_they_are():
     listed = profile_identities(unencodable, None, None)
     assert listed == with_primary_profile(parse_identities(unencodable), None, None)
     assert listed[0].name == "\ud800"
+
+
+_TEXT = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
+_PROFILE = st.dictionaries(
+    st.sampled_from(["email", "name", "username", "nickname", "picture", "family_name"]), _TEXT
+)
+_IDENTITY = st.fixed_dictionaries(
+    {},
+    optional={
+        "provider": _TEXT,
+        "user_id": _TEXT,
+        "connection": _TEXT,
+        "isSocial": _TEXT,
+        "profileData": st.one_of(_PROFILE, _TEXT),
+        "access_token": _TEXT,  # Auth0 sends tokens of some providers: never kept
+        "expires_in": _TEXT,
+    },
+)
+
+
+@given(st.one_of(st.lists(st.one_of(_IDENTITY, _TEXT), max_size=4), _TEXT, _PROFILE))
+def test_what_the_cache_keeps_parses_exactly_as_what_auth0_answered(raw):
+    try:
+        expected = parse_identities(raw)
+    except IdentityFormatError:
+        with pytest.raises(IdentityFormatError):
+            parse_identities(read_fields(raw))
+        return
+    assert parse_identities(read_fields(raw)) == expected
+    for item in read_fields(raw):
+        assert "access_token" not in item and "picture" not in item.get("profileData", {})

@@ -9,6 +9,7 @@ import time
 import redis
 
 from linked_accounts import identity_cache
+from linked_accounts.identities import READ_FIELDS, READ_PROFILE_FIELDS, parse_identities
 from linked_accounts.storage import side_store
 from tests.support import tenant as t
 from tests.support.visitor import Visitor, unlink_buttons
@@ -81,6 +82,24 @@ def test_an_entry_that_names_another_user_or_tenant_is_never_shown(
         page = ada.get("/account/")
         assert len(unlink_buttons(page.text)) == ADA_BUTTONS
         assert calls(tenant, t.ADA) == before + 1  # read again from Auth0
+
+
+def test_the_cache_keeps_only_what_the_page_reads_of_each_identity(
+    make_app, serve, tenant, session_store
+):
+    app = make_app(REDIS_URL=session_store)
+    ada = Visitor(serve(app))
+    ada.login("Ada Lovelace")
+    ada.get("/account/")
+    with app.test_request_context():
+        cached = side_store(app).get(identity_cache.entry_key(t.ADA))["value"]["items"]
+    answered = t.user(tenant, t.ADA)["identities"]  # what Auth0 answers: more than is shown
+    assert any(set(i.get("profileData", {})) - set(READ_PROFILE_FIELDS) for i in answered)
+    assert len(cached) == len(answered)
+    for item in cached:
+        assert set(item) <= {*READ_FIELDS, "profileData"}
+        assert set(item.get("profileData", {})) <= set(READ_PROFILE_FIELDS)
+    assert parse_identities(cached) == parse_identities(answered)
 
 
 def test_two_tenants_sharing_one_redis_keep_separate_lists(make_app, serve, tenant, redis_url):
