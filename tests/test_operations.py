@@ -87,6 +87,18 @@ def test_the_list_is_read_once_then_served_from_the_users_cache(auth0):
     assert auth0.calls == [("get_user", t.ADA)]
 
 
+def test_the_list_read_from_auth0_is_the_one_the_next_views_are_served(app):
+    pictured = identity(t.ADA_GITHUB, email="ada@users.noreply.github.com", picture="https://x")
+    fake = FakeManagement({t.ADA: [identity(t.ADA, "Username-Password-Authentication"), pictured]})
+    st = app.extensions["linked_accounts"]
+    app.extensions["linked_accounts"] = replace(st, management=fake)
+    with app.test_request_context("/account/"):
+        first = operations.identities(ada())
+    with app.test_request_context("/account/"):  # a later view: from the user's cache
+        assert operations.identities(ada()) is first  # one list remembered, not one per form
+    assert fake.calls == [("get_user", t.ADA)]
+
+
 def test_the_primary_gets_the_profiles_email_and_name(auth0):
     primary = operations.identities(ada())[0]
     assert (
