@@ -41,12 +41,14 @@ def read_at(user_id: str) -> float | None:
     return entry["at"] if entry else None
 
 
-def remember(user_id: str, items: list[dict[str, Any]]) -> None:
+def remember(user_id: str, items: list[dict[str, Any]]) -> Any:
     """Cache identities as Auth0 just returned them (from GET, DELETE or POST), for every session
-    of the user: what the page reads of them (`read_fields`)."""
+    of the user: what the page reads of them (`read_fields`), which is returned, the list the
+    user's next views are served."""
     entry = {"items": read_fields(items), "at": time.time()}
     per_user.put(KIND, user_id, entry, _keep_seconds())
     g._la_identities = (user_id, entry)
+    return entry["items"]
 
 
 def forget(user_id: str) -> None:

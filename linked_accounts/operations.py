@@ -36,7 +36,6 @@ from .identities import (
     find,
     parse_identities,
     profile_identities,
-    read_fields,
     split_user_id,
 )
 from .names import display_name, identity_name
@@ -94,8 +93,7 @@ def identities(acct: Account, *, fresh: bool = False) -> Sequence[Identity]:
         user = st.management.get_user(acct.access_token, acct.user_id)
         raw = user.get("identities")
         _check(raw)  # refuse a malformed answer before caching it
-        raw = read_fields(raw)  # as the cache keeps it: the list the next views read, remembered
-        identity_cache.remember(uid, raw)
+        raw = identity_cache.remember(uid, raw)  # as kept: the same list the next views read
     return profile_identities(raw, acct.email, acct.name)
 
 

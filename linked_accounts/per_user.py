@@ -44,12 +44,12 @@ def get(kind: str, user_id: str) -> Any:
 
 def put(kind: str, user_id: str, value: Any, seconds: int) -> None:
     """Keep `value` (JSON-serialisable) for `user_id`, for `seconds`."""
-    entry = {"tenant": _tenant(), "user_id": user_id, "value": value}
-    store = side_store(current_app)
+    store, tenant = side_store(current_app), _tenant()
+    entry = {"tenant": tenant, "user_id": user_id, "value": value}
     if store is None:
         session[SESSION_KEYS[kind]] = entry
     else:
-        store.set(key(kind, user_id), entry, ttl=seconds)
+        store.set(_key(kind, tenant, user_id), entry, ttl=seconds)
 
 
 def delete(kind: str, user_id: str) -> None:
