@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install op-install run test lint format bench bench-smoke screenshots clean
+.PHONY: install op-install run test lint format docs bench bench-smoke screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## The documentation site (docs/*.md, Sphinx with MyST) in docs/_build/html; a warning fails it.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 ## Regenerate the README's pictures (docs/screenshots/*.png) in Chromium.
 screenshots: $(STAMP)
