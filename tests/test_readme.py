@@ -1,4 +1,4 @@
-"""The README's embedding snippets work as written."""
+"""The embedding snippets (README.md, docs/embedding.md) work as written."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_the_host_sign_in_snippet_runs_as_written_against_the_development_tenant
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("REDIS_URL", raising=False)
     namespace = {"__name__": "acme"}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(code, "docs/embedding.md", "exec"), namespace)  # noqa: S102
     app = namespace["app"]
     app.instance_path = str(tmp_path)
     with serving(app) as url:
@@ -86,7 +86,7 @@ def test_the_host_sign_in_snippet_runs_as_written_against_the_development_tenant
 
 
 def test_the_merged_snippet_is_the_quickstart_examples_code():
-    """What the README tells a host to do after a merge is what examples/quickstart_host does
+    """What docs/embedding.md tells a host to do after a merge is what examples/quickstart_host does
     (tested end to end in tests/test_suggestions.py)."""
     example = (ROOT / "examples" / "quickstart_host" / "app.py").read_text()
     lines = {_code(line) for line in example.splitlines()}

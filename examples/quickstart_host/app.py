@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         client_secret=app.config["AUTH0_CLIENT_SECRET"],
         # The quickstart's client, plus PKCE (current OAuth advice, RFC 9700). Like Auth0, the
         # development tenant checks PKCE when sent and does not require it of a confidential
-        # client: the README's host snippet, without it, signs in too.
+        # client: the host snippet of docs/embedding.md, without it, signs in too.
         client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"},
         server_metadata_url=f"{issuer}/.well-known/openid-configuration",
     )

@@ -1,5 +1,5 @@
-"""The README's `/__dev/` calls work as pasted: each curl command, run against a tenant, does what
-its comment says."""
+"""The `/__dev/` calls of docs/dev-tenant.md work as pasted: each curl command, run against a
+tenant, does what its comment says."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def run(command: list[str], tenant: str) -> None:
 def test_the_readme_calls_inject_a_fault_shift_the_clock_and_reset(tenant):
     if shutil.which("curl") is None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("the README's calls use curl: install it", pytrace=False)
-        pytest.skip("the README's calls use curl")
+            pytest.fail("docs/dev-tenant.md's calls use curl: install it", pytrace=False)
+        pytest.skip("docs/dev-tenant.md's calls use curl")
     fault, clock, reset = commands()
     token = login(tenant, "Ada Lovelace")["access_token"]
     run(fault, tenant)

@@ -3,7 +3,7 @@
 The portal here is another port of 127.0.0.1: another origin on the same site, as when
 portal.example.com frames account.example.com. A portal on another *site* also gets the session
 cookie (it is SameSite=None; Secure in framing mode) only in browsers that allow third-party
-cookies, which headless Chromium does not: the README says so.
+cookies, which headless Chromium does not: docs/embedding.md says so.
 """
 
 from __future__ import annotations
