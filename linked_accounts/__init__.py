@@ -16,34 +16,24 @@ from typing import Any, TypeVar
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import (
-    account,
-    api,
-    auth,
-    headers,
-    i18n,
-    kept,
-    keys,
-    merging,
-    metrics,
-    pages,
-    reauth,
-    suggest_settings,
-    suggestion_pages,
-    suggestions,
-    templating,
-    unrouted,
-)
-from .account import Account
-from .m2m import ClientCredentials
-from .management import ManagementClient
+from . import i18n, metrics
+from .auth0.m2m import ClientCredentials
+from .auth0.management import ManagementClient
 from .navigation import safe_next
 from .notices import Notifier
 from .purposes import Resumable, Trip, TripHandler
 from .settings import DEFAULTS, ConfigError, Settings, load_settings
 from .signals import accounts_merged, identity_linked, identity_unlinked, separated_deleted
+from .signin import account, reauth
+from .signin.account import Account
 from .state import EXTENSION, State
-from .storage import init_sessions, is_server_side, when_signed_in
+from .storage import init_sessions, is_server_side, keys, when_signed_in
+from .suggestions import lookup as suggestions
+from .suggestions import merging
+from .suggestions import settings as suggest_settings
+from .suggestions import views as suggestion_pages
+from .web import api, headers, kept, pages, templating, unrouted
+from .web import signin as auth
 
 # What a host uses; everything else is the extension's own and may change.
 __all__ = [

@@ -15,7 +15,7 @@ from .signals import accounts_merged, identity_linked, identity_unlinked, separa
 from .state import state
 
 if TYPE_CHECKING:
-    from .account import Account
+    from .signin.account import Account
 
 __all__ = ["accounts_merged", "emit", "identity_linked", "identity_unlinked", "separated_deleted"]
 

@@ -14,21 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import (
-    events,
-    identity_cache,
-    merging,
-    metrics,
-    reauth,
-    refusals,
-    separated,
-    single_flight,
-    suggestions,
-    trips,
-    verified_email,
-)
-from . import management as m
-from .account import Account
+from . import events, identity_cache, metrics, refusals, separated, single_flight, verified_email
+from .auth0 import management as m
 from .i18n import _
 from .identities import (
     Identity,
@@ -40,10 +27,14 @@ from .identities import (
 )
 from .names import display_name, identity_name
 from .purposes import Resumable, Trip
-from .reauth import FreshLogin
 from .refusals import AlreadyUnlinked, Refusal
 from .separated import Separated
+from .signin import reauth, trips
+from .signin.account import Account
+from .signin.reauth import FreshLogin
 from .state import state
+from .suggestions import lookup as suggestions
+from .suggestions import merging
 
 DELETE_SCOPES = "openid profile email read:current_user delete:current_user"
 READ_SCOPE = "read:current_user"

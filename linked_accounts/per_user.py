@@ -16,9 +16,8 @@ from typing import Any
 
 from flask import current_app, session
 
-from . import keys
 from .state import state
-from .storage import side_store
+from .storage import keys, side_store
 
 # The session key of each kind, for the fallback without a side store.
 SESSION_KEYS = {

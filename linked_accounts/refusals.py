@@ -13,7 +13,7 @@ import logging
 import time
 from typing import Any
 
-from . import management as m
+from .auth0 import management as m
 from .i18n import _, lazy_gettext, ngettext, provider_name
 from .purposes import Resumable
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from flask import session
 
 from .identities import Identity
-from .keys import SEPARATED as KEY
 from .names import identity_name
 from .state import state
+from .storage.keys import SEPARATED as KEY
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import suggest_settings
 from .i18n import DEFAULT_PROVIDER_NAME, lazy_gettext
+from .suggestions import settings as suggest_settings
 
 # Host names that are this machine, whatever they resolve to; any loopback IP address is too
 # (`is_loopback`). Plain http is accepted only for these.

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 if TYPE_CHECKING:  # types only: these modules themselves look up the state
-    from .m2m import ClientCredentials
-    from .management import ManagementClient
+    from .auth0.m2m import ClientCredentials
+    from .auth0.management import ManagementClient
     from .notices import Notifier
     from .purposes import Resumable, Trip, TripHandler
     from .settings import Settings

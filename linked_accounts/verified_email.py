@@ -8,9 +8,9 @@ email is unverified links nothing, and is told why and what to do.
 
 from __future__ import annotations
 
-from .account import Account
 from .i18n import _
 from .refusals import Refusal
+from .signin.account import Account
 from .state import state
 
 

@@ -20,7 +20,8 @@ import time
 from cachelib.file import FileSystemCache
 from flask import Flask, session
 
-from linked_accounts import init_sessions, keys
+from linked_accounts import init_sessions
+from linked_accounts.storage import keys
 
 
 def app_with_sessions(instance: str, entries: int, redis_url: str | None = None) -> Flask:

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 from flask import Flask, session
 
-from linked_accounts import LinkedAccounts, account, current_account
+from linked_accounts import LinkedAccounts, current_account
+from linked_accounts.signin import account
 from tests.support import tenant as t
 from tests.test_extension import OFFLINE_TENANT, host
 

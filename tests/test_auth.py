@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from linked_accounts import trips
+from linked_accounts.signin import trips
 from tests.support import tenant as t
 from tests.support.servers import free_port
 from tests.support.spa import Spa

@@ -72,7 +72,7 @@ def test_a_custom_domain_without_the_canonical_one_is_explained_in_the_log(
 ):
     """The audience then names the custom domain, which Auth0 answers "Service not found": the
     user reads that the site's sign-in is not set up, the administrator (log) what to set."""
-    caplog.set_level(logging.ERROR, logger="linked_accounts.trips")
+    caplog.set_level(logging.ERROR, logger="linked_accounts.signin.trips")
     visitor = Visitor(serve(make_app(AUTH0_DOMAIN=custom(tenant))))
     login = visitor.http.get(visitor.base + "/account/login", timeout=10)
     assert login.status_code == 400
@@ -84,7 +84,7 @@ def test_a_custom_domain_without_the_canonical_one_is_explained_in_the_log(
 
 
 def test_swapped_domains_are_explained_in_the_log(make_app, serve, tenant, caplog):
-    caplog.set_level(logging.ERROR, logger="linked_accounts.trips")
+    caplog.set_level(logging.ERROR, logger="linked_accounts.signin.trips")
     visitor = Visitor(serve(make_app(AUTH0_DOMAIN=tenant, AUTH0_MANAGEMENT_DOMAIN=custom(tenant))))
     login = visitor.http.get(visitor.base + "/account/login", timeout=10)
     assert login.status_code == 400 and "sign-in is not set up correctly" in login.text

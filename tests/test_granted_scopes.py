@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from linked_accounts.account import Account
+from linked_accounts.signin.account import Account
 from tests.support import tenant as t
 from tests.support.spa import Spa
 from tests.support.visitor import Visitor

@@ -232,7 +232,7 @@ def test_api_errors_are_german_and_keep_their_codes(visitor):
 
 
 def test_the_plural_of_the_rate_limit_message(make_app):
-    from linked_accounts import management as m
+    from linked_accounts.auth0 import management as m
     from linked_accounts.refusals import from_auth0
 
     app = make_app()
@@ -248,7 +248,7 @@ def test_the_plural_of_the_rate_limit_message(make_app):
 
 
 def test_how_long_ago_a_list_was_read_in_each_language_to_the_second(make_app):
-    from linked_accounts.templating import la_ago
+    from linked_accounts.web.templating import la_ago
 
     app = make_app()
     now = time.time()

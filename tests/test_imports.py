@@ -1,5 +1,10 @@
 """The package's import graph, read from the source with `ast`: no module imports another that
-(directly or not) imports it back, and no module imports a layer above its own.
+(directly or not) imports it back, no module imports a layer above its own, and the Auth0 clients
+import no Flask.
+
+The layers name the packages (`auth0`, `storage`, `signin`, `web`, `suggestions`) and the core's
+own modules. An optional feature (`suggestions`) sits above everything but the wiring: the core
+never imports it; it listens to the core's signals instead.
 
 Every import counts, those only for type checkers too: a circle a reader has to untangle is a
 circle, whenever Python would run it.
@@ -8,81 +13,71 @@ circle, whenever Python would run it.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "linked_accounts"
 
-# Lowest first. A module may import its own layer and those below, never one above.
+# Lowest first. A module may import its own layer and those below, never one above. A package's
+# modules are in its layer.
 LAYERS: list[tuple[str, set[str]]] = [
     ("what the host and the operator are told: signals, metrics", {"signals", "metrics"}),
-    ("domain", {"identities", "i18n", "settings", "suggest_settings", "purposes"}),
-    ("clients: Auth0's HTTP APIs and the mail server", {"management", "m2m", "notices"}),
+    ("domain", {"identities", "i18n", "settings", "purposes"}),
+    ("clients: Auth0's HTTP APIs and the mail server", {"auth0", "notices"}),
     ("per-app state, and the names the host chose", {"state", "names"}),
     (
         "storage: the session, the side store, and what lives in them",
-        {
-            "keys",
-            "storage",
-            "identity_cache",
-            "single_flight",
-            "account",
-            "separated",
-            "outcomes",
-            "trips",
-            "per_user",
-            "dismissals",
-        },
+        {"storage", "identity_cache", "single_flight", "per_user", "separated"},
     ),
     (
-        "flows: refusals, events, re-authentication",
-        {"refusals", "navigation", "events", "reauth", "verified_email"},
+        "flows: refusals, events, where the browser goes next",
+        {"refusals", "events", "navigation", "outcomes"},
     ),
-    ("operations", {"operations", "suggestions", "merging"}),
-    (
-        "web: pages, JSON, sign-in, forms, templates, headers, the wiring",
-        {
-            "pages",
-            "api",
-            "auth",
-            "forms",
-            "templating",
-            "kept",
-            "headers",
-            "suggestion_pages",
-            "unrouted",
-            "__init__",
-        },
-    ),
+    ("sign-in: the account, trips to Auth0, re-authentication", {"signin"}),
+    ("operations", {"operations", "verified_email"}),
+    ("web: pages, JSON, sign-in pages, forms, templates, headers", {"web"}),
+    ("optional features, imported only by the wiring", {"suggestions"}),
+    ("the wiring", {"__init__"}),
 ]
 
 
+def units() -> dict[Path, str]:
+    """Each source file, and the unit the layers name it by: its package, or the module."""
+    found = {path: path.stem for path in PACKAGE.glob("*.py")}
+    found |= {path: path.parent.name for path in PACKAGE.glob("*/*.py")}
+    return found
+
+
+def imported(path: Path, package: list[str] | None = None) -> set[str]:
+    """The absolute names `path` imports; relative ones resolved against its `package` (by
+    default, where it lies in linked_accounts)."""
+    if package is None:
+        package = list(path.relative_to(PACKAGE.parent).parent.parts)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
 def imports() -> dict[str, set[str]]:
-    """Each module of the package (a sub-package counts as one), and the package modules it
-    imports."""
-    files = {path: path.stem for path in PACKAGE.glob("*.py")}
-    files |= {path: path.parent.name for path in PACKAGE.glob("*/*.py")}  # e.g. storage/
-    modules = set(files.values())
-    graph: dict[str, set[str]] = {module: set() for module in modules}
-    for path, module in files.items():
-        depth = len(path.relative_to(PACKAGE).parts)  # 1: a module; 2: inside a sub-package
-        found: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == depth:
-                if node.module:
-                    found.add(node.module.split(".")[0])
-                else:
-                    found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                "linked_accounts."
-            ):
-                found.add(node.module.split(".")[1])
-            elif isinstance(node, ast.Import):
-                found.update(
-                    a.name.split(".")[1]
-                    for a in node.names
-                    if a.name.startswith("linked_accounts.")
-                )
-        graph[module] |= {m for m in found if m in modules and m != module}
+    """Each unit (a module, or a sub-package as one), and the other units it imports."""
+    files = units()
+    graph: dict[str, set[str]] = {unit: set() for unit in files.values()}
+    for path, unit in files.items():
+        for name in imported(path):
+            parts = name.split(".")
+            if parts[0] == "linked_accounts" and len(parts) > 1 and parts[1] in graph:
+                if parts[1] != unit:
+                    graph[unit].add(parts[1])
     return graph
 
 
@@ -148,7 +143,30 @@ def test_no_module_imports_a_higher_layer():
 
 
 def test_the_layer_check_finds_an_upward_import():
-    assert upward({"operations": {"pages"}, "pages": {"operations"}}) == [
-        "operations (operations) imports pages "
-        "(web: pages, JSON, sign-in, forms, templates, headers, the wiring)"
+    assert upward({"operations": {"suggestions"}, "web": {"operations"}}) == [
+        "operations (operations) imports suggestions "
+        "(optional features, imported only by the wiring)"
     ]
+
+
+def not_auth0(names: set[str]) -> set[str]:
+    """What of `names` is Flask or the rest of the extension: what auth0/ must not import."""
+    return {
+        name
+        for name in names
+        if name.split(".")[0] in ("flask", "flask_wtf", "flask_babel", "werkzeug")
+        or (name.startswith("linked_accounts.") and not name.startswith("linked_accounts.auth0"))
+    }
+
+
+def test_the_auth0_clients_import_no_flask_and_nothing_of_the_extension():
+    """auth0/ speaks HTTP to Auth0 and nothing else: usable (and testable) without an app."""
+    for path in (PACKAGE / "auth0").glob("*.py"):
+        assert not_auth0(imported(path)) == set(), path.name
+
+
+def test_the_auth0_check_sees_flask_and_a_relative_import(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("from flask import g\nfrom ..state import state\nfrom .m2m import X\n")
+    found = not_auth0(imported(probe, ["linked_accounts", "auth0"]))
+    assert found == {"flask", "flask.g", "linked_accounts.state", "linked_accounts.state.state"}

@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from jinja2 import DictLoader, meta, nodes
 from markupsafe import Markup
 
-from linked_accounts import kept, templating
+from linked_accounts.web import kept, templating
 from tests.support import tenant as t
 from tests.support.forms import forms
 from tests.support.visitor import Visitor, unlink_buttons

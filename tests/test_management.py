@@ -9,8 +9,8 @@ import time
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from linked_accounts import management as m
-from linked_accounts.management import ManagementClient
+from linked_accounts.auth0 import management as m
+from linked_accounts.auth0.management import ManagementClient
 from tests.support import tenant as t
 from tests.support.servers import serving
 

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from linked_accounts import management as m
+from linked_accounts.auth0 import management as m
 from tests.support import tenant as t
 from tests.support.tenant_login import login
 

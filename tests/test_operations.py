@@ -14,13 +14,13 @@ from linked_accounts import (
     identity_linked,
     identity_unlinked,
     operations,
-    reauth,
     separated,
 )
-from linked_accounts import management as m
-from linked_accounts.account import Account
+from linked_accounts.auth0 import management as m
 from linked_accounts.purposes import Resumable
 from linked_accounts.refusals import AlreadyUnlinked, Refusal, SessionRefreshRequired
+from linked_accounts.signin import reauth
+from linked_accounts.signin.account import Account
 from tests.support import tenant as t
 from tests.support.fake_management import (
     FakeClientCredentials,

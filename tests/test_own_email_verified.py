@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linked_accounts import account
+from linked_accounts.signin import account
 from tests.support import tenant as t
 from tests.support.app_session import app_session
 from tests.support.visitor import Visitor

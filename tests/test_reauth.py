@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from linked_accounts import account
+from linked_accounts.signin import account
 from tests.support import tenant as t
 from tests.support.forms import submit
 from tests.support.servers import serving
@@ -89,16 +89,16 @@ def test_a_fresh_login_is_not_asked_within_reauth_max_age(make_app, tenant):
 
 
 def test_only_finishing_a_re_login_makes_the_proof_of_a_fresh_login():
-    from linked_accounts.reauth import FreshLogin
+    from linked_accounts.signin.reauth import FreshLogin
 
     with pytest.raises(TypeError, match="only reauth.finish"):
         FreshLogin(t.ADA, 1.0)
 
 
 def test_a_stale_login_stays_stale_whatever_a_caller_passes_as_proof(make_app):
-    from linked_accounts import reauth
-    from linked_accounts.account import Account
-    from linked_accounts.reauth import FreshLogin
+    from linked_accounts.signin import reauth
+    from linked_accounts.signin.account import Account
+    from linked_accounts.signin.reauth import FreshLogin
 
     stale = Account(t.ADA, "Ada", None, "token", 2e9, 3600.0, auth_time=1.0)
     proof = FreshLogin(t.BEN, 2e9, reauth._MINT)  # a genuine proof, of someone else's login

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from linked_accounts import api, pages
-from linked_accounts.management import TokenRejected
+from linked_accounts.auth0.management import TokenRejected
 from linked_accounts.purposes import Resumable
 from linked_accounts.refusals import (
     AlreadyUnlinked,
@@ -17,6 +16,7 @@ from linked_accounts.refusals import (
     SessionRefreshRequired,
     from_auth0,
 )
+from linked_accounts.web import api, pages
 from tests.support import tenant as t
 from tests.support.app_session import expire_token
 from tests.support.spa import Spa, schema

@@ -20,7 +20,7 @@ from auth0.management.client import Auth0
 from auth0.management.types import GetUserResponseContent, UserIdentity, UserProfileData
 
 from devtenant import create_app as create_tenant
-from linked_accounts.management import ManagementClient
+from linked_accounts.auth0.management import ManagementClient
 from tests.support.recorder import Recorder
 from tests.support.tenant import ADA, ADA_GITHUB, ADA_SAML, BEN, GRACE
 from tests.support.tenant_api import m2m_token

@@ -11,7 +11,7 @@ import redis
 import requests
 
 from examples.quickstart_host.app import create_app as create_quickstart
-from linked_accounts.keys import TRIP_LIFETIME
+from linked_accounts.storage.keys import TRIP_LIFETIME
 from tests.support.app_session import stored_session
 from tests.support.visitor import Visitor
 

@@ -10,7 +10,8 @@ import flask
 import pytest
 import requests
 
-from linked_accounts import account, keys
+from linked_accounts.signin import account
+from linked_accounts.storage import keys
 from linked_accounts.storage.rules import STARTED, in_transit_only
 from tests.support import tenant as t
 from tests.support.forms import forms

@@ -19,9 +19,9 @@ from joserfc.jwk import RSAKey
 
 from app import create_app
 from devtenant import create_app as create_tenant
-from linked_accounts import identity_cache, keys, single_flight
+from linked_accounts import identity_cache, single_flight
 from linked_accounts.navigation import safe_next
-from linked_accounts.storage import side, side_store
+from linked_accounts.storage import keys, side, side_store
 from tests.support import tenant as t
 from tests.support.app_session import stored_session
 from tests.support.forms import forms

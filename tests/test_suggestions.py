@@ -129,7 +129,7 @@ def test_an_old_sign_in_signs_in_again_first_then_goes_on_to_the_proof(make_app,
 def test_a_host_rule_decides_which_account_stays(make_app, serve, tenant, merges):
     app = make_app(**SUGGEST)
     # choose_primary is init_app's argument; set it on the running app's suggester for the test.
-    from linked_accounts import suggestions
+    from linked_accounts.suggestions import lookup as suggestions
 
     st = app.extensions[suggestions.EXTENSION]
     app.extensions[suggestions.EXTENSION] = suggestions.Suggester(

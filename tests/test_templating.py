@@ -11,8 +11,9 @@ from flask import Flask, g, render_template
 from jinja2 import DictLoader
 from markupsafe import Markup
 
-from linked_accounts import i18n, kept, pages, templating
+from linked_accounts import i18n
 from linked_accounts.settings import DEFAULTS
+from linked_accounts.web import kept, pages, templating
 from tests.support import tenant as t
 from tests.support.app_session import client_for
 from tests.support.visitor import Visitor

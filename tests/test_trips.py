@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from linked_accounts import trips
+from linked_accounts.signin import trips
 from linked_accounts.storage.rules import MAX_BYTES
 from tests.support import tenant as t
 from tests.support.forms import submit

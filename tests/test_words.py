@@ -12,8 +12,8 @@ import re
 import pytest
 from authlib.integrations.base_client import OAuthError
 
-from linked_accounts import management as m
-from linked_accounts import refusals, trips, unrouted
+from linked_accounts import refusals
+from linked_accounts.auth0 import management as m
 from linked_accounts.purposes import Resumable
 from linked_accounts.refusals import (
     AlreadyUnlinked,
@@ -22,7 +22,9 @@ from linked_accounts.refusals import (
     NotAuthenticated,
     SessionRefreshRequired,
 )
-from linked_accounts.templating import render
+from linked_accounts.signin import trips
+from linked_accounts.web import unrouted
+from linked_accounts.web.templating import render
 from tests.support import tenant as t
 from tests.support.visitor import Visitor
 from tests.test_i18n import GERMAN, _page_text, assert_english, assert_german

@@ -31,8 +31,8 @@ from typing import Any
 from flask import Flask
 from flask_session.base import ServerSideSession
 
-from .. import keys
 from ..settings import DEFAULTS
+from . import keys
 
 log = logging.getLogger(__name__)
 

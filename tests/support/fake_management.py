@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from linked_accounts import management as m
+from linked_accounts.auth0 import management as m
 
 
 def identity(key: str, connection: str | None = None, **profile: Any) -> dict[str, Any]:

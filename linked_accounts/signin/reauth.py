@@ -16,13 +16,13 @@ from typing import Any
 
 from flask import redirect, url_for
 
+from ..i18n import _
+from ..navigation import to_accounts
+from ..purposes import Resumable, Trip
+from ..refusals import SessionRefreshRequired
+from ..state import state
 from . import account, trips
 from .account import Account
-from .i18n import _
-from .navigation import to_accounts
-from .purposes import Resumable, Trip
-from .refusals import SessionRefreshRequired
-from .state import state
 
 _MINT = object()  # FreshLogin's constructor token: never leaves this module
 

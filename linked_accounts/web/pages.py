@@ -8,19 +8,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
-from . import identity_cache, metrics, operations, reauth, refusals, separated, verified_email
-from . import management as m
-from .account import Account
-from .auth import coming_back_to, signed_in
-from .forms import ActionForm, IdentityForm, LinkForm, SeparatedForm
-from .i18n import _
-from .kept import render_kept
-from .names import identity_name
-from .navigation import return_path, safe_next, to_accounts
-from .operations import Deleted, SignInAtAuth0
-from .purposes import Resumable
-from .reauth import FreshLogin
-from .refusals import (
+from .. import identity_cache, metrics, operations, refusals, separated, verified_email
+from ..auth0 import management as m
+from ..i18n import _
+from ..names import identity_name
+from ..navigation import return_path, safe_next, to_accounts
+from ..operations import Deleted, SignInAtAuth0
+from ..purposes import Resumable
+from ..refusals import (
     AlreadyUnlinked,
     InvalidRequest,
     LoginRequired,
@@ -30,7 +25,13 @@ from .refusals import (
     from_auth0,
     log_auth0_failure,
 )
-from .state import state
+from ..signin import reauth
+from ..signin.account import Account
+from ..signin.reauth import FreshLogin
+from ..state import state
+from .forms import ActionForm, IdentityForm, LinkForm, SeparatedForm
+from .kept import render_kept
+from .signin import coming_back_to, signed_in
 from .templating import la_ago, render
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from flask import current_app, session
 
-from . import identity_cache, keys
-from .state import state
+from .. import identity_cache
+from ..state import state
+from ..storage import keys
 
 KEY = keys.ACCOUNT
 

@@ -16,14 +16,13 @@ from flask import get_flashed_messages, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
-from . import account, identity_cache, metrics, operations, reauth
-from . import management as m
-from .auth import coming_back_to, signed_in
-from .i18n import _, lazy_gettext
-from .identities import Identity
-from .names import identity_name
-from .navigation import safe_next
-from .refusals import (
+from .. import identity_cache, metrics, operations
+from ..auth0 import management as m
+from ..i18n import _, lazy_gettext
+from ..identities import Identity
+from ..names import identity_name
+from ..navigation import safe_next
+from ..refusals import (
     GoElsewhere,
     InvalidRequest,
     LoginRequired,
@@ -33,6 +32,8 @@ from .refusals import (
     from_auth0,
     log_auth0_failure,
 )
+from ..signin import account, reauth
+from .signin import coming_back_to, signed_in
 
 CSRF_MESSAGE = lazy_gettext("Send the session's CSRF token (from GET /api/session) as X-CSRFToken.")
 

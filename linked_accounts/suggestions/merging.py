@@ -27,17 +27,19 @@ from typing import Any
 
 from flask import current_app
 
-from . import account, events, identity_cache, metrics, reauth, refusals, suggestions, trips
-from . import management as m
-from .account import Account
-from .i18n import _
-from .identities import Identity, find, parse_identities, with_primary_profile
-from .names import identity_name
-from .purposes import Resumable, Trip
-from .reauth import FreshLogin
-from .refusals import Refusal
-from .state import state
-from .suggestions import Candidate
+from .. import events, identity_cache, metrics, refusals
+from ..auth0 import management as m
+from ..i18n import _
+from ..identities import Identity, find, parse_identities, with_primary_profile
+from ..names import identity_name
+from ..purposes import Resumable, Trip
+from ..refusals import Refusal
+from ..signin import account, reauth, trips
+from ..signin.account import Account
+from ..signin.reauth import FreshLogin
+from ..state import state
+from . import lookup as suggestions
+from .lookup import Candidate
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,12 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup
 
-from . import account, i18n, outcomes
+from .. import i18n, outcomes
+from ..identities import Identity
+from ..names import display_name, icon_url
+from ..signin import account
+from ..state import State, state
 from .forms import ActionForm
-from .identities import Identity
-from .names import display_name, icon_url
-from .state import State, state
 
 # Where init_app keeps the LocalizedTemplates in app.extensions.
 EXTENSION = "linked_accounts.templates"

@@ -19,17 +19,18 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from . import dismissals, per_user, single_flight, verified_email
-from . import management as m
-from .account import Account
-from .i18n import _
-from .identities import Identity, split_user_id
-from .m2m import ClientCredentials
-from .names import display_name
-from .refusals import Refusal
-from .settings import Settings
-from .state import state
-from .suggest_settings import SuggestSettings
+from .. import per_user, single_flight, verified_email
+from ..auth0 import management as m
+from ..auth0.m2m import ClientCredentials
+from ..i18n import _
+from ..identities import Identity, split_user_id
+from ..names import display_name
+from ..refusals import Refusal
+from ..settings import Settings
+from ..signin.account import Account
+from ..state import state
+from . import dismissals
+from .settings import SuggestSettings
 
 log = logging.getLogger(__name__)
 

@@ -11,17 +11,21 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from . import account, api, dismissals, merging, operations, pages, suggestions, verified_email
-from .account import Account
-from .auth import coming_back_to, signed_in
-from .i18n import _, ngettext
-from .names import icon_url, identity_name
-from .navigation import return_path, to_accounts
-from .purposes import Resumable
-from .reauth import FreshLogin
-from .state import state
-from .suggestions import Candidate, Found
-from .templating import render
+from .. import operations, verified_email
+from ..i18n import _, ngettext
+from ..names import icon_url, identity_name
+from ..navigation import return_path, to_accounts
+from ..purposes import Resumable
+from ..signin import account
+from ..signin.account import Account
+from ..signin.reauth import FreshLogin
+from ..state import state
+from ..web import api, pages
+from ..web.signin import coming_back_to, signed_in
+from ..web.templating import render
+from . import dismissals, merging
+from . import lookup as suggestions
+from .lookup import Candidate, Found
 
 
 class SuggestionForm(FlaskForm):

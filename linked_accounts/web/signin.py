@@ -16,14 +16,14 @@ from urllib.parse import urlencode
 import requests
 from flask import abort, redirect, render_template, request, url_for
 
-from . import account, trips
-from . import management as m
-from .account import Account
+from ..auth0 import management as m
+from ..navigation import return_path, safe_next
+from ..purposes import Trip
+from ..refusals import GoElsewhere, LoginRequired, NotAuthenticated
+from ..signin import account, trips
+from ..signin.account import Account
+from ..state import state
 from .forms import ActionForm
-from .navigation import return_path, safe_next
-from .purposes import Trip
-from .refusals import GoElsewhere, LoginRequired, NotAuthenticated
-from .state import state
 
 SCOPES = "openid profile email read:current_user update:current_user_identities"
 # A silent sign-in asks for `max_age` so that Auth0 puts the real login's auth_time in the ID

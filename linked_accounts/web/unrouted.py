@@ -14,8 +14,8 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from .i18n import _
-from .refusals import Refusal
+from ..i18n import _
+from ..refusals import Refusal
 from .templating import render
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 
-from .settings import is_loopback
+from ..settings import is_loopback
 
 log = logging.getLogger(__name__)
 

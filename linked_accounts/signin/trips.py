@@ -17,13 +17,14 @@ from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from . import account, metrics
-from . import management as m
-from .i18n import _, provider_name
-from .keys import PENDING_TRIPS as PENDING
-from .keys import TRIP_LIFETIME as LIFETIME
-from .purposes import Trip
-from .state import state
+from .. import metrics
+from ..auth0 import management as m
+from ..i18n import _, provider_name
+from ..purposes import Trip
+from ..state import state
+from ..storage.keys import PENDING_TRIPS as PENDING
+from ..storage.keys import TRIP_LIFETIME as LIFETIME
+from . import account
 
 log = logging.getLogger(__name__)
 

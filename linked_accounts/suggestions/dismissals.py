@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 
-from . import per_user
-from .suggest_settings import SuggestSettings
+from .. import per_user
+from .settings import SuggestSettings
 
 KIND = "dismissed"
 REASONS = ("not_now", "not_mine")

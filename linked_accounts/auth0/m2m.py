@@ -10,8 +10,8 @@ import time
 
 import requests
 
+from ..settings import Settings
 from .management import BadResponse, send
-from .settings import Settings
 
 
 class ClientCredentials:

@@ -1,0 +1,1 @@
+"""Auth0's HTTP APIs, with no Flask import."""

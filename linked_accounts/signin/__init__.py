@@ -1,0 +1,1 @@
+"""Signing in, and every trip to Auth0's login page."""

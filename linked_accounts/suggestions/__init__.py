@@ -1,0 +1,1 @@
+"""Link suggestions: an optional feature the core never imports; only the wiring does."""

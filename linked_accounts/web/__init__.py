@@ -1,0 +1,1 @@
+"""The HTML pages and the JSON API over the operations."""
