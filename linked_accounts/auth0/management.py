@@ -11,7 +11,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,10 +21,11 @@ import requests
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10.0)
-# The longest a call waits for Auth0's rate limit to reset rather than being refused at once:
-# long enough for a drained bucket of the paid plans to refill (Essentials and Professional: 10
-# calls at 2.5 a second, 4 s), well below the read timeout a person already waits through.
-PACING_MAX_WAIT = 5.0
+# The longest a call waits for Auth0's rate limit rather than being refused at once. A waiting call
+# holds a worker (a sync worker's only thread), so the wait is a fraction of a second: long enough
+# for a call that is due any moment (`x-ratelimit-reset` counts whole seconds), too short for
+# anyone to notice; a call due later is refused at once, and the page says when to try again.
+PACING_MAX_WAIT = 0.25
 
 
 class ManagementError(Exception):
@@ -103,50 +104,93 @@ _BY_STATUS: dict[int, type[ManagementError]] = {
 }
 
 
-class Pacer:
-    """Slows down before Auth0's rate limit rather than running into it.
+# Auth0's rate-limit groups on the paid plans, each a token bucket of its own ("Rate limit
+# configurations": reading users, writing users, users-by-email, and "all other endpoints
+# combined"), so one group at zero does not stop the others. Only the Management API is paced:
+# the client-credentials token (/oauth/token) is the Authentication API, and never comes here.
+USERS_READ = "users read"  # GET /api/v2/users/{id}
+USERS_WRITE = "users write"  # PATCH, DELETE /users/{id}; POST, DELETE /users/{id}/identities[/...]
+USERS_BY_EMAIL = "users-by-email"  # GET /api/v2/users-by-email
+OTHER = "other"  # every other Management API endpoint
 
-    Auth0's current limits are token buckets for the whole tenant (Free about 2 calls a second;
-    Essentials and Professional a burst of 10 and 150 a minute), and every Management API answer
-    says how many calls are left (`x-ratelimit-remaining`) and when the bucket is full again
-    (`x-ratelimit-reset`). After an answer that leaves none, a call sent at once would only earn a
-    429, so the next one waits for the reset when it is at most `max_wait` away, and is refused
-    at once otherwise, with the RateLimited the 429 would have raised: the person is told when to
-    try again either way, and a refused call never counts against the budget. One Pacer per
-    client (per process): the bucket is the tenant's, so one user's answer holds back all calls.
+
+def endpoint_group(method: str, path: tuple[str, ...]) -> str:
+    """The rate-limit group of a Management API call, from its method and its path segments
+    after /api/v2 (the one place a call's group is decided)."""
+    if path[:1] == ("users-by-email",):
+        return USERS_BY_EMAIL
+    if path[:1] == ("users",) and len(path) > 1:
+        return USERS_READ if method == "GET" else USERS_WRITE
+    return OTHER
+
+
+class Pacer:
+    """Slows down before Auth0's rate limit rather than running into it: one bucket per group.
+
+    Auth0's current limits are token buckets per endpoint group (`endpoint_group`), and every
+    Management API answer tells its group's: the calls left (`x-ratelimit-remaining`), the size
+    (`x-ratelimit-limit`) and when it is full again (`x-ratelimit-reset`). A bucket refills
+    evenly, so after an answer that leaves none the group's next call is due (reset - now) /
+    limit seconds later (a Retry-After, when an answer has one, is a floor). A call sent earlier
+    would only earn a 429: it waits when it is due within `max_wait` (a fraction of a second),
+    and is refused at once otherwise, with the RateLimited the 429 would have raised (the reset
+    in it, for the page's "try again at"); a refused call never counts against the budget. The
+    other groups' calls go on as before. One Pacer per client (per process): the buckets are the
+    tenant's, so one user's answer holds back every user's calls of that group.
     """
 
-    def __init__(self, max_wait: float = PACING_MAX_WAIT) -> None:
+    def __init__(
+        self,
+        max_wait: float = PACING_MAX_WAIT,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.max_wait = max_wait
+        self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
-        self._held_until: int | None = None
+        self._held: dict[str, tuple[float, int]] = {}  # group -> (next call due, reset)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Remember an answer's rate-limit headers: none left holds calls until the reset."""
+    def observe(self, group: str, headers: Mapping[str, str]) -> None:
+        """Remember an answer's rate-limit headers for its group: none left holds the group's
+        calls until the next one is due; calls left release them."""
         remaining = headers.get("x-ratelimit-remaining", "").strip()
         reset = headers.get("x-ratelimit-reset", "").strip()
-        with self._lock:
-            if remaining == "0" and reset.isdigit():
-                self._held_until = int(reset)
-            elif remaining.isdigit():
-                self._held_until = None
-
-    def before_call(self, what: str) -> None:
-        """Wait until Auth0 takes calls again, or raise RateLimited when that is too far off."""
-        with self._lock:
-            until = self._held_until
-        if until is None:
+        if not remaining.isdigit():
             return
-        wait = until - time.time()
-        if wait > self.max_wait:
-            log.warning("auth0 %s held back: rate limit spent for %.0f s", what, wait)
-            raise RateLimited("rate limit spent; not called", reset_at=until)
-        if wait > 0:
-            log.info("auth0 %s waits %.1f s for the rate limit to reset", what, wait)
-            time.sleep(wait)
+        if int(remaining) > 0 or not reset.isdigit():
+            with self._lock:
+                self._held.pop(group, None)
+            return
+        now = self.clock()
+        limit = headers.get("x-ratelimit-limit", "").strip()
+        size = int(limit) if limit.isdigit() and int(limit) > 0 else 1
+        due = now + max(0.0, int(reset) - now) / size
+        retry_after = _retry_after(headers.get("Retry-After", ""), now)
+        if retry_after is not None:
+            due = max(due, now + retry_after)
         with self._lock:
-            if self._held_until == until:
-                self._held_until = None
+            self._held[group] = (due, int(reset))
+
+    def before_call(self, group: str, what: str) -> None:
+        """Let a call of `group` go, after a wait of at most `max_wait`, or raise RateLimited
+        (never calling) when the group's next call is due later than that."""
+        with self._lock:
+            held = self._held.get(group)
+        if held is None:
+            return
+        due, reset = held
+        wait = due - self.clock()
+        if wait > self.max_wait:
+            log.warning("auth0 %s held back: %s rate limit spent for %.1f s", what, group, wait)
+            raise RateLimited("rate limit spent; not called", reset_at=reset)
+        if wait > 0:
+            log.info("auth0 %s waits %.2f s for its rate limit", what, wait)
+            self.sleep(wait)
+        with self._lock:
+            if self._held.get(group) == held:
+                del self._held[group]
 
 
 class ManagementClient:
@@ -221,7 +265,8 @@ class ManagementClient:
         # Logged by what it is, never by URL: the URL holds user ids, and the token must not
         # come near a log.
         what = f"{method} {path[0]}{'/' + path[2] if len(path) > 2 else ''}"
-        self.pacer.before_call(what)
+        group = endpoint_group(method, path)
+        self.pacer.before_call(group, what)
         return send(
             self.http,
             method,
@@ -229,7 +274,7 @@ class ManagementClient:
             what,
             timeout=self.timeout,
             headers=headers,
-            pacer=self.pacer,
+            paced=(self.pacer, group),
             **kwargs,
         )
 
@@ -247,11 +292,12 @@ def send(
     what: str,
     *,
     timeout: Any,
-    pacer: Pacer | None = None,
+    paced: tuple[Pacer, str] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Make one request to Auth0 and return its JSON (None for 204), or raise a typed error.
-    `pacer` is told the answer's rate-limit headers (a 429's too)."""
+    `paced`, a Management API call's (pacer, group), has the pacer told the answer's rate-limit
+    headers (a 429's too)."""
     try:
         response = http.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as exc:
@@ -259,8 +305,9 @@ def send(
     except requests.ConnectionError as exc:
         raise ConnectionFailed(f"{what}: connection failed") from exc
     log.debug("auth0 %s -> %s", what, response.status_code)
-    if pacer is not None:
-        pacer.observe(response.headers)
+    if paced is not None:
+        pacer, group = paced
+        pacer.observe(group, response.headers)
     if response.status_code >= 400:
         raise _error_from(response)
     if response.status_code == 204:
@@ -295,7 +342,7 @@ def _error_from(response: requests.Response) -> ManagementError:
     return cls(message, status=status, code=code)
 
 
-def _retry_after(value: str) -> int | None:
+def _retry_after(value: str, now: float | None = None) -> int | None:
     """Read a Retry-After header: delay-seconds or an HTTP date (RFC 9110); None if neither."""
     value = value.strip()
     if value.isdigit():
@@ -306,4 +353,4 @@ def _retry_after(value: str) -> int | None:
         return None
     if when.tzinfo is None:
         return None
-    return max(0, math.ceil(when.timestamp() - time.time()))
+    return max(0, math.ceil(when.timestamp() - (time.time() if now is None else now)))
