@@ -16,9 +16,9 @@ served another's entry. Without Redis (the file stores) there is no round trip t
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
+from cachetools import LRUCache
 from flask import g, has_app_context
 
 # Sessions a worker remembers the side keys of (the most recently seen; ~300 bytes each), and the
@@ -35,17 +35,16 @@ class ReadAhead:
 
     def __init__(self, prefix: str, kept: int = SESSIONS_KEPT) -> None:
         self.prefix = prefix  # the side store's, before each of its keys in Redis
-        self.kept = kept
-        self._keys: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-        self._lock = threading.Lock()  # a gthread worker's threads share the map
+        self.kept = kept  # 0: nothing is learned (no Redis, or one that refuses MGET)
+        # The most recently seen sessions; a read or a write makes a session the most recent.
+        self._keys: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize=max(1, kept))
+        self._lock = threading.Lock()  # a gthread worker's threads share the map (LRUCache
+        # is not thread-safe: even a read reorders it)
 
     def keys_for(self, store_id: str) -> tuple[str, ...]:
         """The side keys the session `store_id` read before (none for a session not seen)."""
         with self._lock:
-            found = self._keys.get(store_id, ())
-            if found:
-                self._keys.move_to_end(store_id)
-        return found
+            return self._keys.get(store_id, ())
 
     def names(self, keys: Iterable[str]) -> list[str]:
         """The Redis names of side keys."""
@@ -73,10 +72,9 @@ class ReadAhead:
             state[1].pop(key, None)
 
     def _learn(self, store_id: str, key: str) -> None:
+        if not self.kept:
+            return
         with self._lock:
             known = self._keys.get(store_id, ())
             if key not in known:
                 self._keys[store_id] = (*known, key)[-KEYS_PER_SESSION:]
-            self._keys.move_to_end(store_id)
-            while len(self._keys) > self.kept:
-                self._keys.popitem(last=False)
