@@ -27,6 +27,7 @@ from linked_accounts import (
     init_sessions,
     load_settings,
 )
+from linked_accounts.settings import flag
 from standalone import health
 from standalone import metrics as metrics_endpoint
 from standalone.logs import install_request_logging
@@ -223,7 +224,7 @@ def _setting(app: Flask, name: str) -> str:
 
 
 def _flag(app: Flask, name: str) -> bool:
-    return _setting(app, name).lower() in ("1", "true", "yes")
+    return flag(_read(app, name))
 
 
 def _dev_secret(instance: Path) -> str:

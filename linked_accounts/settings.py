@@ -8,13 +8,12 @@ config itself (the standalone `app.py` does). The tenant's own values keep Auth0
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from .i18n import DEFAULT_PROVIDER_NAME, lazy_gettext
-from .suggestions import settings as suggest_settings
 
 # Host names that are this machine, whatever they resolve to; any loopback IP address is too
 # (`is_loopback`). Plain http is accepted only for these.
@@ -59,7 +58,6 @@ DEFAULTS: Mapping[str, Any] = {
     # Seconds a session lasts from its start, however active (sessions.init_sessions, which a
     # host calls first, reads it; unset there, its default is this one).
     "LINKED_ACCOUNTS_SESSION_MAX_AGE": 8 * 3600,
-    **suggest_settings.DEFAULTS,  # LINKED_ACCOUNTS_SUGGEST_LINKS, _MERGE_METADATA, ...
 }
 
 
@@ -145,8 +143,9 @@ def tenant_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def load_settings(config: Mapping[str, Any]) -> Settings:
-    """Build Settings from `config`, or raise ConfigError listing every missing or invalid value.
+def load_settings(config: Mapping[str, Any], *checks: Check) -> Settings:
+    """Build Settings from `config`, or raise ConfigError listing every missing or invalid value,
+    those the optional features' `checks` name included (one start-up message names them all).
 
     Values may be typed (`60`, `True`, a list) or strings as an environment gives them.
     """
@@ -173,12 +172,6 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
                 reason = f"give the domain only (e.g. {host}), not the API's URL"
             problems.append(f"{name}: {reason}")
             return ""
-
-    def flag(name: str) -> bool:
-        value = get(name)
-        if isinstance(value, str):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
 
     def number(name: str, cast=int):
         value = get(name)
@@ -236,12 +229,11 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         refresh_interval=number("LINKED_ACCOUNTS_REFRESH_MIN_INTERVAL"),
         reauth_max_age=number("LINKED_ACCOUNTS_REAUTH_MAX_AGE"),
         link_connections=names("LINKED_ACCOUNTS_LINK_CONNECTIONS"),
-        require_verified_email=text("LINKED_ACCOUNTS_LINK_REQUIRE_VERIFIED_EMAIL").lower()
-        not in ("0", "false", "no", "off"),
+        require_verified_email=flag(get("LINKED_ACCOUNTS_LINK_REQUIRE_VERIFIED_EMAIL"), True),
         connect_timeout=number("AUTH0_CONNECT_TIMEOUT", float),
         read_timeout=number("AUTH0_READ_TIMEOUT", float),
-        dev_tenant=flag("LINKED_ACCOUNTS_DEV_TENANT"),
-        offer_delete_separated=flag("LINKED_ACCOUNTS_OFFER_DELETE_SEPARATED"),
+        dev_tenant=flag(get("LINKED_ACCOUNTS_DEV_TENANT")),
+        offer_delete_separated=flag(get("LINKED_ACCOUNTS_OFFER_DELETE_SEPARATED")),
         delete_separated_mode=text("LINKED_ACCOUNTS_DELETE_SEPARATED_MODE").lower() or "client",
         delete_separated_window=number("LINKED_ACCOUNTS_DELETE_SEPARATED_WINDOW"),
         m2m_client_id=text("AUTH0_M2M_CLIENT_ID"),
@@ -261,10 +253,31 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         )
     if settings.smtp_url and urlsplit(settings.smtp_url).scheme not in ("smtp", "smtps"):
         problems.append("LINKED_ACCOUNTS_SMTP_URL must look like smtp://host:port or smtps://...")
-    problems.extend(suggest_settings.problems(config))
+    for check in checks:
+        problems.extend(check(config))
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+# An optional feature's check of its own config keys: the problems found (none: an empty list).
+Check = Callable[[Mapping[str, Any]], list[str]]
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def flag(value: Any, default: bool = False) -> bool:
+    """A config switch as a bool, the one reading of a boolean setting: typed (`True`), or a
+    string as an environment gives it. A string that is neither on ("1", "true", "yes", "on") nor
+    off ("0", "false", "no", "off"), an empty one included, keeps the switch's `default`: a
+    protection that is on by default is turned off only by saying so."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return True if word in TRUE else False if word in FALSE else default
+    return bool(value)
 
 
 def _swapped_domains(issuer: str, canonical: str) -> bool:

@@ -1,7 +1,7 @@
-"""The configuration of link suggestions and merging: its own section of `app.config`.
+"""The configuration of link suggestions and merging: its own keys in `app.config`.
 
-`settings.load_settings` includes `problems()` so that one start-up message names every missing
-value; `load()` gives the values to the modules that use them.
+The wiring hands `problems` to `settings.load_settings`, so that one start-up message names every
+missing value; `load()` gives the values to the modules that use them.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ..settings import flag
 
 DEFAULTS: Mapping[str, Any] = {
     # Suggest linking the other Auth0 users with the same verified email (needs the M2M client
@@ -30,7 +32,7 @@ class SuggestSettings:
 
 
 def load(config: Mapping[str, Any]) -> SuggestSettings:
-    """Read the section (start-up has already checked it with `problems`)."""
+    """Read its keys (start-up has already checked them with `problems`)."""
     return SuggestSettings(
         suggest_links=_flag(config, "LINKED_ACCOUNTS_SUGGEST_LINKS"),
         merge_metadata=_flag(config, "LINKED_ACCOUNTS_MERGE_METADATA"),
@@ -39,7 +41,7 @@ def load(config: Mapping[str, Any]) -> SuggestSettings:
 
 
 def problems(config: Mapping[str, Any]) -> list[str]:
-    """Name what is missing or wrong in the section, for the one start-up message."""
+    """Name what is missing or wrong in its keys, for the one start-up message."""
     found = []
     if _days(config) < 0:
         found.append("LINKED_ACCOUNTS_SUGGEST_SNOOZE_DAYS must be a whole number of days")
@@ -56,10 +58,7 @@ def problems(config: Mapping[str, Any]) -> list[str]:
 
 
 def _flag(config: Mapping[str, Any], name: str) -> bool:
-    value = config.get(name, DEFAULTS[name])
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+    return flag(config.get(name), DEFAULTS[name])
 
 
 def _days(config: Mapping[str, Any]) -> int:
