@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # types only: these modules themselves look up the state
 
 EXTENSION = "linked_accounts"
 
-# Carries out a confirmed action after a fresh login: (acct, fresh=FreshLogin, **args).
+# Carries out a confirmed action after a fresh login: (acct, proof=FreshLogin, **args).
 ResumableAction = Callable[..., Any]
 
 

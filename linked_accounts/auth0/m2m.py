@@ -10,7 +10,6 @@ import time
 
 import requests
 
-from ..settings import Settings
 from .management import BadResponse, send
 
 
@@ -41,22 +40,6 @@ class ClientCredentials:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
-
-    @classmethod
-    def of_tenant(
-        cls, settings: Settings, http: requests.Session, *, scope: str | None = None
-    ) -> ClientCredentials:
-        """The M2M client of the settings (AUTH0_M2M_CLIENT_ID/_SECRET), asking for its token
-        at the sign-in domain too, so it is valid where the API calls go."""
-        return cls(
-            f"{settings.issuer_url}/oauth/token",
-            settings.m2m_client_id,
-            settings.m2m_client_secret,
-            settings.audience,
-            http=http,
-            timeout=settings.timeout,
-            scope=scope,
-        )
 
     def token(self) -> str:
         """Return a valid token, fetching one when none is cached or it is about to expire."""

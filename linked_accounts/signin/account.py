@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app, session
 
 from .. import identity_cache
+from ..auth0 import scopes
 from ..state import state
 from ..storage import keys
 
@@ -40,7 +41,7 @@ class Account:
 
     def granted(self, scope: str) -> bool:
         """Tell whether Auth0 granted `scope` to this token: it may grant fewer than asked."""
-        return self.scope is None or scope in self.scope.split()
+        return scopes.granted(scope, self.scope)
 
     @property
     def token_expired(self) -> bool:
