@@ -16,23 +16,22 @@ from typing import Any, TypeVar
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import i18n, metrics
+from . import i18n, metrics, suggestions
+from . import settings as settings_module
+from .auth0 import scopes
 from .auth0.m2m import ClientCredentials
 from .auth0.management import ManagementClient
 from .navigation import safe_next
 from .notices import Notifier
 from .purposes import Resumable, Trip, TripHandler
-from .settings import DEFAULTS, ConfigError, Settings, load_settings
+from .settings import DEFAULTS, ConfigError, Settings
 from .signals import accounts_merged, identity_linked, identity_unlinked, separated_deleted
 from .signin import account, reauth
 from .signin.account import Account
 from .state import EXTENSION, State
 from .storage import init_sessions, is_server_side, keys, when_signed_in
-from .suggestions import lookup as suggestions
-from .suggestions import merging
-from .suggestions import settings as suggest_settings
 from .suggestions import views as suggestion_pages
-from .web import api, headers, kept, pages, templating, unrouted
+from .web import api, headers, pages, templating, unrouted
 from .web import signin as auth
 
 # What a host uses; everything else is the extension's own and may change.
@@ -88,11 +87,11 @@ class LinkedAccounts:
         """
         if current_user is not None and not login_url:
             raise ValueError("current_user needs login_url: where the host signs people in")
-        for key, value in DEFAULTS.items():
+        for key, value in {**DEFAULTS, **suggestions.config.DEFAULTS}.items():
             app.config.setdefault(key, value)
         i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
         settings = load_settings(app.config)
-        suggesting = suggest_settings.load(app.config)
+        suggesting = suggestions.config.load(app.config)
         if not is_server_side(app):
             raise RuntimeError(
                 "linked_accounts keeps Auth0 tokens in the session, so the session must be "
@@ -103,8 +102,8 @@ class LinkedAccounts:
         st = State(
             settings=settings,
             management=management,
-            auth0=_register_auth0(app, settings, suggesting),
-            m2m=_m2m_client(settings, management),
+            auth0=_register_auth0(app, settings, suggesting.merge_metadata),
+            m2m=_deletion_m2m(settings, management),
             notifier=Notifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else None,
             trip_handlers=covering(
                 Trip,
@@ -136,7 +135,6 @@ class LinkedAccounts:
         )
         app.extensions[EXTENSION] = st
         metrics.init_app(app, management.http)  # only if LINKED_ACCOUNTS_METRICS is set
-        suggestions.init_app(app, settings, suggesting, management, choose_primary)
 
         html = Blueprint(
             "linked_accounts",
@@ -150,7 +148,13 @@ class LinkedAccounts:
         pages.register(html)
         json_api = Blueprint("linked_accounts_api", __name__)
         api.register(json_api)
-        suggestion_pages.register(app, html, json_api)
+        suggestions.init_app(
+            app,
+            _m2m(settings, management, scopes.READ_USERS) if suggesting.suggest_links else None,
+            choose_primary,
+            html,
+            json_api,
+        )
         if st.host_signs_in:
             # Everything kept for a person is dropped as soon as the host's user is someone else.
             html.before_request(account.forget_another_users_data)
@@ -164,7 +168,6 @@ class LinkedAccounts:
         headers.install(app, (html.name, json_api.name), (url_prefix.rstrip("/"), api_prefix))
         headers.warn_if_weak(app, settings.issuer_url)
         templating.init_app(app, st)
-        kept.init_app(app)  # after templating: it keeps pages compiled there
 
 
 def covering(kinds: type[Enum], table: Mapping[Any, V]) -> Mapping[Any, V]:
@@ -176,7 +179,13 @@ def covering(kinds: type[Enum], table: Mapping[Any, V]) -> Mapping[Any, V]:
     return table
 
 
-def _register_auth0(app: Flask, settings: Settings, suggesting: suggest_settings.SuggestSettings):
+def load_settings(config: Mapping[str, Any]) -> Settings:
+    """Build Settings from `config`, or raise ConfigError naming every missing or invalid value,
+    those of the optional features included."""
+    return settings_module.load_settings(config, suggestions.config.problems)
+
+
+def _register_auth0(app: Flask, settings: Settings, merge_metadata: bool):
     """Register the tenant with Authlib, on a registry of this app's own: Authlib caches clients
     (and their config) on its registry, so a shared one would serve another app's settings."""
     return OAuth(app).register(
@@ -188,16 +197,32 @@ def _register_auth0(app: Flask, settings: Settings, suggesting: suggest_settings
         server_metadata_url=settings.metadata_url,
         client_kwargs={
             # With MERGE_METADATA the person's own token must write its user_metadata too.
-            "scope": auth.SCOPES + (f" {merging.METADATA_SCOPE}" * suggesting.merge_metadata),
+            "scope": scopes.LOGIN + (f" {scopes.UPDATE_METADATA}" * merge_metadata),
             "code_challenge_method": "S256",
             "default_timeout": settings.timeout,
         },
     )
 
 
-def _m2m_client(settings: Settings, management: ManagementClient) -> ClientCredentials | None:
-    """The M2M token source, only for deleting separated accounts in server mode. Its token is
-    asked for at the sign-in domain too, so it is valid where the API calls go."""
+def _deletion_m2m(settings: Settings, management: ManagementClient) -> ClientCredentials | None:
+    """The M2M token source, only for deleting separated accounts in server mode."""
     if not (settings.offer_delete_separated and settings.delete_separated_mode == "server"):
         return None
-    return ClientCredentials.of_tenant(settings, management.http)
+    return _m2m(settings, management)
+
+
+def _m2m(
+    settings: Settings, management: ManagementClient, scope: str | None = None
+) -> ClientCredentials:
+    """A token source for the M2M client of the settings (AUTH0_M2M_CLIENT_ID/_SECRET), each
+    used for one thing (`scope`). Its token is asked for at the sign-in domain too, so it is
+    valid where the API calls go."""
+    return ClientCredentials(
+        f"{settings.issuer_url}/oauth/token",
+        settings.m2m_client_id,
+        settings.m2m_client_secret,
+        settings.audience,
+        http=management.http,
+        timeout=settings.timeout,
+        scope=scope,
+    )

@@ -1,4 +1,4 @@
-"""Link, unlink and deletion events: one structured log line, the security email (when
+"""Link, unlink, merge and deletion events: one structured log line, the security email (when
 configured), and a Flask signal for the host."""
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from .state import state
 if TYPE_CHECKING:
     from .signin.account import Account
 
-__all__ = ["accounts_merged", "emit", "identity_linked", "identity_unlinked", "separated_deleted"]
+__all__ = [
+    "accounts_merged",
+    "emit",
+    "identity_linked",
+    "identity_unlinked",
+    "merged",
+    "separated_deleted",
+]
 
 log = logging.getLogger("linked_accounts.events")
 
@@ -47,3 +54,18 @@ def emit(signal, acct: Account, identity: Identity) -> None:
         # sign-in method (in this request's language).
         notifier.notify(NOTIFIED[signal], identity, identity_name(identity), acct.email, record)
     signal.send(current_app._get_current_object(), user_id=user_id, identity=identity, event=record)
+
+
+def merged(primary_id: str, merged_id: str) -> None:
+    """Tell the log and the host that `merged_id` was linked into `primary_id` (after every link,
+    whoever started it), so the host can move what it keeps under the merged id: Auth0 does not,
+    and that user id no longer exists."""
+    log.info(
+        "accounts merged: %s into %s",
+        merged_id,
+        primary_id,
+        extra={"event": "accounts-merged", "primary_id": primary_id, "merged_id": merged_id},
+    )
+    accounts_merged.send(
+        current_app._get_current_object(), primary_id=primary_id, merged_id=merged_id
+    )

@@ -144,6 +144,11 @@ def _profile_of(text: bytes, email: str | None, name: str | None) -> IdentityLis
     return listed
 
 
+def primary(identities: Iterable[Identity]) -> Identity | None:
+    """Return the primary identity (Auth0 lists it first; a malformed list may lack it)."""
+    return next((i for i in identities if i.is_primary), None)
+
+
 def find(identities: Iterable[Identity], key: str) -> Identity | None:
     """Return the identity whose `{provider}|{user_id}` is `key`, if the user has it."""
     return next((i for i in identities if i.key == key), None)

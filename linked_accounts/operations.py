@@ -2,21 +2,23 @@
 and delete an account an unlink split off. HTML pages and the JSON API both call these.
 
 They know neither HTML nor JSON: each returns a result or raises a `Refusal`. Every change starts
-from the user's own identities (never from what a form says), needs a fresh login (`fresh`: the
+from the user's own identities (never from what a form says), needs a fresh login (`proof`: the
 proof `reauth.finish` hands an action it resumes), and leaves the cache holding exactly what
 Auth0 answered (one cache per user: `identity_cache`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import events, identity_cache, metrics, refusals, separated, single_flight, verified_email
 from .auth0 import management as m
-from .i18n import _
+from .auth0 import scopes
+from .i18n import _, provider_name
 from .identities import (
     Identity,
     IdentityFormatError,
@@ -31,15 +33,10 @@ from .refusals import AlreadyUnlinked, Refusal
 from .separated import Separated
 from .signin import reauth, trips
 from .signin.account import Account
-from .signin.reauth import FreshLogin
+from .signin.reauth import FreshLogin, Unproven
 from .state import state
-from .suggestions import lookup as suggestions
-from .suggestions import merging
 
-DELETE_SCOPES = "openid profile email read:current_user delete:current_user"
-READ_SCOPE = "read:current_user"
-CHANGE_SCOPE = "update:current_user_identities"
-DELETE_SCOPE = "delete:current_user"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,25 @@ class Linked:
 
 
 @dataclass(frozen=True)
+class Party:
+    """One account of a link: its user id, and the Management API token that acts for it (its
+    own; empty for the account being linked when nothing is read with its token)."""
+
+    user_id: str
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What a link made: `secondary_id` is now one of `primary_id`'s identities."""
+
+    primary_id: str
+    secondary_id: str
+    identities: Sequence[Identity]  # the primary's, as Auth0 answered (or as read again)
+    linked: Identity | None  # the secondary among them
+
+
+@dataclass(frozen=True)
 class Deleted:
     name: str
 
@@ -67,14 +83,14 @@ class SignInAtAuth0:
     url: str
 
 
-def identities(acct: Account, *, fresh: bool = False) -> Sequence[Identity]:
-    """Return the user's identities, from the user's cache unless stale or `fresh` is asked."""
-    _require_scope(acct, READ_SCOPE)
+def identities(acct: Account, *, reread: bool = False) -> Sequence[Identity]:
+    """Return the user's identities, from the user's cache unless stale or `reread` is asked."""
+    require_scope(scopes.READ_CURRENT_USER, acct.scope)
     st = state()
     uid = acct.user_id
-    raw = None if fresh else identity_cache.cached(uid, st.settings.cache_seconds)
-    metrics.cache_lookup(found=raw is not None, bypassed=fresh)
-    if raw is None and not fresh:
+    raw = None if reread else identity_cache.cached(uid, st.settings.cache_seconds)
+    metrics.cache_lookup(found=raw is not None, bypassed=reread)
+    if raw is None and not reread:
         stale = identity_cache.cached(uid, float("inf"))
         # Another request of this user is reading them right now: show what we have.
         flight = identity_cache.flight_key(uid)
@@ -92,7 +108,7 @@ def refresh(acct: Account) -> Sequence[Identity]:
     """Re-read the identities from Auth0, at most once per REFRESH_MIN_INTERVAL."""
     last = identity_cache.read_at(acct.user_id)
     due = last is None or time.time() - last >= state().settings.refresh_interval
-    return identities(acct, fresh=due)
+    return identities(acct, reread=due)
 
 
 def secondary(acct: Account, key: str) -> Identity:
@@ -112,12 +128,12 @@ def secondary(acct: Account, key: str) -> Identity:
     return found
 
 
-def unlink(acct: Account, key: str, fresh: FreshLogin | None = None) -> Unlinked:
+def unlink(acct: Account, key: str, proof: FreshLogin | None = None) -> Unlinked:
     """DELETE the user's own secondary `key` after a fresh login; return what remains."""
     metrics.attempt("unlink")
-    _require_scope(acct, CHANGE_SCOPE)
+    require_scope(scopes.UPDATE_IDENTITIES, acct.scope)
     identity = secondary(acct, key)
-    reauth.require_fresh(acct, Resumable.UNLINK, {"identity": identity.key}, fresh)
+    reauth.require_fresh(acct, Resumable.UNLINK, {"identity": identity.key}, proof)
     try:
         remaining = state().management.unlink(
             acct.access_token, acct.user_id, identity.provider, identity.user_id
@@ -126,13 +142,19 @@ def unlink(acct: Account, key: str, fresh: FreshLogin | None = None) -> Unlinked
     except (m.BadRequest, m.NotFound):
         # Auth0 does not document its answer for an identity that is no longer linked (another
         # tab may have unlinked it): re-read and tell the truth either way.
-        if find(identities(acct, fresh=True), identity.key) is None:
+        if find(identities(acct, reread=True), identity.key) is None:
             raise AlreadyUnlinked(identity_name(identity)) from None
         raise
-    except m.Timeout:
+    except m.Timeout as lost:
         # Auth0 may have done it without our hearing back: read the identities again to say
         # what happened, rather than "maybe".
-        remaining = _after_timeout(acct, identity.key, expected=False, name=identity_name(identity))
+        remaining = _after_lost_answer(
+            lost,
+            Party(acct.user_id, acct.access_token),
+            identity.key,
+            expected=False,
+            name=identity_name(identity),
+        )
     except (m.ConnectionFailed, m.BadResponse):
         # Auth0 may have done it without our hearing back: re-read before showing anything.
         identity_cache.forget(acct.user_id)
@@ -151,12 +173,12 @@ def link_options() -> list[tuple[str, str]]:
 
 
 def start_link(
-    acct: Account, connection: str, fresh: FreshLogin | None = None, *, next: str | None = None
+    acct: Account, connection: str, proof: FreshLogin | None = None, *, next: str | None = None
 ) -> SignInAtAuth0:
     """After a fresh login, send the user to sign in to the other account (`connection`, or
     Auth0's own chooser when empty); `next` is where a single-page app wants the browser back."""
     metrics.attempt("link")
-    _require_scope(acct, CHANGE_SCOPE)
+    require_scope(scopes.UPDATE_IDENTITIES, acct.scope)
     if connection and connection not in state().settings.link_connections:
         raise Refusal(
             "connection_not_offered",
@@ -164,7 +186,7 @@ def start_link(
             _("Linking that kind of account is not offered here."),
         )
     verified_email.require_own_verified(acct)  # say so before any trip to Auth0
-    reauth.require_fresh(acct, Resumable.LINK, {"connection": connection}, fresh)
+    reauth.require_fresh(acct, Resumable.LINK, {"connection": connection}, proof)
     # prompt=login and max_age=0: the user must prove they hold the other account now, not
     # ride on whatever session Auth0 already has.
     params: dict[str, Any] = {"prompt": "login", "max_age": 0}
@@ -177,47 +199,112 @@ def start_link(
 def finish_link(
     acct: Account, token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]
 ) -> Linked:
-    """Check the other account's login, then POST its ID token as `link_with`. Its tokens are
-    not kept."""
+    """Check the other account's login, then link its ID token into the signed-in account. Its
+    tokens are not kept."""
     sub = str(claims.get("sub", ""))
     reason = _why_not_linkable(acct, claims, sub, trip)
     if reason:
         raise Refusal("not_linkable", _("Not linked"), reason)
     provider, user_id = split_user_id(sub)
-    try:
-        raw = state().management.link(acct.access_token, acct.user_id, token["id_token"])
-        _check(raw)
-    except m.Timeout:
-        raw = _after_timeout(acct, sub, expected=True, name=display_name(provider, provider))
-    except (m.ConnectionFailed, m.BadResponse):
-        identity_cache.forget(acct.user_id)  # it may have been linked: re-read before drawing
-        raise
-    identity_cache.remember(acct.user_id, raw)
-    remaining = profile_identities(raw, acct.email, acct.name)
-    linked = find(remaining, sub)
-    if linked:
-        events.emit(events.identity_linked, acct, linked)
-    merging.announce(acct.user_id, sub)  # the product may move what it kept under `sub`
-    suggestions.forget(acct.user_id)
+    joined = link(
+        acct,
+        primary=Party(acct.user_id, acct.access_token),
+        secondary=Party(sub),
+        link_with=token["id_token"],
+        name=display_name(provider, provider),
+    )
+    linked = joined.linked
     name = identity_name(linked) if linked else display_name(provider, provider)
     detail = claims.get("email") or claims.get("name") or user_id
-    return Linked(name, str(detail), remaining)
+    return Linked(name, str(detail), joined.identities)
+
+
+def link(
+    acct: Account,
+    *,
+    primary: Party,
+    secondary: Party,
+    link_with: str,
+    name: str,
+    copy_metadata: bool = False,
+) -> Joined:
+    """Link `secondary` into `primary` with `primary`'s own token (`link_with`: the secondary's
+    ID token): every link, whoever started it (the page, a suggestion), is this one.
+
+    With `copy_metadata`, the secondary's user_metadata keys the primary lacks are copied first
+    (read with the secondary's token; Auth0 drops them on link). The copy is removed again only
+    when the link is known not to have been made: Auth0 refused it, or the identities read after
+    a lost answer show it missing. After a lost answer (timeout, dropped connection, malformed body)
+    the primary's identities are read once more to say done, not done, or not known yet
+    (`name`: the sign-in method, for that message). When linked: the cache holds Auth0's answer,
+    the secondary's entry is dropped (that user no longer exists), `identity_linked` and
+    `accounts_merged` are sent once.
+    """
+    client = state().management
+    added = _copy_metadata(client, secondary, primary) if copy_metadata else []
+    try:
+        raw = client.link(primary.token, primary.user_id, link_with)
+        _check(raw)  # a malformed answer is as good as a lost one: read again below
+    except (m.Timeout, m.ConnectionFailed, m.BadResponse) as lost:
+        # Auth0 may have linked without our hearing back: read the list again to say which.
+        raw = _after_lost_answer(
+            lost,
+            primary,
+            secondary.user_id,
+            expected=True,
+            name=name,
+            undo=lambda: _undo_copy(client, primary, added),
+        )
+    except m.ManagementError:
+        _undo_copy(client, primary, added)  # Auth0 answered, and did not link
+        raise
+    identity_cache.forget(secondary.user_id)
+    identity_cache.remember(primary.user_id, raw)
+    own = primary.user_id == acct.user_id  # the profile's email and name are the primary's
+    listed = profile_identities(raw, acct.email if own else None, acct.name if own else None)
+    linked = find(listed, secondary.user_id)
+    if linked is not None:
+        # Told as the primary's change: after a merge into the other account, that is the
+        # account the person is signed in to next.
+        events.emit(events.identity_linked, replace(acct, user_id=primary.user_id), linked)
+    events.merged(primary.user_id, secondary.user_id)
+    return Joined(primary.user_id, secondary.user_id, listed, linked)
+
+
+def _copy_metadata(client: m.ManagementClient, source: Party, target: Party) -> list[str]:
+    """Add `source`'s user_metadata keys that `target` lacks (the target's values win), each read
+    with the account's own token; return the keys added. Never app_metadata (server-side only)."""
+    theirs = client.get_user(source.token, source.user_id).get("user_metadata") or {}
+    ours = client.get_user(target.token, target.user_id).get("user_metadata") or {}
+    missing = {k: v for k, v in theirs.items() if k not in ours and v is not None}
+    if missing:
+        client.update_user_metadata(target.token, target.user_id, missing)
+    return list(missing)
+
+
+def _undo_copy(client: m.ManagementClient, target: Party, keys: list[str]) -> None:
+    if not keys:
+        return
+    try:
+        client.update_user_metadata(target.token, target.user_id, dict.fromkeys(keys))
+    except m.ManagementError as exc:
+        log.error("could not remove metadata copied before a failed link: %s", type(exc).__name__)
 
 
 def delete_separated(
-    acct: Account, key: str, fresh: FreshLogin | None = None
+    acct: Account, key: str, proof: FreshLogin | None = None
 ) -> Deleted | SignInAtAuth0:
     """Delete an account this session just split off, after a fresh login: with the M2M token
     (server mode), or by sending the user to sign in to it (client mode, finished below)."""
     metrics.attempt("delete_separated")
     target = separated_target(acct, key)
-    reauth.require_fresh(acct, Resumable.DELETE_SEPARATED, {"user": key}, fresh)
+    reauth.require_fresh(acct, Resumable.DELETE_SEPARATED, {"user": key}, proof)
     st = state()
     if st.settings.delete_separated_mode == "server":
         return _delete(acct, target, st.m2m.token())
     params = {
         "audience": st.settings.audience,
-        "scope": DELETE_SCOPES,
+        "scope": scopes.DELETE,
         "connection": target.connection,
         "prompt": "login",
         "max_age": 0,
@@ -232,7 +319,8 @@ def finish_delete_separated(
 ) -> Deleted:
     """Delete with the separated account's own token, if it is exactly the one split off."""
     target = separated_target(acct, trip["user"])
-    if str(claims.get("sub")) != target.key:
+    problem = reauth.unproven(claims, trip, target.key, acct)
+    if problem is Unproven.OTHER_ACCOUNT:
         raise _not_deleted(
             _(
                 "You signed in to a different account, not the separate %(name)s account, "
@@ -240,12 +328,14 @@ def finish_delete_separated(
                 name=target.name,
             )
         )
-    if not trips.signed_in_during(claims, trip):
+    if problem is Unproven.NOT_AGAIN:
         raise _not_deleted(_("Your sign-in was not confirmed again, so nothing was deleted."))
-    if not reauth.still_fresh(acct):
+    if problem is Unproven.STALE:
         raise _not_deleted(_("Your own sign-in is no longer recent enough; nothing was deleted."))
-    granted = str(token.get("scope", DELETE_SCOPES)).split()
-    if DELETE_SCOPE not in granted or READ_SCOPE not in granted:
+    granted = token.get("scope")
+    if not all(
+        scopes.granted(s, granted) for s in (scopes.DELETE_CURRENT_USER, scopes.READ_CURRENT_USER)
+    ):
         # Auth0's published list of user-token scopes leaves delete:current_user out: a tenant
         # may well withhold it. Say so now rather than fail with a 403 after signing in.
         raise refusals.self_deletion_not_granted(target.name)
@@ -301,9 +391,10 @@ def _why_not_linkable(
 ) -> str | None:
     if sub == acct.user_id:
         return _("That is the account you are signed in with, so there is nothing to link.")
-    if not reauth.still_fresh(acct):
+    problem = reauth.unproven(claims, trip, None, acct)  # any account of the connection
+    if problem is Unproven.STALE:
         return _("Your own sign-in is no longer recent enough, so it was not linked.")
-    if not trips.signed_in_during(claims, trip):
+    if problem is Unproven.NOT_AGAIN:
         return _("You were not asked to sign in to that account again, so it was not linked.")
     if find(identities(acct), sub):
         return _("That account is already linked to your profile.")
@@ -323,59 +414,101 @@ def _why_not_linkable(
     return None
 
 
-def _require_scope(acct: Account, scope: str) -> None:
-    """Refuse before calling Auth0 when it did not grant the sign-in `scope` (it may grant fewer
-    than asked, and says so only in the token response): a 403 later would explain nothing."""
-    if not acct.granted(scope):
+def require_scope(scope: str, granted: str | None) -> None:
+    """Refuse before calling Auth0 when a sign-in's token response (`granted`: its `scope`) does
+    not grant `scope`: Auth0 may grant fewer than asked, and a 403 later would explain nothing."""
+    if not scopes.granted(scope, granted):
         raise refusals.scope_not_granted(scope)
 
 
-def _after_timeout(acct: Account, key: str, *, expected: bool, name: str) -> list[dict[str, Any]]:
-    """After a change timed out, read the identities once more and return them if the change
-    was made (`key` is linked when `expected`, gone when not); otherwise refuse, saying whether
-    nothing was changed or it cannot be told yet.
+def _after_lost_answer(
+    lost: m.ManagementError,
+    owner: Party,
+    key: str,
+    *,
+    expected: bool,
+    name: str,
+    undo: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """After a change's answer was `lost` (a timeout, a dropped connection, or a body that could
+    not be read), read `owner`'s identities once more and return them if the change was made
+    (`key` is linked when `expected`, gone when not); otherwise `undo` what came before it and
+    refuse, saying nothing was changed; or refuse saying it cannot be told yet (undoing nothing).
 
     Within the budget: one read, only if no other request of this user is reading them now
     (single flight); a read that fails or is refused leaves the answer "unknown"."""
-    uid = acct.user_id
+    uid = owner.user_id
     identity_cache.forget(uid)  # whatever happens, the old list is no longer the truth
     raw: list[dict[str, Any]] | None = None
     if single_flight.claim(sum(state().management.timeout), identity_cache.flight_key(uid)):
         try:
-            user = state().management.get_user(acct.access_token, uid)
+            user = state().management.get_user(owner.token, uid)
             raw = user.get("identities")
             _check(raw)
         except m.ManagementError:
             raw = None
     if raw is None:
-        if expected:
-            check = _(
-                "No answer came in time, and the change could not be checked yet. In a minute, "
-                "go back to your linked accounts: if %(name)s is listed there, it was linked; "
-                "if not, try again.",
-                name=name,
-            )
-        else:
-            check = _(
-                "No answer came in time, and the change could not be checked yet. In a minute, "
-                "go back to your linked accounts: if %(name)s is no longer listed there, it was "
-                "unlinked; if it still is, try again.",
-                name=name,
-            )
-        raise Refusal("auth0_timeout", _("Not sure it was done"), check, 504)
+        raise _unknown(lost, expected, name)
     identity_cache.remember(uid, raw)
-    done = (find(parse_identities(raw), key) is not None) == expected
-    if not done:
-        raise Refusal(
-            "auth0_timeout",
-            _("Nothing was changed"),
-            _(
-                "No answer came in time, and your linked accounts show that nothing was "
-                "changed. Please try again in a moment."
-            ),
-            504,
-        )
+    if (find(parse_identities(raw), key) is not None) != expected:
+        if undo is not None:
+            undo()
+        raise _unchanged(lost)
     return raw
+
+
+def _unknown(lost: m.ManagementError, expected: bool, name: str) -> Exception:
+    """The refusal for a change whose answer was lost and that could not be checked yet."""
+    if isinstance(lost, m.ConnectionFailed):
+        return lost  # no connection at all just now: the usual answer, and a try later
+    if isinstance(lost, m.BadResponse):
+        check = _(
+            "The answer from %(provider)s could not be read, and the change could not be "
+            "checked yet. In a minute, go back to your linked accounts: if %(name)s is listed "
+            "there, it was linked; if not, try again.",
+            provider=provider_name(),
+            name=name,
+        )
+        return Refusal("auth0_bad_answer", _("Not sure it was done"), check, 502)
+    if expected:
+        check = _(
+            "No answer came in time, and the change could not be checked yet. In a minute, "
+            "go back to your linked accounts: if %(name)s is listed there, it was linked; "
+            "if not, try again.",
+            name=name,
+        )
+    else:
+        check = _(
+            "No answer came in time, and the change could not be checked yet. In a minute, "
+            "go back to your linked accounts: if %(name)s is no longer listed there, it was "
+            "unlinked; if it still is, try again.",
+            name=name,
+        )
+    return Refusal("auth0_timeout", _("Not sure it was done"), check, 504)
+
+
+def _unchanged(lost: m.ManagementError) -> Refusal:
+    """The refusal for a change whose answer was lost, and that the list shows was not made."""
+    title = _("Nothing was changed")
+    if isinstance(lost, m.ConnectionFailed):
+        message = _(
+            "The connection to %(provider)s was lost, and your linked accounts show that "
+            "nothing was changed. Please try again in a moment.",
+            provider=provider_name(),
+        )
+        return Refusal("auth0_unreachable", title, message, 503)
+    if isinstance(lost, m.BadResponse):
+        message = _(
+            "The answer from %(provider)s could not be read, and your linked accounts show that "
+            "nothing was changed. Please try again in a moment.",
+            provider=provider_name(),
+        )
+        return Refusal("auth0_bad_answer", title, message, 502)
+    message = _(
+        "No answer came in time, and your linked accounts show that nothing was changed. "
+        "Please try again in a moment."
+    )
+    return Refusal("auth0_timeout", title, message, 504)
 
 
 def _not_deleted(message: str, status: int = 400) -> Refusal:

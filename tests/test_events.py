@@ -36,11 +36,10 @@ def test_unlink_and_link_emit_signals_and_log_who_what_when_where(make_app, tena
     assert [kw["identity"].key for _, _, kw in received] == ["github|7654321"] * 2
 
     fields = ("event", "user_id", "provider", "connection", "identity", "at", "ip", "user_agent")
-    lines = [
-        {f: getattr(r, f) for f in fields}
-        for r in caplog.records
-        if r.name == "linked_accounts.events"
-    ]
+    records = [r for r in caplog.records if r.name == "linked_accounts.events"]
+    merged = [(r.primary_id, r.merged_id) for r in records if r.event == "accounts-merged"]
+    assert merged == [(t.BEN, "github|7654321")]  # the link merged that user into Ben
+    lines = [{f: getattr(r, f) for f in fields} for r in records if r.event != "accounts-merged"]
     assert [line["event"] for line in lines] == ["identity-linked", "identity-unlinked"]
     for line in lines:
         assert line["user_id"] == t.BEN

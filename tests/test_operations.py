@@ -69,8 +69,8 @@ def auth0(app):
         yield fake
 
 
-def ada(*, fresh: bool = True, scope: str | None = None) -> Account:
-    auth_time = time.time() - (10 if fresh else 3600)
+def ada(*, recent: bool = True, scope: str | None = None) -> Account:
+    auth_time = time.time() - (10 if recent else 3600)
     return Account(
         t.ADA, "Ada Lovelace", "ada@example.com", token_of(t.ADA), time.time() + 3600, 3600.0,
         auth_time, scope=scope, email_verified=True,  # as Ada's ID token says
@@ -168,7 +168,7 @@ def test_when_the_list_cannot_be_read_after_a_timeout_the_answer_says_what_to_ch
 
 def test_a_stale_login_is_refused_naming_the_action_to_resume_and_nothing_is_deleted(auth0):
     with pytest.raises(SessionRefreshRequired) as refused:
-        operations.unlink(ada(fresh=False), t.ADA_GITHUB)
+        operations.unlink(ada(recent=False), t.ADA_GITHUB)
     assert (refused.value.resume, refused.value.resume_with) == (
         Resumable.UNLINK,
         {"identity": t.ADA_GITHUB},
@@ -178,7 +178,7 @@ def test_a_stale_login_is_refused_naming_the_action_to_resume_and_nothing_is_del
 
 def test_the_proof_of_a_fresh_login_lets_the_resumed_unlink_through(auth0):
     proof = reauth.FreshLogin(t.ADA, time.time(), reauth._MINT)
-    assert keys(operations.unlink(ada(fresh=False), t.ADA_GITHUB, proof).remaining) == [
+    assert keys(operations.unlink(ada(recent=False), t.ADA_GITHUB, proof).remaining) == [
         t.ADA,
         t.ADA_GOOGLE,
         t.ADA_SAML,

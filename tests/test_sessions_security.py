@@ -217,8 +217,8 @@ STATE_CHANGES = {
     "/account/separated/delete": {"user": t.ADA_GITHUB},
     "/account/api/identities/unlink": {"identity": t.ADA_GITHUB},
     "/account/api/identities/link": {"connection": ""},
-    "/account/suggestions/link": {"account": t.MAYA},
-    "/account/suggestions/dismiss": {"account": t.MAYA, "reason": "not_mine"},
+    "/account/suggestions/link": {"candidate": t.MAYA},
+    "/account/suggestions/dismiss": {"candidate": t.MAYA, "reason": "not_mine"},
     "/account/suggestions/restore": {},
 }
 

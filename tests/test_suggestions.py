@@ -4,6 +4,8 @@ dismissals across sessions, and the M2M calls it costs."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 import requests
 
@@ -187,11 +189,11 @@ def test_a_refused_or_cancelled_proof_changes_nothing(visitor, tenant, merges, s
 
 def test_a_suggestion_not_offered_cannot_be_linked(visitor, tenant):
     visitor.login("maya-patel")
-    page = visitor.get("/account/suggestions/link", params={"account": t.MAYA_LOOKALIKE})
+    page = visitor.get("/account/suggestions/link", params={"candidate": t.MAYA_LOOKALIKE})
     assert page.status_code == 404
-    forged = visitor.press(visitor.get("/account/"), "Not now", account=t.BEN)
+    forged = visitor.press(visitor.get("/account/"), "Not now", candidate=t.BEN)
     assert forged.status_code == 404
-    no_csrf = visitor.post("/account/suggestions/link", {"account": t.MAYA})
+    no_csrf = visitor.post("/account/suggestions/link", {"candidate": t.MAYA})
     assert no_csrf.status_code == 400
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
 
@@ -300,7 +302,7 @@ def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(
     customer.sign_in("maya-patel")
     page = customer.get("/settings/accounts/")
     assert 'aria-label="Link Email and password (maya@example.com)"' in page.text
-    page = customer.get(f"/settings/accounts/suggestions/link?account={t.MAYA.replace('|', '%7C')}")
+    page = customer.get(f"/settings/accounts/suggestions/link?candidate={quote(t.MAYA)}")
     self_login = submit(customer.http, page, "Sign in and link")
     proof = submit(customer.http, self_login, "Continue as maya-patel")
     done = submit(customer.http, proof, "Continue as Maya Patel")

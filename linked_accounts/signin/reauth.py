@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from flask import redirect, url_for
@@ -41,13 +42,13 @@ class FreshLogin:
             raise TypeError("only reauth.finish makes a FreshLogin, from a verified re-login")
 
 
-def is_fresh(acct: Account, fresh: FreshLogin | None = None) -> bool:
+def is_fresh(acct: Account, proof: FreshLogin | None = None) -> bool:
     """Tell whether the user logged in recently enough to change their linked accounts.
 
-    `fresh`: this request resumes an action right after a verified fresh login of this user,
+    `proof`: this request resumes an action right after a verified fresh login of this user,
     which goes ahead even with REAUTH_MAX_AGE=0.
     """
-    if isinstance(fresh, FreshLogin) and fresh.user_id == acct.user_id:
+    if isinstance(proof, FreshLogin) and proof.user_id == acct.user_id:
         return True
     if not isinstance(acct.auth_time, (int, float)):
         return False
@@ -63,11 +64,37 @@ def still_fresh(acct: Account) -> bool:
     return time.time() - acct.auth_time <= state().settings.reauth_max_age + trips.LIFETIME
 
 
+class Unproven(StrEnum):
+    """Why a sign-in that came back from Auth0 does not prove what its trip asked."""
+
+    OTHER_ACCOUNT = "other_account"  # it is not the account the trip asked for
+    NOT_AGAIN = "not_again"  # no login during the trip: Auth0's session was reused
+    STALE = "stale"  # the person's own login is no longer recent enough to finish a change
+
+
+def unproven(
+    claims: dict[str, Any],
+    trip: dict[str, Any],
+    user_id: str | None,
+    acct: Account | None = None,
+) -> Unproven | None:
+    """The one check of a sign-in that came back from a trip: it is `user_id` (None: any
+    account), it was made during the trip (`auth_time`, which Authlib does not check), and, for a
+    change of `acct`'s, `acct`'s own login is still fresh enough (`still_fresh`). None: proven."""
+    if user_id is not None and str(claims.get("sub")) != user_id:
+        return Unproven.OTHER_ACCOUNT
+    if not trips.signed_in_during(claims, trip):
+        return Unproven.NOT_AGAIN
+    if acct is not None and not still_fresh(acct):
+        return Unproven.STALE
+    return None
+
+
 def require_fresh(
-    acct: Account, resume: Resumable, args: dict[str, Any], fresh: FreshLogin | None = None
+    acct: Account, resume: Resumable, args: dict[str, Any], proof: FreshLogin | None = None
 ) -> None:
     """Refuse with SessionRefreshRequired (resuming `resume` afterwards) unless fresh."""
-    if not is_fresh(acct, fresh):
+    if not is_fresh(acct, proof):
         raise SessionRefreshRequired(resume, args)
 
 
@@ -82,9 +109,9 @@ def start(acct: Account, resume: Resumable, args: dict[str, Any]) -> str:
     return trips.start(Trip.REAUTH, params, action=resume.value, args=args)
 
 
-def return_to(acct: Account, next: str, fresh: FreshLogin | None = None):
+def return_to(acct: Account, next: str, proof: FreshLogin | None = None):
     """Go back to where the user was once the login is fresh; they repeat their request."""
-    require_fresh(acct, Resumable.RETURN_TO, {"next": next}, fresh)
+    require_fresh(acct, Resumable.RETURN_TO, {"next": next}, proof)
     return redirect(next)
 
 
@@ -93,9 +120,10 @@ def finish(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
     acct = account.current()
     if acct is None:
         return redirect(url_for("linked_accounts.login"))
-    if str(claims.get("sub")) != acct.user_id:
+    problem = unproven(claims, trip, acct.user_id)
+    if problem is Unproven.OTHER_ACCOUNT:
         return _not_changed(_("You signed in as a different account, so nothing was changed."))
-    if not trips.signed_in_during(claims, trip):
+    if problem is Unproven.NOT_AGAIN:
         return _not_changed(_("Your sign-in was not confirmed again, so nothing was changed."))
     acct = account.renew_token(token, claims)
     try:
@@ -103,7 +131,7 @@ def finish(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
     except ValueError:  # started by an older release: nothing to resume
         return to_accounts()
     proof = FreshLogin(acct.user_id, float(claims["auth_time"]), _MINT)
-    return action(acct, fresh=proof, **trip["args"])
+    return action(acct, proof=proof, **trip["args"])
 
 
 def _not_changed(message: str):

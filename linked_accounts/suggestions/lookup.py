@@ -26,7 +26,7 @@ from ..i18n import _
 from ..identities import Identity, split_user_id
 from ..names import display_name
 from ..refusals import Refusal
-from ..settings import Settings
+from ..signals import accounts_merged
 from ..signin.account import Account
 from ..state import state
 from . import dismissals
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "linked_accounts.suggestions"
 KIND = "same-email"
-SCOPE = "read:users"
 # Only what deciding and drawing a suggestion needs: no metadata, no tokens, kept small.
 FIELDS = "user_id,email,email_verified,name,nickname,created_at,identities"
 
@@ -72,7 +71,7 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Found:
+class Suggestions:
     """What the settings page shows: the suggestions, and how many the person dismissed."""
 
     candidates: list[Candidate]
@@ -82,18 +81,21 @@ class Found:
 
 def init_app(
     app: Flask,
-    settings: Settings,
-    section: SuggestSettings,
-    management: m.ManagementClient,
+    settings: SuggestSettings,
+    m2m: ClientCredentials | None,
     choose_primary: ChoosePrimary | None,
 ) -> Suggester:
-    """Create this app's suggester, with its own M2M token source when suggestions are on."""
-    m2m = None
-    if section.suggest_links:
-        m2m = ClientCredentials.of_tenant(settings, management.http, scope=SCOPE)
-    suggester = Suggester(section, m2m, choose_primary)
+    """Keep this app's suggester (`m2m`: a token source with read:users, when suggestions are
+    on), and look a person's suggestions up again after any merge, whoever made it."""
+    suggester = Suggester(settings, m2m, choose_primary)
     app.extensions[EXTENSION] = suggester
+    accounts_merged.connect(_forget_merged, sender=app, weak=False)
     return suggester
+
+
+def _forget_merged(sender: Flask, primary_id: str, merged_id: str, **_: object) -> None:
+    for user_id in (primary_id, merged_id):
+        forget(user_id)
 
 
 def suggester() -> Suggester:
@@ -104,18 +106,18 @@ def enabled() -> bool:
     return suggester().m2m is not None
 
 
-def for_user(acct: Account, identities: Sequence[Identity]) -> Found:
+def for_user(acct: Account, identities: Sequence[Identity]) -> Suggestions:
     """Return the accounts to suggest linking to the signed-in user (none when turned off)."""
     if not enabled() or not acct.email:
-        return Found([])
+        return Suggestions([])
     try:
         if not verified_email.own_email_verified(acct):
-            return Found([])  # an unverified address proves nothing about the others
+            return Suggestions([])  # an unverified address proves nothing about the others
         users = same_email(acct)
     except m.ManagementError as exc:
         # Suggestions are a help, never a reason for the page to fail.
         log.warning("link suggestions unavailable: %s status=%s", type(exc).__name__, exc.status)
-        return Found([], unavailable=True)
+        return Suggestions([], unavailable=True)
     linked = {i.key for i in identities}
     hidden = dismissals.hidden(acct.user_id)
     candidates, dismissed = [], 0
@@ -127,12 +129,23 @@ def for_user(acct: Account, identities: Sequence[Identity]) -> Found:
             dismissed += 1
             continue
         candidates.append(candidate)
-    return Found(candidates, dismissed)
+    return Suggestions(candidates, dismissed)
 
 
 def find(acct: Account, key: str, identities: Sequence[Identity]) -> Candidate:
     """Return the user's own suggestion `key` (never trusting a form), or refuse."""
-    for candidate in for_user(acct, identities).candidates:
+    found = for_user(acct, identities)
+    if found.unavailable:
+        raise Refusal(
+            "suggestion_lookup_failed",
+            _("Not checked"),
+            _(
+                "The accounts with your email address could not be looked up just now, so "
+                "nothing was changed. Please try again in a moment."
+            ),
+            503,
+        )
+    for candidate in found.candidates:
         if candidate.user_id == key:
             return candidate
     raise Refusal(
@@ -159,8 +172,8 @@ def same_email(acct: Account) -> list[dict[str, Any]] | None:
     st = state()
     uid = acct.user_id
     entry = per_user.get(KIND, uid)
-    fresh = isinstance(entry, dict) and time.time() - entry["at"] <= st.settings.cache_seconds
-    if fresh:
+    current = isinstance(entry, dict) and time.time() - entry["at"] <= st.settings.cache_seconds
+    if current:
         return entry["users"]
     seconds = sum(st.management.timeout) * 2  # two lookups at most
     if not single_flight.claim(seconds, flight_key(uid)):

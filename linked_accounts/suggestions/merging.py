@@ -6,7 +6,9 @@ is the one created first (Auth0's `created_at`), whichever the person is signed 
 host passes its own rule (`choose_primary`). An account with linked identities of its own cannot
 become a secondary, so it stays primary.
 
-The sequence, both ways (each trip: `prompt=login`, `max_age=0`, its `sub` and `auth_time` checked):
+The plan is decided once, when the person confirms (`start`), and carried by each trip; every leg
+checks that it still holds rather than deciding again. The steps, both ways (each trip:
+`prompt=login`, `max_age=0`, its `sub` and `auth_time` checked):
 - Signed in with the older account (it stays): a fresh sign-in of it if the last is not recent
   (the usual re-authentication), then the proof sign-in of the other account; its ID token is the
   `link_with` of a link made with the signed-in user's own token.
@@ -15,38 +17,50 @@ The sequence, both ways (each trip: `prompt=login`, `max_age=0`, its `sub` and `
   Management API token of its own (`update:current_user_identities`). The link is made with that
   token on the older account, and the person is then signed in as the older account, the primary;
   the last sign-in at Auth0 is the primary's too.
+The link itself is `operations.link`, the one every link goes through.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from flask import current_app
-
-from .. import events, identity_cache, metrics, refusals
-from ..auth0 import management as m
+from .. import metrics, operations
+from ..auth0 import scopes
 from ..i18n import _
-from ..identities import Identity, find, parse_identities, with_primary_profile
+from ..identities import Identity, find, primary
 from ..names import identity_name
+from ..operations import Party
 from ..purposes import Resumable, Trip
 from ..refusals import Refusal
 from ..signin import account, reauth, trips
 from ..signin.account import Account
-from ..signin.reauth import FreshLogin
+from ..signin.reauth import FreshLogin, Unproven
 from ..state import state
-from . import lookup as suggestions
+from . import lookup
 from .lookup import Candidate
 
 log = logging.getLogger(__name__)
 
-SELF_SCOPES = "openid profile email"
-PROOF_SCOPES = "openid profile email read:current_user"
-LINK_SCOPE = "update:current_user_identities"
-METADATA_SCOPE = "update:current_user_metadata"
+
+class Step(StrEnum):
+    """The sign-ins of a merge, in order; each trip to Auth0 names the one it is."""
+
+    SELF = "self"  # the signed-in account again, when it is the one that stops being separate
+    PROOF = "proof"  # the other account, proving the person holds it
+
+
+class Reason(StrEnum):
+    """Why the account that stays was chosen (the confirmation page says it)."""
+
+    OLDER = "older"  # the signed-in account was created first
+    NEWER = "newer"  # the other one was
+    HAS_LINKS = "has_links"  # the signed-in account has links of its own: it cannot be a secondary
+    HOST = "host"  # the host's choose_primary said so
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ class Plan:
 
     candidate: Candidate
     keep_signed_in: bool  # the signed-in account stays primary
-    reason: str  # "older", "newer", "has_links" or "host": why this one stays
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -70,54 +84,80 @@ class Merged:
 def plan(acct: Account, candidate: Candidate, identities: Sequence[Identity]) -> Plan:
     """Decide which of the two accounts stays primary."""
     if len(identities) > 1:
-        return Plan(candidate, True, "has_links")
-    own = suggestions.own_profile(acct) or {"user_id": acct.user_id}
-    rule = suggestions.suggester().choose_primary
+        return Plan(candidate, True, Reason.HAS_LINKS)
+    own = lookup.own_profile(acct) or {"user_id": acct.user_id}
+    rule = lookup.suggester().choose_primary
     if rule is not None:
         chosen = str(rule(own, candidate.profile))
         if chosen in (acct.user_id, candidate.user_id):
-            return Plan(candidate, chosen == acct.user_id, "host")
+            return Plan(candidate, chosen == acct.user_id, Reason.HOST)
         log.warning("choose_primary returned neither account; keeping the older one")
     other_first = _created(candidate.created_at) < _created(own.get("created_at"))
-    return Plan(candidate, not other_first, "newer" if other_first else "older")
+    return Plan(candidate, not other_first, Reason.NEWER if other_first else Reason.OLDER)
 
 
 def start(
-    acct: Account, plan_: Plan, identities: Sequence[Identity], fresh: FreshLogin | None = None
+    acct: Account, decided: Plan, identities: Sequence[Identity], proof: FreshLogin | None = None
 ) -> str:
-    """Return the URL of the first trip to Auth0 of the sequence."""
+    """Return the URL of the first trip to Auth0 of the sequence, which carries `decided`."""
     metrics.attempt("link")
-    _require_scope(acct, LINK_SCOPE)
-    key = plan_.candidate.user_id
-    if plan_.keep_signed_in:
-        reauth.require_fresh(acct, Resumable.MERGE, {"account": key}, fresh)
-        return _proof_trip(plan_.candidate, keep_signed_in=True)
-    params: dict[str, Any] = {"prompt": "login", "max_age": 0, "scope": SELF_SCOPES}
+    operations.require_scope(scopes.UPDATE_IDENTITIES, acct.scope)
+    if decided.keep_signed_in:
+        reauth.require_fresh(acct, Resumable.MERGE, {"candidate": decided.candidate.user_id}, proof)
+        return _proof_trip(decided)
+    params: dict[str, Any] = {"prompt": "login", "max_age": 0, "scope": scopes.OPENID}
     params["login_hint"] = acct.email or ""
-    primary = next((i for i in identities if i.is_primary), None)
-    if primary is not None:
-        params["connection"] = primary.connection
-    return trips.start(Trip.MERGE, params, step="self", account=key)
+    own = primary(identities)
+    if own is not None:
+        params["connection"] = own.connection
+    return trips.start(Trip.MERGE, params, **_carried(decided, Step.SELF))
+
+
+def carried_plan(trip: dict[str, Any], candidate: Candidate) -> Plan:
+    """The plan a trip carries, for `candidate` (the suggestion found again for this leg)."""
+    try:
+        reason = Reason(trip.get("reason"))
+    except ValueError:  # a trip started by an older release carries no plan: start again
+        raise _not_linked(_("The accounts changed meanwhile, so nothing was linked.")) from None
+    return Plan(candidate, trip.get("keep_signed_in") is True, reason)
+
+
+def still_holds(decided: Plan, identities: Sequence[Identity]) -> None:
+    """Refuse when what the plan was decided on changed meanwhile: the signed-in account can
+    stop being separate only while it has no links of its own."""
+    if not decided.keep_signed_in and len(identities) > 1:
+        raise _not_linked(_("The accounts changed meanwhile, so nothing was linked."))
 
 
 def after_self(
-    acct: Account, token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any], plan_: Plan
+    acct: Account,
+    token: dict[str, Any],
+    claims: dict[str, Any],
+    trip: dict[str, Any],
+    decided: Plan,
 ) -> str:
     """The signed-in account proved itself just now: keep its ID token for `link_with` (in this
     trip's server-side record only) and go on to the proof sign-in of the older account."""
-    if str(claims.get("sub")) != acct.user_id:
+    problem = reauth.unproven(claims, trip, acct.user_id)
+    if problem is Unproven.OTHER_ACCOUNT:
         raise _not_linked(_("You signed in as a different account, so nothing was linked."))
-    if not trips.signed_in_during(claims, trip):
+    if problem is Unproven.NOT_AGAIN:
         raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
-    return _proof_trip(plan_.candidate, keep_signed_in=False, link_with=token["id_token"])
+    return _proof_trip(decided, link_with=token["id_token"])
 
 
 def after_proof(
-    acct: Account, token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any], plan_: Plan
+    acct: Account,
+    token: dict[str, Any],
+    claims: dict[str, Any],
+    trip: dict[str, Any],
+    decided: Plan,
 ) -> Merged:
-    """The person proved they hold the other account: merge, the older one staying primary."""
-    other = plan_.candidate
-    if str(claims.get("sub")) != other.user_id:
+    """The person proved they hold the other account: merge, the planned one staying primary."""
+    other = decided.candidate
+    # The person's own login must still be fresh only when their own token makes the link.
+    problem = reauth.unproven(claims, trip, other.user_id, acct if decided.keep_signed_in else None)
+    if problem is Unproven.OTHER_ACCOUNT:
         raise _not_linked(
             _(
                 "You signed in to a different account, not the %(method)s account "
@@ -126,137 +166,71 @@ def after_proof(
                 email=other.email,
             )
         )
-    if not trips.signed_in_during(claims, trip):
+    if problem is Unproven.NOT_AGAIN:
         raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
+    if problem is Unproven.STALE:
+        raise _not_linked(_("Your own sign-in is no longer recent enough, so it was not linked."))
     if claims.get("email_verified") is not True:
         raise _not_linked(_("That account's email address is not verified, so it was not linked."))
-    if bool(trip.get("keep_signed_in")) != plan_.keep_signed_in:
-        raise _not_linked(_("The accounts changed meanwhile, so nothing was linked."))
-    if plan_.keep_signed_in:
-        if not reauth.still_fresh(acct):
-            raise _not_linked(
-                _("Your own sign-in is no longer recent enough, so it was not linked.")
-            )
-        return _link(
-            primary=(acct.user_id, acct.access_token),
-            merged=(other.user_id, token["access_token"]),
+    copy = lookup.suggester().settings.merge_metadata
+    theirs = Party(other.user_id, token["access_token"])
+    ours = Party(acct.user_id, acct.access_token)
+    if decided.keep_signed_in:
+        joined = operations.link(
+            acct,
+            primary=ours,
+            secondary=theirs,
             link_with=token["id_token"],
-            acct=acct,
-            other=other,
+            name=other.method,
+            copy_metadata=copy,
         )
-    granted = str(token.get("scope") or "").split()
-    if LINK_SCOPE not in granted:
-        raise refusals.scope_not_granted(LINK_SCOPE)
-    merged = _link(
-        primary=(other.user_id, token["access_token"]),
-        merged=(acct.user_id, acct.access_token),
+        return Merged(joined.primary_id, joined.secondary_id, other.method, other.email, False)
+    operations.require_scope(scopes.UPDATE_IDENTITIES, token.get("scope") or "")
+    joined = operations.link(
+        acct,
+        primary=theirs,
+        secondary=ours,
         link_with=str(trip["link_with"]),
-        acct=acct,
-        other=other,
+        name=other.method,
+        copy_metadata=copy,
     )
     # The person is now the older account: its token, its ID token's claims, its session.
     account.sign_in(token, claims)
-    return merged
+    found = find(joined.identities, acct.user_id)
+    method = identity_name(found) if found else acct.user_id
+    return Merged(joined.primary_id, joined.secondary_id, method, acct.email or "", True)
 
 
-def announce(primary_id: str, merged_id: str) -> None:
-    """Tell the host that `merged_id` was linked into `primary_id` (after every link), so it can
-    move what it keeps under the merged id: Auth0 does not, and the id no longer exists."""
-    log.info(
-        "accounts merged: %s into %s",
-        merged_id,
-        primary_id,
-        extra={"event": "accounts-merged", "primary_id": primary_id, "merged_id": merged_id},
-    )
-    events.accounts_merged.send(
-        current_app._get_current_object(), primary_id=primary_id, merged_id=merged_id
-    )
+def _carried(decided: Plan, step: Step) -> dict[str, Any]:
+    """What a trip of the merge carries: its step, the account, and the plan as decided."""
+    return {
+        "step": step.value,
+        "candidate": decided.candidate.user_id,
+        "keep_signed_in": decided.keep_signed_in,
+        "reason": decided.reason.value,
+    }
 
 
-def _link(
-    *,
-    primary: tuple[str, str],
-    merged: tuple[str, str],
-    link_with: str,
-    acct: Account,
-    other: Candidate,
-) -> Merged:
-    """Copy the metadata (if asked), link, and tell everyone; undo the copy if the link fails."""
-    (primary_id, primary_token), (merged_id, merged_token) = primary, merged
-    client = state().management
-    added: list[str] = []
-    if suggestions.suggester().settings.merge_metadata:
-        added = _copy_metadata(client, merged_token, merged_id, primary_token, primary_id)
-    try:
-        raw = client.link(primary_token, primary_id, link_with)
-        parse_identities(raw)
-    except m.ManagementError:
-        if added:
-            _undo_copy(client, primary_token, primary_id, added)
-        identity_cache.forget(acct.user_id)  # it may have been linked: re-read before drawing
-        raise
-    for uid in (primary_id, merged_id):
-        identity_cache.forget(uid)
-        suggestions.forget(uid)
-    identity_cache.remember(primary_id, raw)
-    listed = with_primary_profile(parse_identities(raw), None, None)
-    linked = find(listed, merged_id)
-    if linked is not None:
-        # Told as the primary's change: after a switch that is the account now signed in.
-        events.emit(events.identity_linked, replace(acct, user_id=primary_id), linked)
-    announce(primary_id, merged_id)
-    switched = primary_id != acct.user_id
-    method = other.method if not switched else _method_of(acct, listed)
-    email = other.email if not switched else (acct.email or "")
-    return Merged(primary_id, merged_id, method, email, switched)
-
-
-def _copy_metadata(
-    client: m.ManagementClient, from_token: str, from_id: str, to_token: str, to_id: str
-) -> list[str]:
-    """Add the merged account's user_metadata keys the primary lacks (the primary wins), with
-    each account's own token; return the keys added. Never app_metadata (server-side only)."""
-    theirs = client.get_user(from_token, from_id).get("user_metadata") or {}
-    ours = client.get_user(to_token, to_id).get("user_metadata") or {}
-    missing = {k: v for k, v in theirs.items() if k not in ours and v is not None}
-    if missing:
-        client.update_user_metadata(to_token, to_id, missing)
-    return list(missing)
-
-
-def _undo_copy(client: m.ManagementClient, token: str, user_id: str, keys: list[str]) -> None:
-    try:
-        client.update_user_metadata(token, user_id, dict.fromkeys(keys))
-    except m.ManagementError as exc:
-        log.error("could not remove metadata copied before a failed link: %s", type(exc).__name__)
-
-
-def _proof_trip(candidate: Candidate, *, keep_signed_in: bool, link_with: str = "") -> str:
+def _proof_trip(decided: Plan, *, link_with: str = "") -> str:
     """Send the person to sign in to the candidate: its connection, its email, a new login."""
-    settings = state().settings
-    scopes = PROOF_SCOPES
-    if not keep_signed_in:
-        scopes += f" {LINK_SCOPE}"  # the link is made with the older account's own token
-    if suggestions.suggester().settings.merge_metadata:
-        scopes += f" {METADATA_SCOPE}"
+    candidate = decided.candidate
+    asked = [scopes.PROOF]
+    if not decided.keep_signed_in:
+        asked.append(scopes.UPDATE_IDENTITIES)  # the link is made with the older account's token
+    if lookup.suggester().settings.merge_metadata:
+        asked.append(scopes.UPDATE_METADATA)
     params = {
         "prompt": "login",
         "max_age": 0,
         "connection": candidate.connection,
         "login_hint": candidate.email,
-        "audience": settings.audience,
-        "scope": scopes,
+        "audience": state().settings.audience,
+        "scope": " ".join(asked),
     }
-    data: dict[str, Any] = {"step": "proof", "account": candidate.user_id}
-    data["keep_signed_in"] = keep_signed_in
+    data = _carried(decided, Step.PROOF)
     if link_with:
         data["link_with"] = link_with  # server-side, dropped with the trip
     return trips.start(Trip.MERGE, params, **data)
-
-
-def _method_of(acct: Account, listed: Sequence[Identity]) -> str:
-    found = find(listed, acct.user_id)
-    return identity_name(found) if found else acct.user_id
 
 
 def _created(value: object) -> datetime:
@@ -267,11 +241,6 @@ def _created(value: object) -> datetime:
         except ValueError:
             pass
     return datetime.max.replace(tzinfo=UTC)
-
-
-def _require_scope(acct: Account, scope: str) -> None:
-    if not acct.granted(scope):
-        raise refusals.scope_not_granted(scope)
 
 
 def _not_linked(message: str) -> Refusal:

@@ -13,6 +13,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 
 from .. import operations, verified_email
 from ..i18n import _, ngettext
+from ..identities import primary
 from ..names import icon_url, identity_name
 from ..navigation import return_path, to_accounts
 from ..purposes import Resumable
@@ -25,20 +26,20 @@ from ..web.signin import coming_back_to, signed_in
 from ..web.templating import render
 from . import dismissals, merging
 from . import lookup as suggestions
-from .lookup import Candidate, Found
+from .lookup import Candidate, Suggestions
 
 
 class SuggestionForm(FlaskForm):
     """Names a suggested account by its user id; the server looks it up among the user's own."""
 
-    account = HiddenField(validators=[DataRequired(), Length(max=600)])
+    candidate = HiddenField(validators=[DataRequired(), Length(max=600)])
 
 
 class DismissForm(SuggestionForm):
     reason = HiddenField(validators=[AnyOf(dismissals.REASONS)])
 
 
-def section() -> Found | None:
+def for_page() -> Suggestions | None:
     """What the settings page's suggestions section shows (None: nothing to show)."""
     if not suggestions.enabled():
         return None
@@ -57,10 +58,10 @@ def confirm():
     """Say what linking the suggested account will do, before anything happens."""
     acct = signed_in()
     identities = operations.identities(acct)
-    candidate = suggestions.find(acct, request.args.get("account", ""), identities)
+    candidate = suggestions.find(acct, request.args.get("candidate", ""), identities)
     verified_email.require_own_verified(acct)
     plan = merging.plan(acct, candidate, identities)
-    own = next((i for i in identities if i.is_primary), None)
+    own = primary(identities)
     return render(
         "linked_accounts/confirm_suggestion.html",
         plan=plan,
@@ -68,7 +69,7 @@ def confirm():
         own_method=identity_name(own) if own else "",
         own_email=acct.email or "",
         merge_metadata=suggestions.suggester().settings.merge_metadata,
-        form=SuggestionForm(account=candidate.user_id),
+        form=SuggestionForm(candidate=candidate.user_id),
     )
 
 
@@ -76,25 +77,27 @@ def link():
     """Start linking the suggested account: the trips to Auth0 the plan needs."""
     acct = signed_in()
     form = pages.require_valid(SuggestionForm())
-    return pages.fresh_or_reauthenticate(acct, Resumable.MERGE, account=form.account.data)
+    return pages.fresh_or_reauthenticate(acct, Resumable.MERGE, candidate=form.candidate.data)
 
 
-def start_merge(acct: Account, account: str, fresh: FreshLogin | None = None):
-    """Send the person to the first sign-in of the merge (resumed here after a fresh login)."""
+def start_merge(acct: Account, candidate: str, proof: FreshLogin | None = None):
+    """Decide the merge's plan as the person confirms it, and send them to its first sign-in
+    (resumed here after a fresh login). `candidate`: its user id."""
     verified_email.require_own_verified(acct)
     identities = operations.identities(acct)
-    plan = merging.plan(acct, suggestions.find(acct, account, identities), identities)
-    return redirect(merging.start(acct, plan, identities, fresh))
+    plan = merging.plan(acct, suggestions.find(acct, candidate, identities), identities)
+    return redirect(merging.start(acct, plan, identities, proof))
 
 
 def finish_merge(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
-    """A sign-in of the merge came back: go on to the next one, or merge and say so."""
+    """A sign-in of the merge came back: check the plan it carries still holds, then go on to the
+    next sign-in, or merge and say so."""
     acct = signed_in()
     identities = operations.identities(acct)
-    plan = merging.plan(
-        acct, suggestions.find(acct, str(trip.get("account")), identities), identities
-    )
-    if trip.get("step") == "self":
+    candidate = suggestions.find(acct, str(trip.get("candidate")), identities)
+    plan = merging.carried_plan(trip, candidate)
+    merging.still_holds(plan, identities)
+    if trip.get("step") == merging.Step.SELF:
         return redirect(merging.after_self(acct, token, claims, trip, plan))
     merged = merging.after_proof(acct, token, claims, trip, plan)
     if merged.switched:
@@ -122,7 +125,7 @@ def dismiss():
     """Hide a suggestion: "Not now" for a while, "Not mine" for good, on every device."""
     acct = signed_in()
     form = pages.require_valid(DismissForm())
-    candidate = suggestions.find(acct, form.account.data, operations.identities(acct))
+    candidate = suggestions.find(acct, form.candidate.data, operations.identities(acct))
     settings = suggestions.suggester().settings
     dismissals.dismiss(acct.user_id, candidate.user_id, form.reason.data, settings)
     if form.reason.data == "not_mine":
@@ -180,7 +183,7 @@ def _as_json(candidate: Candidate) -> dict[str, Any]:
         "email": candidate.email,
         "created_at": candidate.created_at,
         # The page that says what linking does, then starts it: a link is never made unseen.
-        "confirm_url": url_for("linked_accounts.confirm_suggestion", account=candidate.user_id),
+        "confirm_url": url_for("linked_accounts.confirm_suggestion", candidate=candidate.user_id),
     }
 
 
@@ -193,5 +196,5 @@ def register(app: Flask, html: Blueprint, json_api: Blueprint) -> None:
     html.add_url_rule("/suggestions/restore", view_func=page(restore), methods=["POST"])
     call = coming_back_to(api.requested_return_to)  # back to the single-page app
     json_api.add_url_rule("/suggestions", "suggestions", call(api_list), methods=["GET"])
-    app.add_template_global(section, "la_link_suggestions")
+    app.add_template_global(for_page, "la_link_suggestions")
     app.add_template_global(candidate_icon, "la_candidate_icon")

@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
-from .. import identity_cache, metrics, operations, refusals, separated, verified_email
+from .. import identity_cache, metrics, operations, separated, verified_email
 from ..auth0 import management as m
+from ..auth0 import scopes
 from ..i18n import _
+from ..identities import primary
 from ..names import identity_name
 from ..navigation import return_path, safe_next, to_accounts
 from ..operations import Deleted, SignInAtAuth0
@@ -30,22 +32,20 @@ from ..signin.account import Account
 from ..signin.reauth import FreshLogin
 from ..state import state
 from .forms import ActionForm, IdentityForm, LinkForm, SeparatedForm
-from .kept import render_kept
 from .signin import coming_back_to, signed_in
 from .templating import la_ago, render
 
 
 def accounts_page():
-    """Show every identity linked to the signed-in user's profile: drawn from these values
-    alone, so kept while they stay the same (kept.render_kept)."""
+    """Show every identity linked to the signed-in user's profile."""
     acct = signed_in()
     metrics.page_view()
     identities = operations.identities(acct)
     read_at = identity_cache.read_at(acct.user_id)
-    return render_kept(
+    return render(
         "linked_accounts/settings.html",
-        fill={"read_ago": la_ago(read_at) if read_at else ""},  # "2 minutes ago": every view's
-        context={"account": acct},
+        read_ago=la_ago(read_at) if read_at else "",  # "2 minutes ago"
+        account=acct,  # not drawn by the extension: for a host's own templates
         email=acct.email,
         identities=identities,
         read_at=read_at,
@@ -80,9 +80,9 @@ def unlink():
     return fresh_or_reauthenticate(acct, Resumable.UNLINK, identity=form.identity.data)
 
 
-def unlink_identity(acct: Account, identity: str, fresh: FreshLogin | None = None):
+def unlink_identity(acct: Account, identity: str, proof: FreshLogin | None = None):
     """Unlink `identity` and say so (resumed here after a fresh login)."""
-    found = operations.unlink(acct, identity, fresh).identity
+    found = operations.unlink(acct, identity, proof).identity
     message = _(
         "%(name)s (%(detail)s) was unlinked. "
         "It is now a separate account with no data from this profile.",
@@ -110,11 +110,10 @@ def confirm_link(acct: Account, connection: str):
             _("Not available"),
             _("Linking that kind of account is not offered here."),
         )
-    if not acct.granted(operations.CHANGE_SCOPE):
-        raise refusals.scope_not_granted(operations.CHANGE_SCOPE)  # say so before confirming
+    operations.require_scope(scopes.UPDATE_IDENTITIES, acct.scope)  # say so before confirming
     verified_email.require_own_verified(acct)
     identities = operations.identities(acct)
-    own = next((i for i in identities if i.is_primary), None)
+    own = primary(identities)
     return render(
         "linked_accounts/confirm_link.html",
         connection=connection,
@@ -124,9 +123,9 @@ def confirm_link(acct: Account, connection: str):
     )
 
 
-def start_link(acct: Account, connection: str, fresh: FreshLogin | None = None):
+def start_link(acct: Account, connection: str, proof: FreshLogin | None = None):
     """Send the user to sign in to the other account (resumed here after a fresh login)."""
-    trip = operations.start_link(acct, connection, fresh)
+    trip = operations.start_link(acct, connection, proof)
     return redirect(trip.url)
 
 
@@ -163,9 +162,9 @@ def delete():
     return fresh_or_reauthenticate(acct, Resumable.DELETE_SEPARATED, user=form.user.data)
 
 
-def delete_separated(acct: Account, user: str, fresh: FreshLogin | None = None):
+def delete_separated(acct: Account, user: str, proof: FreshLogin | None = None):
     """Delete it, or send the user to sign in to it first (resumed here after a fresh login)."""
-    result = operations.delete_separated(acct, user, fresh)
+    result = operations.delete_separated(acct, user, proof)
     if isinstance(result, SignInAtAuth0):
         return redirect(result.url)
     return _deleted(result)

@@ -25,7 +25,6 @@ from ..signin.account import Account
 from ..state import state
 from .forms import ActionForm
 
-SCOPES = "openid profile email read:current_user update:current_user_identities"
 # A silent sign-in asks for `max_age` so that Auth0 puts the real login's auth_time in the ID
 # token (changes need a recent one); this long, so that any live single sign-on session serves.
 SILENT_MAX_AGE = 30 * 24 * 3600
