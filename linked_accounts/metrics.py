@@ -27,6 +27,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, valu
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from .purposes import Trip
+from .settings import flag
 from .signals import identity_linked, identity_unlinked, separated_deleted
 
 CONFIG_KEY = "LINKED_ACCOUNTS_METRICS"
@@ -125,8 +127,11 @@ OTHER = "other"
 ACTIONS = ("link", "unlink", "delete_separated")
 # The trip purposes whose finishing is itself a change attempt.
 # A merge's sign-ins end in a link (of a suggested account): counted as one.
-_TRIP_ACTIONS = {"link": "link", "delete_separated": "delete_separated", "merge": "link"}
-_PURPOSES = ("login", "renew", "reauth", "link", "delete_separated", "merge")
+_TRIP_ACTIONS = {
+    Trip.LINK: "link",
+    Trip.DELETE_SEPARATED: "delete_separated",
+    Trip.MERGE: "link",
+}
 # Refusal codes are identifiers the code base writes as literals: lower-case words.
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _METHODS = ("GET", "POST", "PATCH", "DELETE")
@@ -136,10 +141,7 @@ _STATUS = re.compile(r"[1-5][0-9][0-9]")
 def init_app(app: Flask, management_http: requests.Session) -> None:
     """Turn metrics on for `app` when its config asks: count every Management API answer on
     `management_http`, and each link, unlink and deletion its signals announce."""
-    value = app.config.setdefault(CONFIG_KEY, False)
-    if isinstance(value, str):
-        value = value.strip().lower() in ("1", "true", "yes", "on")
-    if not value:
+    if not flag(app.config.setdefault(CONFIG_KEY, False)):
         return
     app.extensions[EXTENSION_KEY] = True
     management_http.hooks["response"].append(_count_answer)
@@ -227,18 +229,18 @@ def refused(refusal: Exception) -> None:
         g._la_metrics_action = None  # one outcome per attempt
 
 
-def trip_started(purpose: str) -> None:
+def trip_started(purpose: Trip) -> None:
     """Count a browser sent to Auth0 for `purpose`."""
     if _on():
-        TRIPS_STARTED.labels(_choice(purpose, _PURPOSES)).inc()
+        TRIPS_STARTED.labels(purpose.value).inc()
 
 
-def trip_finished(purpose: str) -> None:
+def trip_finished(purpose: Trip) -> None:
     """Count a trip back from Auth0 with a verified sign-in; finishing a link or a deletion trip
     is a change attempt."""
     if not _on():
         return
-    TRIPS_FINISHED.labels(_choice(purpose, _PURPOSES)).inc()
+    TRIPS_FINISHED.labels(purpose.value).inc()
     if purpose in _TRIP_ACTIONS:
         attempt(_TRIP_ACTIONS[purpose])
 

@@ -61,7 +61,7 @@ def start(purpose: Trip, params: dict[str, Any], **data: Any) -> str:
     while len(pending) >= MAX_PENDING:
         _drop(pending, min(pending, key=lambda s: pending[s]["started_at"]))
     pending[rv["state"]] = {"purpose": purpose.value, "started_at": time.time(), **data}
-    metrics.trip_started(purpose.value)
+    metrics.trip_started(purpose)
     session[PENDING] = pending
     return rv["url"]
 
@@ -148,7 +148,7 @@ def callback():
         reason = _("Signing in could not be finished. Please try again in a moment.")
         return handler.fail(trip, 502, reason)
     account.keep_auth0_session(claims)  # whatever the handler decides: the browser's is new
-    metrics.trip_finished(trip["purpose"])
+    metrics.trip_finished(Trip(trip["purpose"]))  # a known purpose: it has a handler
     return handler.finish(token, dict(claims), trip)
 
 
