@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import i18n, metrics, suggestions
+from . import atlogin, i18n, metrics, suggestions
 from . import settings as settings_module
+from .atlogin import merged_at_login
 from .auth0 import scopes
 from .auth0.m2m import ClientCredentials
 from .auth0.management import ManagementClient
@@ -46,6 +47,7 @@ __all__ = [
     "identity_unlinked",
     "init_sessions",
     "load_settings",
+    "merged_at_login",
     "safe_next",
     "separated_deleted",
 ]
@@ -87,7 +89,7 @@ class LinkedAccounts:
         """
         if current_user is not None and not login_url:
             raise ValueError("current_user needs login_url: where the host signs people in")
-        for key, value in {**DEFAULTS, **suggestions.config.DEFAULTS}.items():
+        for key, value in {**DEFAULTS, **suggestions.config.DEFAULTS, **atlogin.DEFAULTS}.items():
             app.config.setdefault(key, value)
         i18n.init_app(app)  # the locale (Accept-Language unless the host chooses) and la_()
         settings = load_settings(app.config)
@@ -117,6 +119,9 @@ class LinkedAccounts:
                     ),
                     Trip.MERGE: TripHandler(
                         suggestion_pages.finish_merge, fail=pages.change_trip_failed
+                    ),
+                    Trip.AT_LOGIN: TripHandler(
+                        atlogin.views.finish_proof, fail=atlogin.views.proof_failed
                     ),
                 },
             ),
@@ -155,6 +160,8 @@ class LinkedAccounts:
             html,
             json_api,
         )
+        if atlogin.enabled(app.config):
+            atlogin.init_app(app, html)
         if st.host_signs_in:
             # Everything kept for a person is dropped as soon as the host's user is someone else.
             html.before_request(account.forget_another_users_data)
@@ -182,7 +189,7 @@ def covering(kinds: type[Enum], table: Mapping[Any, V]) -> Mapping[Any, V]:
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Build Settings from `config`, or raise ConfigError naming every missing or invalid value,
     those of the optional features included."""
-    return settings_module.load_settings(config, suggestions.config.problems)
+    return settings_module.load_settings(config, suggestions.config.problems, atlogin.problems)
 
 
 def _register_auth0(app: Flask, settings: Settings, merge_metadata: bool):

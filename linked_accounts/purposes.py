@@ -17,6 +17,7 @@ class Trip(StrEnum):
     LINK = "link"  # a login to the other account, whose ID token is linked
     DELETE_SEPARATED = "delete_separated"  # a login to a separated account, to delete it
     MERGE = "merge"  # a sign-in of a suggested merge: the signed-in account's own, or the other's
+    AT_LOGIN = "at_login"  # the proof sign-in of the at-login door, while Auth0 waits
 
 
 class Resumable(StrEnum):

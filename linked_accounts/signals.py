@@ -14,3 +14,6 @@ identity_unlinked = namespace.signal("identity-unlinked")
 separated_deleted = namespace.signal("separated-account-deleted")
 # After every link: `primary_id` stays, `merged_id` no longer exists as a user (see merging).
 accounts_merged = namespace.signal("accounts-merged")
+# After the extension signs a person in (its own login, not a re-authentication): `claims` are
+# the verified ID token's. Optional features listen (the at-login door reads its merge claim).
+login_finished = namespace.signal("login-finished")

@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("sign-in: the account, trips to Auth0, re-authentication", {"signin"}),
     ("operations, and the events they emit", {"operations", "events", "verified_email"}),
     ("web: pages, JSON, sign-in pages, forms, templates, headers", {"web"}),
-    ("optional features, imported only by the wiring", {"suggestions"}),
+    ("optional features, imported only by the wiring", {"suggestions", "atlogin"}),
     ("the wiring", {"__init__"}),
 ]
 

@@ -18,8 +18,12 @@ IDENTITIES = "linked_accounts.identities"
 # Link suggestions found, and those dismissed: likewise in the session only without a side store.
 SUGGESTIONS = "linked_accounts.same-email"
 DISMISSED = "linked_accounts.dismissed"
+# The at-login door this browser opened: a login suspended at Auth0, waiting for an answer.
+AT_LOGIN = "linked_accounts.at-login"
 
-SESSION_KEYS = frozenset({ACCOUNT, PENDING_TRIPS, SEPARATED, IDENTITIES, SUGGESTIONS, DISMISSED})
+SESSION_KEYS = frozenset(
+    {ACCOUNT, PENDING_TRIPS, SEPARATED, IDENTITIES, SUGGESTIONS, DISMISSED, AT_LOGIN}
+)
 
 # The extension's Authlib client. Authlib keeps each trip's state, nonce and PKCE verifier in
 # the session under `_state_<client>_<state>`: one entry per pending trip.

@@ -92,7 +92,7 @@ def plan(acct: Account, candidate: Candidate, identities: Sequence[Identity]) ->
         if chosen in (acct.user_id, candidate.user_id):
             return Plan(candidate, chosen == acct.user_id, Reason.HOST)
         log.warning("choose_primary returned neither account; keeping the older one")
-    other_first = _created(candidate.created_at) < _created(own.get("created_at"))
+    other_first = created(candidate.created_at) < created(own.get("created_at"))
     return Plan(candidate, not other_first, Reason.NEWER if other_first else Reason.OLDER)
 
 
@@ -233,7 +233,7 @@ def _proof_trip(decided: Plan, *, link_with: str = "") -> str:
     return trips.start(Trip.MERGE, params, **data)
 
 
-def _created(value: object) -> datetime:
+def created(value: object) -> datetime:
     """Auth0's created_at as a time; unknown sorts last, so it never wins "created first"."""
     if isinstance(value, str):
         try:

@@ -14,12 +14,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from ..auth0 import management as m
 from ..navigation import return_path, safe_next
 from ..purposes import Trip
 from ..refusals import GoElsewhere, LoginRequired, NotAuthenticated
+from ..signals import login_finished
 from ..signin import account, trips
 from ..signin.account import Account
 from ..state import state
@@ -121,6 +122,7 @@ def finish_login(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
         # Auth0's session is someone else's: keep nothing, and say so.
         return other_account(claims, trip)
     account.sign_in(token, claims)
+    login_finished.send(current_app._get_current_object(), claims=claims)
     return redirect(trip.get("next") or url_for("linked_accounts.accounts"))
 
 

@@ -60,9 +60,15 @@ def forms(html: str) -> list[Form]:
 
 
 def submit(
-    http: requests.Session, page: requests.Response, button_text: str, **overrides: str
+    http: requests.Session,
+    page: requests.Response,
+    button_text: str,
+    *,
+    follow: bool = True,
+    **overrides: str,
 ) -> requests.Response:
-    """Press the button labelled `button_text` on `page` as a browser would; follow redirects."""
+    """Press the button labelled `button_text` on `page` as a browser would; follow redirects
+    (unless not `follow`: then the first answer, to read where it sends the browser)."""
     for form in forms(page.text):
         button = form.button(button_text)
         if button is None:
@@ -73,6 +79,6 @@ def submit(
         data.update(overrides)
         url = urljoin(page.url, form.action or page.url)
         if form.method == "post":
-            return http.post(url, data=data, timeout=15)
-        return http.get(url, params=data, timeout=15)
+            return http.post(url, data=data, timeout=15, allow_redirects=follow)
+        return http.get(url, params=data, timeout=15, allow_redirects=follow)
     raise AssertionError(f"no button {button_text!r} on {page.url}:\n{page.text[:2000]}")

@@ -1,0 +1,232 @@
+"""The at-login door: the linking application Auth0's post-login Action sends a person to when
+the account they are signing in with shares its verified email with another.
+
+The Action's token says who is signing in and which accounts are candidates; the page asks
+"Is this also you?" in the words of the settings page's suggestions, proves the chosen account
+by a sign-in to it (`prompt=login`, `max_age=0`, its connection and email; `sub`, `auth_time` and
+`email_verified` checked), and sends the person back to Auth0's `/continue` with a signed answer:
+link (which account stays: the older, as everywhere), "not now", "not mine", or nothing. The
+Action then links and merges metadata; the login ends as the account that stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from ..auth0 import scopes
+from ..i18n import _
+from ..names import display_name
+from ..purposes import Trip
+from ..signin import reauth, trips
+from ..signin.reauth import Unproven
+from ..state import state
+from ..storage import keys, side_store
+from ..suggestions import merging
+from ..suggestions.lookup import Candidate
+from ..web.templating import render
+from . import token
+from .token import AccountRef, Door, DoorRefused
+
+log = logging.getLogger(__name__)
+
+SECRET = "LINKED_ACCOUNTS_AT_LOGIN_SECRET"  # noqa: S105 (the setting's name)
+USED = "at-login-used:"  # side-store entries of the Action's tokens already taken
+ANSWERS = ("not_now", "not_mine", "skip")
+
+
+class CandidateForm(FlaskForm):
+    candidate = HiddenField(validators=[DataRequired(), Length(max=600)])
+
+
+class AnswerForm(FlaskForm):
+    answer = HiddenField(validators=[AnyOf(ANSWERS)])
+
+
+def door():
+    """Take the Action's token (once), then show the question on a clean, reloadable address."""
+    if "session_token" in request.args:
+        try:
+            found = _take(request.args["session_token"], request.args.get("state", ""))
+        except DoorRefused as exc:
+            log.warning("at-login token refused: %s", exc)
+            return _refused()
+        session[keys.AT_LOGIN] = _as_dict(found)
+        return redirect(url_for("linked_accounts.at_login"), 303)
+    found = _current_door()
+    if found is None:
+        return _refused()
+    return _ask(found)
+
+
+def prove():
+    """Start the proof sign-in of the candidate the person says is theirs."""
+    found = _current_door() or abort(400)
+    form = CandidateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    chosen = next((c for c in found.candidates if c.user_id == form.candidate.data), None)
+    if chosen is None:
+        abort(400)  # not one the Action named: the form is never trusted
+    params: dict[str, Any] = {
+        "prompt": "login",
+        "max_age": 0,
+        "connection": chosen.connection,
+        "scope": scopes.OPENID,
+        # The Action skips the sign-in this page starts: it is not a new login to ask about.
+        "linked_accounts": "proof",
+    }
+    if chosen.email:
+        params["login_hint"] = chosen.email
+    return redirect(trips.start(Trip.AT_LOGIN, params, candidate=chosen.user_id))
+
+
+def answer():
+    """Continue the login at Auth0 without linking: "not now", "not mine", or as it was."""
+    found = _current_door() or abort(400)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    reply = form.answer.data
+    fields: dict[str, Any] = {}
+    if reply == "not_mine":
+        fields["candidates"] = [c.user_id for c in found.candidates]
+        flash(_("Those accounts will not be suggested again. Nothing was linked."), "info")
+    elif reply == "not_now":
+        flash(_("Nothing was linked. You will be asked again later."), "info")
+    else:
+        flash(_("Nothing was linked."), "info")
+    return _continue(found, reply, **fields)
+
+
+def finish_proof(token_: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
+    """The proof sign-in came back: answer "link" when it is the chosen account, just now."""
+    found = _current_door()
+    if found is None:
+        return _refused()
+    chosen = next((c for c in found.candidates if c.user_id == trip.get("candidate")), None)
+    if chosen is None:
+        return _refused()
+    problem = reauth.unproven(claims, trip, chosen.user_id)
+    if problem is Unproven.OTHER_ACCOUNT:
+        return _ask(found, _("You signed in to a different account, so nothing was linked."))
+    if problem is Unproven.NOT_AGAIN:
+        return _ask(found, _("Your sign-in was not confirmed again, so nothing was linked."))
+    if claims.get("email_verified") is not True:
+        return _ask(found, _("That account's email address is not verified, so it was not linked."))
+    keep = _plan(found, chosen).keep_signed_in
+    primary, secondary = (found.current, chosen) if keep else (chosen, found.current)
+    return _continue(
+        found,
+        "link",
+        primary_identity=primary.as_claim(),
+        secondary_identity=secondary.as_claim(),
+    )
+
+
+def proof_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
+    """The proof sign-in was cancelled or failed: ask again, saying why."""
+    found = _current_door()
+    if found is None:
+        return _refused()
+    return _ask(found, reason)
+
+
+def register(html: Blueprint) -> None:
+    """Add the door's pages (only when the app has the Action's secret)."""
+    html.add_url_rule("/at-login", "at_login", door, methods=["GET"])
+    html.add_url_rule("/at-login/link", "at_login_link", prove, methods=["POST"])
+    html.add_url_rule("/at-login/answer", "at_login_answer", answer, methods=["POST"])
+
+
+def _take(raw: str, state_: str) -> Door:
+    """Read the Action's token, and refuse it if it was taken before (a replay)."""
+    settings = state().settings
+    found = token.read(
+        raw, state_, secret=current_app.config[SECRET], issuer=f"{settings.issuer_url}/"
+    )
+    store = side_store(current_app)
+    used = USED + hashlib.sha256(raw.encode()).hexdigest()
+    if store is not None and not store.add(used, 1, ttl=found.expires_at - time.time() + 60):
+        raise DoorRefused("replayed")
+    return found
+
+
+def _current_door() -> Door | None:
+    """The door this browser opened, while Auth0 still waits for it."""
+    raw = session.get(keys.AT_LOGIN)
+    if not isinstance(raw, dict) or raw.get("expires_at", 0) < time.time():
+        return None
+    refs = [AccountRef(**c) for c in raw["candidates"]]
+    return Door(
+        raw["state"], raw["sub"], AccountRef(**raw["current"]), tuple(refs), raw["expires_at"]
+    )
+
+
+def _as_dict(found: Door) -> dict[str, Any]:
+    return {
+        "state": found.state,
+        "sub": found.sub,
+        "current": vars(found.current),
+        "candidates": [vars(c) for c in found.candidates],
+        "expires_at": found.expires_at,
+    }
+
+
+def _candidate(ref: AccountRef) -> Candidate:
+    """A candidate as the suggestions' pages draw it."""
+    return Candidate(
+        ref.user_id, ref.provider, ref.connection, ref.email or "", None, ref.created_at, {}
+    )
+
+
+def _plan(found: Door, chosen: AccountRef) -> merging.Plan:
+    """The older account stays, as for every merge."""
+    newer = merging.created(found.current.created_at) > merging.created(chosen.created_at)
+    reason = merging.Reason.NEWER if newer else merging.Reason.OLDER
+    return merging.Plan(_candidate(chosen), not newer, reason)
+
+
+def _ask(found: Door, problem: str | None = None):
+    """The question, for the first candidate (more than one is rare: one at a time)."""
+    chosen = found.candidates[0]
+    plan = _plan(found, chosen)
+    status = 200 if problem is None else 400
+    return render(
+        "linked_accounts/at_login.html",
+        plan=plan,
+        candidate=plan.candidate,
+        own_method=display_name(found.current.provider, found.current.connection),
+        own_email=chosen.email or "",
+        problem=problem,
+        link_form=CandidateForm(candidate=chosen.user_id),
+        answer_form=AnswerForm(),
+    ), status
+
+
+def _continue(found: Door, action: str, **fields: Any):
+    """Send the person back to Auth0 with the signed answer; the door closes."""
+    session.pop(keys.AT_LOGIN, None)
+    signed = token.answer(
+        found,
+        secret=current_app.config[SECRET],
+        issuer=url_for("linked_accounts.at_login", _external=True),
+        action=action,
+        **fields,
+    )
+    query = urlencode({"state": found.state, "session_token": signed})
+    return redirect(f"{state().settings.issuer_url}/continue?{query}", 303)
+
+
+def _refused():
+    """A token that is forged, expired, replayed, or a door already closed: a clear page, and
+    no answer ever goes to Auth0."""
+    return render("linked_accounts/at_login_refused.html"), 400

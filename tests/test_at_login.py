@@ -1,0 +1,250 @@
+"""The at-login door, the page's side, over real HTTP: the Action's token as Auth0's
+`api.redirect.encodeToken` makes it (minted here with the shared secret), the question, the proof
+sign-in at the development tenant, and the signed answer the browser takes to Auth0's /continue.
+Forged, expired, replayed and misshapen tokens never lead to /continue."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import OctKey
+
+from linked_accounts import accounts_merged, merged_at_login
+from tests.support import tenant as t
+from tests.support.forms import submit
+from tests.support.visitor import Visitor
+
+SECRET = "at-login-test-secret-0123456789abcdef"
+STATE = "suspended-login-state"
+
+
+def ref(user_id: str, connection: str, created_at: str, email: str = "maya@example.com") -> dict:
+    return {
+        "user_id": user_id,
+        "provider": user_id.split("|")[0],
+        "connection": connection,
+        "created_at": created_at,
+        "email": email,
+    }
+
+
+MAYA_OLD = ref(t.MAYA, "Username-Password-Authentication", "2024-03-04T09:30:00.000Z")
+MAYA_NEW = ref(t.MAYA_GITHUB, "github", "2025-06-01T10:00:00.000Z")
+
+
+def action_token(tenant: str, current: dict, candidates: list[dict], **over) -> str:
+    """What the Action's api.redirect.encodeToken sends: iss, sub, iat, exp, the payload."""
+    now = int(time.time())
+    claims = {
+        "iss": f"{tenant}/",
+        "sub": current["user_id"],
+        "iat": now,
+        "exp": now + 300,
+        "current_identity": current,
+        "candidate_identities": candidates,
+        **over,
+    }
+    key = OctKey.import_key(over.pop("secret", SECRET).encode())
+    return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, key)
+
+
+@pytest.fixture
+def door_app(make_app, tmp_path):
+    return make_app(AT_LOGIN_SECRET=SECRET, INSTANCE_PATH=str(tmp_path))
+
+
+@pytest.fixture
+def visitor(door_app, serve):
+    return Visitor(serve(door_app))
+
+
+def open_door(visitor: Visitor, token: str, state: str = STATE) -> requests.Response:
+    return visitor.get("/account/at-login", params={"session_token": token, "state": state})
+
+
+def answer_of(response: requests.Response, tenant: str) -> dict:
+    """The answer in the redirect to Auth0's /continue (not followed), checked as the Action's
+    api.redirect.validateToken would."""
+    assert response.status_code == 303, response.text[:300]
+    location = response.headers["Location"]
+    assert location.startswith(f"{tenant}/continue?"), location
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == [STATE]
+    decoded = jwt.decode(query["session_token"][0], OctKey.import_key(SECRET.encode()))
+    assert decoded.header["alg"] == "HS256"
+    claims = decoded.claims
+    assert claims["state"] == STATE and claims["exp"] > time.time()
+    return claims
+
+
+def until_continue(visitor: Visitor, answer: requests.Response) -> requests.Response:
+    """Follow the browser's redirects up to the one to Auth0's /continue (not taken)."""
+    while answer.status_code in (302, 303) and "/continue?" not in answer.headers["Location"]:
+        answer = visitor.http.get(
+            requests.compat.urljoin(answer.url, answer.headers["Location"]),
+            allow_redirects=False,
+            timeout=15,
+        )
+    return answer
+
+
+def test_the_newer_account_is_asked_and_the_proof_answers_link_with_the_older_primary(
+    visitor, tenant
+):
+    page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    assert page.status_code == 200, page.text[:300]
+    assert page.url == visitor.base + "/account/at-login"  # the token is out of the address
+    assert "Is this also you?" in page.text
+    assert "The Email and password account stays" in page.text  # the older one, as everywhere
+    assert "It was created first" in page.text
+    proof = visitor.press(page, "Sign in and link")
+    assert "Username-Password-Authentication" in proof.text  # the candidate's own connection
+    authorize = proof.history[-1].headers["Location"] if proof.history else proof.url
+    assert "linked_accounts=proof" in authorize and "prompt=login" in authorize
+    done = until_continue(
+        visitor, submit(visitor.http, proof, "Continue as Maya Patel", follow=False)
+    )
+    claims = answer_of(done, tenant)
+    assert claims["action"] == "link" and claims["sub"] == t.MAYA_GITHUB
+    assert claims["primary_identity"]["user_id"] == t.MAYA
+    assert claims["secondary_identity"] == {
+        "user_id": t.MAYA_GITHUB,
+        "provider": "github",
+        "connection": "github",
+    }
+    assert claims["iss"] == visitor.base + "/account/at-login"
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]  # the page links nothing itself
+
+
+def test_the_older_account_signing_in_keeps_itself_primary(visitor, tenant):
+    page = open_door(visitor, action_token(tenant, MAYA_OLD, [MAYA_NEW]))
+    assert "<strong>This profile stays</strong>" in page.text
+    proof = visitor.press(page, "Sign in and link")
+    done = until_continue(
+        visitor, submit(visitor.http, proof, "Continue as maya-patel", follow=False)
+    )
+    claims = answer_of(done, tenant)
+    assert claims["primary_identity"]["user_id"] == t.MAYA
+    assert claims["secondary_identity"]["user_id"] == t.MAYA_GITHUB
+
+
+def test_a_proof_with_another_account_asks_again_and_answers_nothing(visitor, tenant):
+    page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    proof = visitor.press(page, "Sign in and link")
+    again = visitor.press(proof, "Continue as Ben Carter")
+    assert again.status_code == 400
+    assert "You signed in to a different account, so nothing was linked." in again.text
+    assert "Is this also you?" in again.text  # the question again: try again, or go on
+    done = submit(visitor.http, again, "Not now", follow=False)
+    assert answer_of(done, tenant)["action"] == "not_now"
+
+
+@pytest.mark.parametrize(("button", "action"), [("Not now", "not_now"), ("Not mine", "not_mine")])
+def test_not_now_and_not_mine_continue_the_login_with_the_answer(visitor, tenant, button, action):
+    page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    claims = answer_of(submit(visitor.http, page, button, follow=False), tenant)
+    assert claims["action"] == action
+    if action == "not_mine":
+        assert claims["candidates"] == [t.MAYA]
+    # The door is closed: the page cannot answer twice.
+    assert visitor.get("/account/at-login").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        "another secret",
+        "expired",
+        "another issuer",
+        "sub is not the current account",
+        "no candidates",
+        "candidate is the current account",
+        "no state",
+    ],
+)
+def test_a_token_that_does_not_open_the_door_gets_a_clear_page_and_no_answer(
+    visitor, tenant, forge
+):
+    state = STATE
+    if forge == "another secret":
+        raw = action_token(tenant, MAYA_NEW, [MAYA_OLD], secret="x" * 40)
+    elif forge == "expired":
+        raw = action_token(tenant, MAYA_NEW, [MAYA_OLD], iat=1, exp=int(time.time()) - 120)
+    elif forge == "another issuer":
+        raw = action_token(tenant, MAYA_NEW, [MAYA_OLD], iss="https://evil.example/")
+    elif forge == "sub is not the current account":
+        raw = action_token(tenant, MAYA_NEW, [MAYA_OLD], sub=t.BEN)
+    elif forge == "no candidates":
+        raw = action_token(tenant, MAYA_NEW, [])
+    elif forge == "candidate is the current account":
+        raw = action_token(tenant, MAYA_NEW, [MAYA_NEW])
+    else:
+        raw, state = action_token(tenant, MAYA_NEW, [MAYA_OLD]), ""
+    page = open_door(visitor, raw, state)
+    assert page.status_code == 400
+    assert "This link has expired" in page.text and "Nothing was linked" in page.text
+    assert "/continue" not in page.text
+    assert visitor.get("/account/at-login").status_code == 400  # no door was opened
+
+
+def test_a_replayed_token_is_refused_even_in_another_browser(door_app, serve, tenant):
+    url = serve(door_app)
+    raw = action_token(tenant, MAYA_NEW, [MAYA_OLD])
+    first, second = Visitor(url), Visitor(url)
+    assert open_door(first, raw).status_code == 200
+    assert open_door(second, raw).status_code == 400
+    assert open_door(first, raw).status_code == 400  # the same browser too: one use
+    assert first.get("/account/at-login").status_code == 200  # its door stays open
+
+
+def test_the_answer_forms_need_their_csrf_token(visitor, tenant):
+    open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    forged = visitor.http.post(
+        visitor.base + "/account/at-login/answer", data={"answer": "not_mine"}, timeout=10,
+        allow_redirects=False,
+    )  # fmt: skip
+    assert forged.status_code == 400
+    forged = visitor.http.post(
+        visitor.base + "/account/at-login/link", data={"candidate": t.MAYA}, timeout=10,
+        allow_redirects=False,
+    )  # fmt: skip
+    assert forged.status_code == 400
+
+
+def test_a_candidate_the_action_did_not_name_cannot_be_proved(visitor, tenant):
+    page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    forged = submit(visitor.http, page, "Sign in and link", candidate=t.BEN, follow=False)
+    assert forged.status_code == 400
+
+
+def test_the_door_is_closed_without_the_secret(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app()))
+    assert open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD])).status_code == 404
+
+
+def test_a_short_secret_stops_start_up(make_app):
+    with pytest.raises(SystemExit, match="AT_LOGIN_SECRET must be at least 32"):
+        make_app(AT_LOGIN_SECRET="short")
+
+
+def test_the_merge_claim_of_a_login_tells_the_product_once(door_app):
+    seen = []
+
+    def record(sender, primary_id, merged_id):
+        seen.append((primary_id, merged_id))
+
+    accounts_merged.connect(record)
+    try:
+        with door_app.test_request_context("/"):
+            claim = {"primary_id": t.MAYA, "merged_id": t.MAYA_GITHUB}
+            assert merged_at_login({"sub": t.MAYA, "https://linked-accounts/merged": claim})
+            # A claim naming another primary than the login's own is not this login's news.
+            assert not merged_at_login({"sub": t.BEN, "https://linked-accounts/merged": claim})
+            assert not merged_at_login({"sub": t.MAYA})
+    finally:
+        accounts_merged.disconnect(record)
+    assert seen == [(t.MAYA, t.MAYA_GITHUB)]
