@@ -90,9 +90,10 @@ def identities(acct: Account, *, reread: bool = False) -> Sequence[Identity]:
     uid = acct.user_id
     raw = None if reread else identity_cache.cached(uid, st.settings.cache_seconds)
     metrics.cache_lookup(found=raw is not None, bypassed=reread)
-    if raw is None and not reread:
+    if raw is None:
         stale = identity_cache.cached(uid, float("inf"))
-        # Another request of this user is reading them right now: show what we have.
+        # Another request of this user is reading them right now (a re-read asked for too:
+        # several Refresh posts at once are one read): show what we have.
         flight = identity_cache.flight_key(uid)
         if stale is not None and not single_flight.claim(sum(st.management.timeout), flight):
             raw = stale
@@ -101,6 +102,7 @@ def identities(acct: Account, *, reread: bool = False) -> Sequence[Identity]:
         raw = user.get("identities")
         _check(raw)  # refuse a malformed answer before caching it
         raw = identity_cache.remember(uid, raw)  # as kept: the same list the next views read
+        verified_email.remember(uid, user)  # the same answer says whether the email is verified
     return profile_identities(raw, acct.email, acct.name)
 
 

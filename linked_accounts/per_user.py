@@ -24,6 +24,7 @@ SESSION_KEYS = {
     "identities": keys.IDENTITIES,
     "same-email": keys.SUGGESTIONS,
     "dismissed": keys.DISMISSED,
+    "email-verified": keys.EMAIL_VERIFIED,
 }
 
 

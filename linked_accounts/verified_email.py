@@ -8,19 +8,38 @@ email is unverified links nothing, and is told why and what to do.
 
 from __future__ import annotations
 
+from typing import Any
+
+from . import per_user, single_flight
 from .i18n import _
 from .refusals import Refusal
 from .signin.account import Account
 from .state import state
 
+KIND = "email-verified"
+
 
 def own_email_verified(acct: Account) -> bool:
     """Tell whether the signed-in user's own email is verified: from their ID token, or (for a
-    session kept before the claim was) from Auth0, with their own token."""
+    session kept before the claim was, or an ID token without a boolean claim) from Auth0's
+    answer, kept per user like the identities: one read per period, one at a time, whatever the
+    views, the listing and the confirmations ask meanwhile."""
     if acct.email_verified is not None:
         return acct.email_verified
-    user = state().management.get_user(acct.access_token, acct.user_id)
-    return user.get("email_verified") is True
+    kept = per_user.get(KIND, acct.user_id)
+    if isinstance(kept, bool):
+        return kept
+    st = state()
+    if not single_flight.claim(sum(st.management.timeout), KIND + ":" + acct.user_id):
+        return False  # another request is asking right now: not verified until it knows
+    return remember(acct.user_id, st.management.get_user(acct.access_token, acct.user_id))
+
+
+def remember(user_id: str, user: dict[str, Any]) -> bool:
+    """Keep what Auth0's user answer says of the email, for the cache period; return it."""
+    verified = user.get("email_verified") is True
+    per_user.put(KIND, user_id, verified, max(1, int(state().settings.cache_seconds)))
+    return verified
 
 
 def require_own_verified(acct: Account) -> None:

@@ -18,11 +18,22 @@ IDENTITIES = "linked_accounts.identities"
 # Link suggestions found, and those dismissed: likewise in the session only without a side store.
 SUGGESTIONS = "linked_accounts.same-email"
 DISMISSED = "linked_accounts.dismissed"
+# Auth0's answer on the person's own email, when their ID token did not say: likewise.
+EMAIL_VERIFIED = "linked_accounts.email-verified"
 # The at-login door this browser opened: a login suspended at Auth0, waiting for an answer.
 AT_LOGIN = "linked_accounts.at-login"
 
 SESSION_KEYS = frozenset(
-    {ACCOUNT, PENDING_TRIPS, SEPARATED, IDENTITIES, SUGGESTIONS, DISMISSED, AT_LOGIN}
+    {
+        ACCOUNT,
+        PENDING_TRIPS,
+        SEPARATED,
+        IDENTITIES,
+        SUGGESTIONS,
+        DISMISSED,
+        EMAIL_VERIFIED,
+        AT_LOGIN,
+    }
 )
 
 # The extension's Authlib client. Authlib keeps each trip's state, nonce and PKCE verifier in
