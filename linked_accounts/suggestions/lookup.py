@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 EXTENSION = "linked_accounts.suggestions"
 KIND = "same-email"
 # Only what deciding and drawing a suggestion needs: no metadata, no tokens, kept small.
-FIELDS = "user_id,email,email_verified,name,nickname,created_at,identities"
+FIELDS = "user_id,email,email_verified,name,nickname,created_at,identities,blocked"
+# Passwordless connections: a proof sign-in cannot name them with `connection` and `prompt=login`
+# the way it does every other, so they are never suggested.
+PASSWORDLESS = frozenset({"email", "sms"})
 
 # The host's rule for which account stays primary: (signed-in profile, other profile) -> user id.
 ChoosePrimary = Callable[[dict[str, Any], dict[str, Any]], str]
@@ -210,12 +213,16 @@ def _candidate(user: dict[str, Any]) -> Candidate | None:
     identities = user.get("identities")
     if user.get("email_verified") is not True or not isinstance(identities, list):
         return None
+    if user.get("blocked") is True:
+        return None  # it cannot sign in to prove itself, and its owner was shut out for a reason
     if len(identities) != 1 or not isinstance(identities[0], dict):
         return None  # it has linked identities of its own: Auth0 would not take it as secondary
     user_id = str(user.get("user_id") or "")
     try:
         provider, _sub = split_user_id(user_id)
     except ValueError:
+        return None
+    if provider in PASSWORDLESS:
         return None
     return Candidate(
         user_id=user_id,
