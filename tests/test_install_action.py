@@ -1,0 +1,309 @@
+"""`flask linked-accounts install-action` against the development tenant over real HTTP: it creates,
+deploys and binds the post-login Action with its secrets; a second run changes nothing; a dry run
+says what it would do and does nothing; a changed input updates and redeploys it; the Actions
+already bound keep their place.
+
+What the tenant holds is read back through the same Management API, as an operator would see it
+(Auth0 answers secret names only: the values are checked through the fingerprint of the secrets
+the installed code ends with).
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from flask import Flask
+
+from linked_accounts.atlogin import install
+from linked_accounts.atlogin.install import (
+    ACTION_FILE,
+    DEFAULT_NAME,
+    Tenant,
+    action_secrets,
+    install_action,
+    install_action_command,
+)
+
+LINKING_SECRET = "at-login-secret-" + "s" * 32
+LINKING_URL = "http://127.0.0.1:5000/account/at-login"
+SECRET_NAMES = {
+    "LINKING_SECRET",
+    "LINKING_URL",
+    "AUTH0_DOMAIN",
+    "M2M_CLIENT_ID",
+    "M2M_CLIENT_SECRET",
+    "NOT_NOW_DAYS",
+}
+
+
+def tenant_of(url: str) -> Tenant:
+    return Tenant(url, url, "dev-m2m", "dev-m2m-secret", (3.05, 5.0))
+
+
+def secrets_for(url: str, **options) -> dict[str, str]:
+    return action_secrets(
+        tenant_of(url), linking_secret=LINKING_SECRET, linking_url=LINKING_URL, **options
+    )
+
+
+class Admin:
+    """The tenant's Actions Management API, with the M2M client's token."""
+
+    def __init__(self, url: str) -> None:
+        token = requests.post(
+            f"{url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "dev-m2m",
+                "client_secret": "dev-m2m-secret",
+                "audience": f"{url}/api/v2/",
+            },
+            timeout=5,
+        )
+        token.raise_for_status()
+        self.url = f"{url}/api/v2/actions"
+        self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def call(self, method: str, path: str, **kwargs) -> dict:
+        r = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=5, **kwargs)
+        assert r.status_code < 300, r.text
+        return r.json() if r.content else {}
+
+    def actions(self, name: str = DEFAULT_NAME) -> list[dict]:
+        return self.call("GET", "/actions", params={"actionName": name})["actions"]
+
+    def bindings(self) -> list[dict]:
+        return self.call("GET", "/triggers/post-login/bindings")["bindings"]
+
+
+def run(url: str, lines: list[str] | None = None, **options) -> list[str]:
+    secrets = options.pop("secrets", None) or secrets_for(url)
+    return install_action(
+        tenant_of(url),
+        action_file=options.pop("action_file", ACTION_FILE),
+        secrets=secrets,
+        echo=(lines if lines is not None else []).append,
+        **options,
+    )
+
+
+def test_install_creates_deploys_and_binds_the_action_with_its_secrets(tenant):
+    lines: list[str] = []
+    changes = run(tenant, lines)
+
+    assert [c.split(" ")[0] for c in changes] == ["create", "deploy", "bind"]
+    assert lines == changes
+    admin = Admin(tenant)
+    (action,) = admin.actions()
+    assert action["supported_triggers"] == [{"id": "post-login", "version": "v3"}]
+    assert action["runtime"] == "node22"
+    assert {s["name"] for s in action["secrets"]} == SECRET_NAMES
+    assert all("value" not in s for s in action["secrets"])
+    # The code is the shipped file, and ends with the fingerprint of the secrets' values.
+    source = ACTION_FILE.read_text()
+    fingerprint = install._fingerprint(secrets_for(tenant))
+    assert action["code"] == f"{source.rstrip()}\n\n{install.FINGERPRINT_MARK}{fingerprint}\n"
+    assert action["all_changes_deployed"] is True
+    assert action["deployed_version"]["code"] == action["code"]
+    (binding,) = admin.bindings()
+    assert binding["action"]["id"] == action["id"]
+    assert binding["display_name"] == DEFAULT_NAME
+
+
+def test_the_secrets_point_the_action_at_this_tenant(tenant):
+    secrets = secrets_for(tenant, client_ids=("dev-client",), not_now_days=7)
+    assert secrets == {
+        "LINKING_SECRET": LINKING_SECRET,
+        "LINKING_URL": LINKING_URL,
+        "AUTH0_DOMAIN": tenant,  # http on loopback: the origin as it is
+        "M2M_CLIENT_ID": "dev-m2m",
+        "M2M_CLIENT_SECRET": "dev-m2m-secret",
+        "NOT_NOW_DAYS": "7",
+        "CLIENT_IDS": "dev-client",
+    }
+    real = Tenant("https://login.example.com", "https://acme.eu.auth0.com", "m", "s")
+    assert install.action_domain(real.canonical_url) == "acme.eu.auth0.com"
+
+
+def test_a_second_run_with_the_same_inputs_changes_nothing(tenant):
+    run(tenant)
+    admin = Admin(tenant)
+    (before,) = admin.actions()
+
+    lines: list[str] = []
+    assert run(tenant, lines) == []
+    assert lines == [f"action {DEFAULT_NAME!r}: up to date"]
+    (after,) = admin.actions()
+    assert after["updated_at"] == before["updated_at"]
+    assert after["deployed_version"]["id"] == before["deployed_version"]["id"]
+    assert len(admin.bindings()) == 1
+
+
+def test_a_dry_run_says_what_it_would_do_and_does_nothing(tenant):
+    lines: list[str] = []
+    changes = run(tenant, lines, dry_run=True)
+    assert [c.split(" ")[0] for c in changes] == ["create", "deploy", "bind"]
+    assert lines == [f"would {c}" for c in changes]
+    admin = Admin(tenant)
+    assert admin.actions() == []
+    assert admin.bindings() == []
+
+    run(tenant)
+    (installed,) = admin.actions()
+    lines.clear()
+    changed = secrets_for(tenant, not_now_days=7)
+    assert run(tenant, lines, secrets=changed, dry_run=True) == [
+        f"update action {DEFAULT_NAME!r}: secrets",
+        f"deploy action {DEFAULT_NAME!r}",
+    ]
+    assert lines[0].startswith("would update")
+    (after,) = admin.actions()
+    assert after["updated_at"] == installed["updated_at"]
+    assert after["code"] == installed["code"]
+
+
+def test_changed_secrets_update_and_redeploy_the_action_without_binding_it_twice(tenant):
+    run(tenant)
+    admin = Admin(tenant)
+    (first,) = admin.actions()
+
+    changed = secrets_for(tenant, client_ids=("dev-client",), not_now_days=7)
+    assert run(tenant, secrets=changed) == [
+        f"update action {DEFAULT_NAME!r}: secrets",
+        f"deploy action {DEFAULT_NAME!r}",
+    ]
+    (second,) = admin.actions()
+    assert second["id"] == first["id"]
+    assert {s["name"] for s in second["secrets"]} == SECRET_NAMES | {"CLIENT_IDS"}
+    assert second["deployed_version"]["id"] != first["deployed_version"]["id"]
+    assert second["deployed_version"]["code"].endswith(f"{install._fingerprint(changed)}\n")
+    assert [b["action"]["id"] for b in admin.bindings()] == [first["id"]]
+    assert run(tenant, secrets=changed) == []
+
+
+def test_changed_code_updates_and_redeploys_the_action(tenant, tmp_path):
+    run(tenant)
+    edited = tmp_path / "link-accounts.js"
+    edited.write_text(ACTION_FILE.read_text() + "\n// a later release\n")
+    assert run(tenant, action_file=edited) == [
+        f"update action {DEFAULT_NAME!r}: code",
+        f"deploy action {DEFAULT_NAME!r}",
+    ]
+    (action,) = Admin(tenant).actions()
+    assert "// a later release" in action["deployed_version"]["code"]
+    assert run(tenant, action_file=edited) == []
+
+
+def test_an_action_created_but_never_deployed_is_deployed_and_bound(tenant):
+    admin = Admin(tenant)
+    secrets = secrets_for(tenant)
+    admin.call(
+        "POST",
+        "/actions",
+        json={
+            "name": DEFAULT_NAME,
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+            "code": install._with_fingerprint(ACTION_FILE.read_text(), secrets),
+            "runtime": "node22",
+            "secrets": [{"name": k, "value": v} for k, v in secrets.items()],
+        },
+    )
+    assert run(tenant) == [
+        f"deploy action {DEFAULT_NAME!r}",
+        f"bind action {DEFAULT_NAME!r} to post-login",
+    ]
+    (action,) = admin.actions()
+    assert action["all_changes_deployed"] is True
+
+
+def test_the_actions_already_bound_keep_their_order_and_ours_comes_last(tenant):
+    admin = Admin(tenant)
+    ids = []
+    for name in ("first-action", "second-action"):
+        created = admin.call(
+            "POST",
+            "/actions",
+            json={
+                "name": name,
+                "supported_triggers": [{"id": "post-login", "version": "v3"}],
+                "code": "exports.onExecutePostLogin = async () => {};",
+                "runtime": "node22",
+            },
+        )
+        admin.call("POST", f"/actions/{created['id']}/deploy")
+        ids.append(created["id"])
+    refs = [{"ref": {"type": "action_id", "value": i}, "display_name": f"shown {i}"} for i in ids]
+    admin.call("PATCH", "/triggers/post-login/bindings", json={"bindings": refs})
+
+    changes = run(tenant)
+    assert changes[-1] == (
+        f"bind action {DEFAULT_NAME!r} to post-login after shown {ids[0]}, shown {ids[1]}"
+    )
+    (ours,) = admin.actions()
+    bound = admin.bindings()
+    assert [b["action"]["id"] for b in bound] == [*ids, ours["id"]]
+    assert [b["display_name"] for b in bound] == [
+        f"shown {ids[0]}",
+        f"shown {ids[1]}",
+        DEFAULT_NAME,
+    ]
+    assert run(tenant) == []
+
+
+def test_a_client_without_the_actions_scopes_is_told_which_it_needs(tenant):
+    refused = Tenant(tenant, tenant, "dev-client", "dev-client-secret", (3.05, 5.0))
+    with pytest.raises(install.InstallError, match="read:actions create:actions update:actions"):
+        install_action(refused, secrets=secrets_for(tenant), echo=lambda _: None)
+
+
+@pytest.fixture
+def host(tenant):
+    """A bare Flask app with the config the command reads (the command needs no extension)."""
+    app = Flask(__name__)
+    app.config.update(
+        AUTH0_DOMAIN=tenant,
+        AUTH0_M2M_CLIENT_ID="dev-m2m",
+        AUTH0_M2M_CLIENT_SECRET="dev-m2m-secret",
+        LINKED_ACCOUNTS_AT_LOGIN_SECRET=LINKING_SECRET,
+    )
+    return app
+
+
+def test_the_command_installs_then_reports_up_to_date(host, tenant):
+    runner = host.test_cli_runner()
+    args = ["--linking-url", LINKING_URL, "--client-id", "dev-client", "--not-now-days", "14"]
+
+    dry = runner.invoke(install_action_command, [*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.splitlines()[0].startswith(f"would create action {DEFAULT_NAME!r}")
+    assert Admin(tenant).actions() == []
+
+    first = runner.invoke(install_action_command, args)
+    assert first.exit_code == 0, first.output
+    assert [line.split(" ")[0] for line in first.output.splitlines()] == [
+        "create",
+        "deploy",
+        "bind",
+    ]
+    (action,) = Admin(tenant).actions()
+    expected = secrets_for(tenant, client_ids=("dev-client",), not_now_days=14)
+    assert action["code"].endswith(f"{install._fingerprint(expected)}\n")
+
+    again = runner.invoke(install_action_command, args)
+    assert again.exit_code == 0, again.output
+    assert again.output == f"action {DEFAULT_NAME!r}: up to date\n"
+
+
+def test_the_command_refuses_a_linking_url_that_is_not_https(host):
+    result = host.test_cli_runner().invoke(
+        install_action_command, ["--linking-url", "http://app.example.com/account/at-login"]
+    )
+    assert result.exit_code == 2
+    assert "--linking-url" in result.output
+
+
+def test_the_command_needs_the_at_login_secret(host):
+    host.config["LINKED_ACCOUNTS_AT_LOGIN_SECRET"] = ""
+    result = host.test_cli_runner().invoke(install_action_command, ["--linking-url", LINKING_URL])
+    assert result.exit_code == 1
+    assert "LINKED_ACCOUNTS_AT_LOGIN_SECRET is not set" in result.output
