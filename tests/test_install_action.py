@@ -10,6 +10,15 @@ the installed code ends with).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import time
+from urllib.parse import parse_qs, quote, urlsplit
+
 import pytest
 import requests
 from flask import Flask
@@ -23,6 +32,8 @@ from linked_accounts.atlogin.install import (
     install_action,
     install_action_command,
 )
+from tests.support import tenant as t
+from tests.support.tenant_login import CALLBACK, parse_login_page, pkce_pair
 
 LINKING_SECRET = "at-login-secret-" + "s" * 32
 LINKING_URL = "http://127.0.0.1:5000/account/at-login"
@@ -307,3 +318,60 @@ def test_the_command_needs_the_at_login_secret(host):
     result = host.test_cli_runner().invoke(install_action_command, ["--linking-url", LINKING_URL])
     assert result.exit_code == 1
     assert "LINKED_ACCOUNTS_AT_LOGIN_SECRET is not set" in result.output
+
+
+def test_the_installed_action_runs_on_a_login_with_its_secrets(tenant):
+    """End to end: the deployed, bound Action runs on a login that is due (Maya's GitHub account,
+    her "not now" period over), finds her older account with its M2M secrets, and sends her to
+    the linking page with a token signed with its LINKING_SECRET."""
+    if shutil.which("node") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is not installed: CI must run the Action on the tenant")
+        pytest.skip("node is not installed: the tenant runs no Action")
+    run(tenant)
+    admin = Admin(tenant)
+    over = {"linked_accounts": {"not_now_until": int(time.time()) - 5}}
+    requests.patch(
+        f"{tenant}/api/v2/users/{quote(t.MAYA_GITHUB, safe='')}",
+        json={"app_metadata": over},
+        headers=admin.headers,
+        timeout=5,
+    ).raise_for_status()
+
+    browser = requests.Session()
+    _, challenge = pkce_pair()
+    page = browser.get(
+        f"{tenant}/authorize",
+        params={
+            "response_type": "code",
+            "client_id": "dev-client",
+            "redirect_uri": CALLBACK,
+            "scope": "openid profile email",
+            "state": "app-state",
+            "nonce": "app-nonce",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    form = parse_login_page(page.text)
+    name, value = form.button("Continue as maya-patel")
+    sent = browser.post(
+        f"{tenant}{form.action}",
+        data={**form.hidden, name: value},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    assert sent.status_code == 302, sent.text[:300]
+    location = urlsplit(sent.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == LINKING_URL
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert query["state"]
+    header, claims, signature = query["session_token"].split(".")
+    expected = hmac.new(LINKING_SECRET.encode(), f"{header}.{claims}".encode(), hashlib.sha256)
+    assert base64.urlsafe_b64decode(signature + "==") == expected.digest()
+    payload = json.loads(base64.urlsafe_b64decode(claims + "=="))
+    assert payload["sub"] == t.MAYA_GITHUB
+    assert [c["user_id"] for c in payload["candidate_identities"]] == [t.MAYA]
