@@ -14,6 +14,7 @@ DEFAULT_CLIENTS: list[dict[str, Any]] = [
     {
         "client_id": "dev-client",
         "client_secret": "dev-client-secret",  # noqa: S105 - a published development secret
+        "name": "Linked accounts (development)",
         "callbacks": [],
         "logout_urls": [],
         "allow_loopback": True,
@@ -23,7 +24,18 @@ DEFAULT_CLIENTS: list[dict[str, Any]] = [
         "client_id": "dev-m2m",
         "client_secret": "dev-m2m-secret",  # noqa: S105 - a published development secret
         "app_type": "m2m",
-        "scopes": ["read:users", "delete:users", "update:users"],
+        # The Actions scopes let `flask linked-accounts install-action` deploy and bind the
+        # at-login Action here, as it would on a tenant with an M2M client granted them.
+        "scopes": [
+            "read:users",
+            "delete:users",
+            "update:users",
+            "update:users_app_metadata",  # MERGE_APP_METADATA's merge
+            "read:actions",
+            "create:actions",
+            "update:actions",
+            "delete:actions",
+        ],
     },
 ]
 
@@ -34,6 +46,7 @@ class Client:
 
     client_id: str
     client_secret: str
+    name: str = ""  # as the Dashboard shows it (an Action's event.client.name)
     callbacks: tuple[str, ...] = ()
     logout_urls: tuple[str, ...] = ()
     allow_loopback: bool = False
@@ -51,6 +64,7 @@ class Client:
         return cls(
             client_id=str(data["client_id"]),
             client_secret=str(data.get("client_secret") or ""),
+            name=str(data.get("name") or data["client_id"]),
             callbacks=tuple(data.get("callbacks") or ()),
             logout_urls=tuple(data.get("logout_urls") or ()),
             allow_loopback=bool(data.get("allow_loopback", False)),

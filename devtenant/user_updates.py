@@ -1,9 +1,11 @@
 """PATCH /api/v2/users/{id} for metadata, with Auth0's scopes and merge rules.
 
 A user token with `update:current_user_metadata` may change its own `user_metadata` only; an M2M
-token with `update:users` may change `user_metadata` and `app_metadata`. Top-level keys are
-merged, a `null` value removes its key, and an empty object removes the metadata altogether
-(Auth0's "Manage metadata with the Management API" page). Other profile fields are not modelled.
+token with `update:users` may change `user_metadata` and `app_metadata`, one with
+`update:users_app_metadata` only `app_metadata` (both listed by the endpoint's reference).
+Top-level keys are merged, a `null` value removes its key, and an empty object removes the
+metadata altogether (Auth0's "Manage metadata with the Management API" page). Other profile
+fields are not modelled.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def _check_scope(claims: dict[str, Any], user_id: str, body: dict[str, Any]) -> 
     if claims.get("gty") == "client-credentials":
         if "update:users" in scopes:
             return None
-        return _insufficient("update:users")
+        if "update:users_app_metadata" in scopes and set(body) <= {"app_metadata"}:
+            return None
+        return _insufficient("update:users,update:users_app_metadata")
     if "app_metadata" in body or "update:current_user_metadata" not in scopes:
         return _insufficient("update:users,update:current_user_metadata")
     if user_id != claims.get("sub"):

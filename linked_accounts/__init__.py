@@ -77,6 +77,7 @@ class LinkedAccounts:
         current_user: Callable[[], str | None] | None = None,
         login_url: str | None = None,
         choose_primary: suggestions.ChoosePrimary | None = None,
+        before_merge: Callable[[str, str], None] | None = None,
     ) -> None:
         """Read settings, create this app's Auth0 clients, and mount the pages at `url_prefix`.
 
@@ -86,6 +87,9 @@ class LinkedAccounts:
 
         `choose_primary(signed_in, other)` returns the user id of the account that stays when
         two merge (default: the one Auth0 created first); each is a users-by-email profile.
+        `before_merge(primary_id, merged_id)` runs before every link this extension makes (the
+        product's own preparation, e.g. moving what it keeps under the merged id); if it
+        raises, nothing is linked. `accounts_merged` follows every merge.
         """
         if current_user is not None and not login_url:
             raise ValueError("current_user needs login_url: where the host signs people in")
@@ -137,6 +141,7 @@ class LinkedAccounts:
             ),
             current_user=current_user,
             login_url=login_url,
+            before_merge=before_merge,
         )
         app.extensions[EXTENSION] = st
         metrics.init_app(app, management.http)  # only if LINKED_ACCOUNTS_METRICS is set
@@ -159,6 +164,9 @@ class LinkedAccounts:
             choose_primary,
             html,
             json_api,
+            _m2m(settings, management, f"{scopes.READ_USERS} {scopes.UPDATE_APP_METADATA}")
+            if suggesting.merge_app_metadata
+            else None,
         )
         if atlogin.enabled(app.config):
             atlogin.init_app(app, html)

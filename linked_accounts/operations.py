@@ -229,12 +229,16 @@ def link(
     link_with: str,
     name: str,
     copy_metadata: bool = False,
+    app_metadata_token: str | None = None,
 ) -> Joined:
     """Link `secondary` into `primary` with `primary`'s own token (`link_with`: the secondary's
     ID token): every link, whoever started it (the page, a suggestion), is this one.
 
-    With `copy_metadata`, the secondary's user_metadata keys the primary lacks are copied first
-    (read with the secondary's token; Auth0 drops them on link). The copy is removed again only
+    The host's `before_merge(primary_id, secondary_id)` runs first; if it raises, nothing is
+    linked. With `copy_metadata`, the secondary's user_metadata keys the primary lacks are copied
+    (read with each account's own token; Auth0 drops them on link); with `app_metadata_token`
+    (an M2M token: no user token reaches app_metadata) its app_metadata keys too, as Auth0's
+    linking guide does, the primary's values winning. The copy is removed again only
     when the link is known not to have been made: Auth0 refused it, or the identities read after
     a lost answer show it missing. After a lost answer (timeout, dropped connection, malformed body)
     the primary's identities are read once more to say done, not done, or not known yet
@@ -242,8 +246,18 @@ def link(
     the secondary's entry is dropped (that user no longer exists), `identity_linked` and
     `accounts_merged` are sent once.
     """
-    client = state().management
-    added = _copy_metadata(client, secondary, primary) if copy_metadata else []
+    st = state()
+    client = st.management
+    if st.before_merge is not None:
+        _prepare_merge(st.before_merge, primary.user_id, secondary.user_id)
+    added: list[tuple[str, str, list[str]]] = []  # (kind, token, keys) copied into the primary
+    if copy_metadata:
+        added.append(("user_metadata", primary.token, _copy_metadata(client, secondary, primary)))
+    if app_metadata_token:  # both read and written with the M2M token
+        source = Party(secondary.user_id, app_metadata_token)
+        target = Party(primary.user_id, app_metadata_token)
+        keys = _copy_metadata(client, source, target, "app_metadata")
+        added.append(("app_metadata", app_metadata_token, keys))
     try:
         raw = client.link(primary.token, primary.user_id, link_with)
         _check(raw)  # a malformed answer is as good as a lost one: read again below
@@ -273,24 +287,45 @@ def link(
     return Joined(primary.user_id, secondary.user_id, listed, linked)
 
 
-def _copy_metadata(client: m.ManagementClient, source: Party, target: Party) -> list[str]:
-    """Add `source`'s user_metadata keys that `target` lacks (the target's values win), each read
-    with the account's own token; return the keys added. Never app_metadata (server-side only)."""
-    theirs = client.get_user(source.token, source.user_id).get("user_metadata") or {}
-    ours = client.get_user(target.token, target.user_id).get("user_metadata") or {}
+def _prepare_merge(hook: Callable[[str, str], None], primary_id: str, secondary_id: str) -> None:
+    """Run the host's `before_merge`; a host that cannot prepare stops the link, saying so."""
+    try:
+        hook(primary_id, secondary_id)
+    except Exception:  # the host's code: whatever it raises, nothing is linked
+        log.exception("before_merge refused or failed; nothing was linked")
+        raise Refusal(
+            "merge_not_prepared",
+            _("Not linked"),
+            _("This site could not get ready to merge the accounts, so nothing was linked."),
+            503,
+        ) from None
+
+
+def _copy_metadata(
+    client: m.ManagementClient, source: Party, target: Party, kind: str = "user_metadata"
+) -> list[str]:
+    """Add `source`'s `kind` keys that `target` lacks (the target's values win), each read with
+    the token given for it; return the keys added."""
+    theirs = client.get_user(source.token, source.user_id).get(kind) or {}
+    ours = client.get_user(target.token, target.user_id).get(kind) or {}
     missing = {k: v for k, v in theirs.items() if k not in ours and v is not None}
     if missing:
-        client.update_user_metadata(target.token, target.user_id, missing)
+        client.update_user_metadata(target.token, target.user_id, missing, kind=kind)
     return list(missing)
 
 
-def _undo_copy(client: m.ManagementClient, target: Party, keys: list[str]) -> None:
-    if not keys:
-        return
-    try:
-        client.update_user_metadata(target.token, target.user_id, dict.fromkeys(keys))
-    except m.ManagementError as exc:
-        log.error("could not remove metadata copied before a failed link: %s", type(exc).__name__)
+def _undo_copy(
+    client: m.ManagementClient, target: Party, added: list[tuple[str, str, list[str]]]
+) -> None:
+    for kind, token, keys in added:
+        if not keys:
+            continue
+        try:
+            client.update_user_metadata(token, target.user_id, dict.fromkeys(keys), kind=kind)
+        except m.ManagementError as exc:
+            log.error(
+                "could not remove %s copied before a failed link: %s", kind, type(exc).__name__
+            )
 
 
 def delete_separated(

@@ -11,6 +11,7 @@ timeout where Auth0 never linked, and a lost answer that cannot be checked yet.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -193,3 +194,88 @@ def test_a_failed_lookup_after_the_sign_ins_says_the_lookup_failed(
     assert "No longer suggested" not in done.text
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
     assert merges == []
+
+
+def test_the_hosts_before_merge_runs_first_and_can_stop_the_merge(
+    make_app, serve, tenant, merges, monkeypatch
+):
+    app = make_app()
+    calls: list[tuple[str, str, list[str]]] = []
+
+    def before_merge(primary_id: str, merged_id: str) -> None:
+        calls.append((primary_id, merged_id, t.identity_keys(tenant, primary_id)))
+        raise RuntimeError("the product's own store is down")
+
+    from linked_accounts.state import EXTENSION
+
+    st = app.extensions[EXTENSION]
+    monkeypatch.setitem(app.extensions, EXTENSION, replace(st, before_merge=before_merge))
+    visitor = Visitor(serve(app))
+    proof = to_the_proof(visitor, "signed in with the older account")
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert calls == [(t.MAYA, t.MAYA_GITHUB, [t.MAYA])]  # before the link, with both ids
+    assert done.status_code == 503
+    assert "could not get ready to merge the accounts, so nothing was linked" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert t.user(tenant, t.MAYA)["user_metadata"] == MAYA_OWN  # nothing copied either
+    assert merges == []
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_app_metadata_is_merged_when_asked_the_primary_winning(
+    make_app, serve, tenant, merges, direction
+):
+    t.set_app_metadata(tenant, t.MAYA, {"plan": "pro", "roles": ["owner"]})
+    t.set_app_metadata(tenant, t.MAYA_GITHUB, {"plan": "free", "beta": True})
+    visitor = Visitor(serve(make_app(MERGE_APP_METADATA="1")))
+    proof = to_the_proof(visitor, direction)
+    done = visitor.press(proof, DIRECTIONS[direction][2])
+    assert DIRECTIONS[direction][3] in done.text
+    assert t.user(tenant, t.MAYA)["app_metadata"] == {
+        "plan": "pro",  # the primary's own value wins
+        "roles": ["owner"],
+        "beta": True,  # only the merged account had it
+    }
+
+
+def test_a_refused_link_takes_the_copied_app_metadata_back(make_app, serve, tenant, merges):
+    t.set_app_metadata(tenant, t.MAYA, {"plan": "pro"})
+    t.set_app_metadata(tenant, t.MAYA_GITHUB, {"beta": True})
+    visitor = Visitor(serve(make_app(MERGE_APP_METADATA="1")))
+    proof = to_the_proof(visitor, "signed in with the newer account")
+    t.fault(tenant, "link_identity", times=1, **REFUSED["500"][0])
+    assert (
+        visitor.press(proof, DIRECTIONS["signed in with the newer account"][2]).status_code == 502
+    )
+    assert t.user(tenant, t.MAYA)["app_metadata"] == {"plan": "pro"}
+
+
+@pytest.mark.parametrize(("merge_app_metadata", "words"), [
+    ("0", "(such as its plan or roles) <strong>is not kept</strong>"),
+    ("1", "(such as its plan or roles) is copied to the one that stays"),
+])  # fmt: skip
+def test_the_confirmation_says_what_becomes_of_what_the_site_kept(
+    make_app, serve, merge_app_metadata, words
+):
+    visitor = Visitor(serve(make_app(MERGE_APP_METADATA=merge_app_metadata)))
+    page = visitor.login("Maya Patel")
+    href = page.text.split('aria-label="Link GitHub (maya@example.com)"')[0]
+    href = href.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert words in visitor.get(href).text
+
+
+def test_a_withheld_metadata_scope_is_said_before_any_sign_in(make_app, serve, tenant):
+    """MERGE_METADATA writes with the person's own token: when Auth0 withheld the scope, the
+    merge says so at once, not after two sign-ins."""
+    t.withhold_scopes(tenant, ["update:current_user_metadata"])
+    try:
+        visitor = Visitor(serve(make_app()))
+        page = visitor.login("Maya Patel")
+        href = page.text.split('aria-label="Link GitHub (maya@example.com)"')[0]
+        href = href.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+        answer = visitor.press(visitor.get(href), "Sign in and link")
+    finally:
+        t.withhold_scopes(tenant, [])
+    assert answer.status_code == 403, answer.text[:300]
+    assert "Continue as" not in answer.text  # no trip to Auth0 was started
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]

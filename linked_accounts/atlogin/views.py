@@ -207,6 +207,9 @@ def _ask(found: Door, problem: str | None = None):
         own_method=display_name(found.current.provider, found.current.connection),
         own_email=chosen.email or "",
         problem=problem,
+        # The Action merges both as Auth0's linking guide does, the primary's values winning.
+        merge_metadata=True,
+        merge_app_metadata=True,
         link_form=CandidateForm(candidate=chosen.user_id),
         answer_form=AnswerForm(),
     ), status

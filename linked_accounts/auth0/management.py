@@ -225,11 +225,14 @@ class ManagementClient:
         return body
 
     def update_user_metadata(
-        self, token: str, user_id: str, metadata: dict[str, Any]
+        self, token: str, user_id: str, metadata: dict[str, Any], *, kind: str = "user_metadata"
     ) -> dict[str, Any]:
-        """PATCH the user's `user_metadata` (Auth0 merges top-level keys; None removes one).
-        Needs update:current_user_metadata (own) or update:users."""
-        body = self._call("PATCH", token, ("users", user_id), json={"user_metadata": metadata})
+        """PATCH the user's `user_metadata`, or its `app_metadata` (`kind`); Auth0 merges
+        top-level keys, None removes one. Needs update:current_user_metadata (own
+        user_metadata), update:users_app_metadata (app_metadata) or update:users."""
+        if kind not in ("user_metadata", "app_metadata"):
+            raise ValueError(kind)
+        body = self._call("PATCH", token, ("users", user_id), json={kind: metadata})
         if not isinstance(body, dict):
             raise BadResponse("user is not a JSON object", status=200)
         return body

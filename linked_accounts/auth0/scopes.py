@@ -9,6 +9,7 @@ UPDATE_METADATA = "update:current_user_metadata"  # only for a merge that copies
 DELETE_CURRENT_USER = "delete:current_user"  # which many tenants withhold
 # Machine-to-machine tokens, each used for one thing only.
 READ_USERS = "read:users"  # users-by-email, for link suggestions
+UPDATE_APP_METADATA = "update:users_app_metadata"  # an opt-in merge of app_metadata
 
 # What each kind of sign-in asks for.
 OPENID = "openid profile email"

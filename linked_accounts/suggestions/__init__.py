@@ -20,7 +20,9 @@ def init_app(
     choose_primary: ChoosePrimary | None,
     html: Blueprint,
     json_api: Blueprint,
+    app_metadata: ClientCredentials | None = None,
 ) -> None:
-    """Keep this app's suggester and add its pages (`m2m`: read:users, when the feature is on)."""
-    lookup.init_app(app, config.load(app.config), m2m, choose_primary)
+    """Keep this app's suggester and add its pages (`m2m`: read:users, when the feature is on;
+    `app_metadata`: read:users update:users_app_metadata, with MERGE_APP_METADATA)."""
+    lookup.init_app(app, config.load(app.config), m2m, choose_primary, app_metadata)
     views.register(app, html, json_api)

@@ -53,6 +53,8 @@ class Suggester:
     settings: SuggestSettings
     m2m: ClientCredentials | None  # read:users, only with SUGGEST_LINKS
     choose_primary: ChoosePrimary | None = None
+    # read:users update:users_app_metadata, only with MERGE_APP_METADATA
+    app_metadata: ClientCredentials | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,12 @@ def init_app(
     settings: SuggestSettings,
     m2m: ClientCredentials | None,
     choose_primary: ChoosePrimary | None,
+    app_metadata: ClientCredentials | None = None,
 ) -> Suggester:
     """Keep this app's suggester (`m2m`: a token source with read:users, when suggestions are
-    on), and look a person's suggestions up again after any merge, whoever made it."""
-    suggester = Suggester(settings, m2m, choose_primary)
+    on; `app_metadata`: one that may merge app_metadata), and look a person's suggestions up
+    again after any merge, whoever made it."""
+    suggester = Suggester(settings, m2m, choose_primary, app_metadata)
     app.extensions[EXTENSION] = suggester
     accounts_merged.connect(_forget_merged, sender=app, weak=False)
     return suggester

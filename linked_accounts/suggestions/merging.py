@@ -102,6 +102,9 @@ def start(
     """Return the URL of the first trip to Auth0 of the sequence, which carries `decided`."""
     metrics.attempt("link")
     operations.require_scope(scopes.UPDATE_IDENTITIES, acct.scope)
+    if decided.keep_signed_in and lookup.suggester().settings.merge_metadata:
+        # The person's own token writes the copied settings: say so now, not after two sign-ins.
+        operations.require_scope(scopes.UPDATE_METADATA, acct.scope)
     if decided.keep_signed_in:
         reauth.require_fresh(acct, Resumable.MERGE, {"candidate": decided.candidate.user_id}, proof)
         return _proof_trip(decided)
@@ -172,7 +175,9 @@ def after_proof(
         raise _not_linked(_("Your own sign-in is no longer recent enough, so it was not linked."))
     if claims.get("email_verified") is not True:
         raise _not_linked(_("That account's email address is not verified, so it was not linked."))
-    copy = lookup.suggester().settings.merge_metadata
+    suggester = lookup.suggester()
+    copy = suggester.settings.merge_metadata
+    app_token = suggester.app_metadata.token() if suggester.app_metadata else None
     theirs = Party(other.user_id, token["access_token"])
     ours = Party(acct.user_id, acct.access_token)
     if decided.keep_signed_in:
@@ -183,6 +188,7 @@ def after_proof(
             link_with=token["id_token"],
             name=other.method,
             copy_metadata=copy,
+            app_metadata_token=app_token,
         )
         return Merged(joined.primary_id, joined.secondary_id, other.method, other.email, False)
     operations.require_scope(scopes.UPDATE_IDENTITIES, token.get("scope") or "")
@@ -193,6 +199,7 @@ def after_proof(
         link_with=str(trip["link_with"]),
         name=other.method,
         copy_metadata=copy,
+        app_metadata_token=app_token,
     )
     # The person is now the older account: its token, its ID token's claims, its session.
     account.sign_in(token, claims)

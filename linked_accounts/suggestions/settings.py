@@ -19,6 +19,10 @@ DEFAULTS: Mapping[str, Any] = {
     # Copy the merged account's user_metadata into the primary's (the primary wins) before
     # linking; sign-ins then ask for update:current_user_metadata too.
     "LINKED_ACCOUNTS_MERGE_METADATA": False,
+    # Copy the merged account's app_metadata keys the primary lacks too (roles, plan: what the
+    # site keeps about an account), with the M2M client, which then needs read:users and
+    # update:users_app_metadata. Off: the confirmation says that what the site kept is not kept.
+    "LINKED_ACCOUNTS_MERGE_APP_METADATA": False,
     # How long "Not now" hides a suggestion ("Not mine" hides it for good).
     "LINKED_ACCOUNTS_SUGGEST_SNOOZE_DAYS": 30,
 }
@@ -28,6 +32,7 @@ DEFAULTS: Mapping[str, Any] = {
 class SuggestSettings:
     suggest_links: bool = False
     merge_metadata: bool = False
+    merge_app_metadata: bool = False
     snooze_days: int = 30
 
 
@@ -36,6 +41,7 @@ def load(config: Mapping[str, Any]) -> SuggestSettings:
     return SuggestSettings(
         suggest_links=_flag(config, "LINKED_ACCOUNTS_SUGGEST_LINKS"),
         merge_metadata=_flag(config, "LINKED_ACCOUNTS_MERGE_METADATA"),
+        merge_app_metadata=_flag(config, "LINKED_ACCOUNTS_MERGE_APP_METADATA"),
         snooze_days=_days(config),
     )
 
@@ -53,6 +59,12 @@ def problems(config: Mapping[str, Any]) -> list[str]:
             "LINKED_ACCOUNTS_SUGGEST_LINKS needs AUTH0_M2M_CLIENT_ID and AUTH0_M2M_CLIENT_SECRET "
             "(a machine-to-machine application authorized for the Management API with "
             "read:users: only Auth0's users-by-email finds accounts with the same email)"
+        )
+    if _flag(config, "LINKED_ACCOUNTS_MERGE_APP_METADATA") and not m2m:
+        found.append(
+            "LINKED_ACCOUNTS_MERGE_APP_METADATA needs AUTH0_M2M_CLIENT_ID and "
+            "AUTH0_M2M_CLIENT_SECRET (a machine-to-machine application with read:users and "
+            "update:users_app_metadata: a person's own token cannot touch app_metadata)"
         )
     return found
 

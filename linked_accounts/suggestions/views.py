@@ -69,6 +69,7 @@ def confirm():
         own_method=identity_name(own) if own else "",
         own_email=acct.email or "",
         merge_metadata=suggestions.suggester().settings.merge_metadata,
+        merge_app_metadata=suggestions.suggester().app_metadata is not None,
         form=SuggestionForm(candidate=candidate.user_id),
     )
 

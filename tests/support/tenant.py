@@ -78,3 +78,29 @@ def refuse(tenant: str, **causes) -> None:
     """Make the tenant answer `access_denied` for a cause: `no_client_grant=["dev-client"]`, or
     `action_denies="reason"` (a post-login Action's `api.access.deny`)."""
     requests.post(f"{tenant}/__dev/refusals", json=causes, timeout=5).raise_for_status()
+
+
+def withhold_scopes(tenant: str, scopes: list[str]) -> None:
+    """Have the tenant grant user logins every scope asked for but these."""
+    requests.post(f"{tenant}/__dev/scopes", json={"withhold": scopes}, timeout=5).raise_for_status()
+
+
+def set_app_metadata(tenant: str, user_id: str, value: dict) -> None:
+    """Set a user's app_metadata as a product's back end would: the Management API, with the
+    development tenant's M2M client."""
+    token = requests.post(
+        f"{tenant}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "dev-m2m",
+            "client_secret": "dev-m2m-secret",
+            "audience": f"{tenant}/api/v2/",
+        },
+        timeout=5,
+    ).json()["access_token"]
+    requests.patch(
+        f"{tenant}/api/v2/users/{quote(user_id, safe='')}",
+        json={"app_metadata": value},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).raise_for_status()
