@@ -337,7 +337,8 @@ class Failure extends Error {
 }
 
 function describe(err) {
-  return err instanceof Failure ? err.message : "unexpected error";
+  // Our own messages only: another error's message may quote a URL (an email, a user id).
+  return err instanceof Failure ? err.message : `unexpected ${(err && err.name) || "error"}`;
 }
 
 /** Why this login is due for a lookup, or null when it is not. */
