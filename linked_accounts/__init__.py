@@ -170,6 +170,7 @@ class LinkedAccounts:
         )
         if atlogin.enabled(app.config):
             atlogin.init_app(app, html)
+        atlogin.add_commands(app)
         if st.host_signs_in:
             # Everything kept for a person is dropped as soon as the host's user is someone else.
             html.before_request(account.forget_another_users_data)

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask
+from flask.cli import AppGroup
 
 from ..signals import login_finished
 from . import views
+from .install import install_action_command
 from .merged import announce_from_claims, merged_at_login
 
 DEFAULTS: Mapping[str, Any] = {
@@ -44,4 +46,20 @@ def init_app(app: Flask, html: Blueprint) -> None:
     login_finished.connect(announce_from_claims, sender=app, weak=False)
 
 
-__all__ = ["DEFAULTS", "announce_from_claims", "enabled", "init_app", "merged_at_login", "problems"]
+def add_commands(app: Flask) -> None:
+    """`flask linked-accounts install-action`: the Action onto a tenant, whether or not the door
+    is open in this app yet (the install often runs before the page serves)."""
+    group = AppGroup("linked-accounts", help="The linked-accounts extension's commands.")
+    group.add_command(install_action_command)
+    app.cli.add_command(group)
+
+
+__all__ = [
+    "DEFAULTS",
+    "add_commands",
+    "announce_from_claims",
+    "enabled",
+    "init_app",
+    "merged_at_login",
+    "problems",
+]
