@@ -10,6 +10,7 @@ from devtenant import (
     admin,
     authorize,
     confirmation,
+    continue_login,
     discovery,
     grants,
     logout,
@@ -42,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.extensions["devtenant"] = TenantState(app.config)
     modules = (discovery, authorize, grants, userinfo, logout, management, users_by_email, admin)
-    for module in modules + (confirmation,):
+    for module in modules + (confirmation, continue_login):
         app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -53,7 +54,33 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, Any]]:
         "since 28 April 2026 (prompt=none then fails)",
     )
     parser.add_argument("--issuer", default=None, help="fixed issuer URL (default: request root)")
+    parser.add_argument(
+        "--action",
+        default=None,
+        metavar="FILE",
+        help="a post-login Action (CommonJS) run with Node on every login, unless Actions are "
+        "bound through the Actions Management API",
+    )
+    parser.add_argument(
+        "--action-secret",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a secret of the --action Action, its event.secrets.NAME (repeatable)",
+    )
+    parser.add_argument(
+        "--action-timeout",
+        type=float,
+        default=20.0,
+        help="seconds an Action may run before the login fails (Auth0: 20)",
+    )
     args = parser.parse_args(argv)
+    action_secrets = {}
+    for item in args.action_secret:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            parser.error(f"--action-secret takes NAME=VALUE, not {item!r}")
+        action_secrets[name] = value
     withheld = set(args.withhold_scope or WITHHELD_BY_DEFAULT) - set(args.grant_scope)
     config = {
         "DEVTENANT_LATENCY": args.latency,
@@ -62,6 +89,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, Any]]:
         "DEVTENANT_RATE_LIMIT": args.rate_limit,
         "DEVTENANT_WITHHELD_SCOPES": sorted(withheld),
         "DEVTENANT_LOOPBACK_CONFIRMATION": int(args.loopback_confirmation),
+        "DEVTENANT_ACTION": args.action,
+        "DEVTENANT_ACTION_SECRETS": action_secrets,
+        "DEVTENANT_ACTION_TIMEOUT": args.action_timeout,
     }
     if args.issuer:
         config["DEVTENANT_ISSUER"] = args.issuer
@@ -71,6 +101,11 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, Any]]:
 def main(argv: list[str] | None = None) -> None:
     """Parse options and serve until interrupted."""
     args, config = parse(argv)
+    # The tenant's own log (Node missing, what Actions print) goes to stderr.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("devtenant: %(message)s"))
+    logging.getLogger("devtenant").addHandler(handler)
+    logging.getLogger("devtenant").setLevel(logging.INFO)
     app = create_app(config)
     server = make_server(args.host, args.port, app, threaded=True)
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from devtenant import confirmation, sso
+from devtenant import actions_event, confirmation, login_flow, sso
 from devtenant.clients import non_verifiable
 from devtenant.responses import error_page, page, redirect_with
 from devtenant.state import TenantState, tenant
 from devtenant.store import CONNECTIONS
-from devtenant.transactions import cancelled, issue_code, start_transaction, take_transaction
+from devtenant.transactions import cancelled, start_transaction, take_transaction
 
 bp = Blueprint("authorize", __name__)
 
@@ -96,6 +96,9 @@ def authorize() -> Response:
         "connection": connection,
         "login_hint": args.get("login_hint", ""),
         "include_auth_time": "login" in prompts or max_age is not None,
+        "prompts": sorted(prompts),
+        # What a post-login Action sees as event.request: this /authorize request.
+        "request": actions_event.request_details(args.to_dict(), {}),
     }
     now = st.now()
     session = sso.current_session(st)
@@ -113,7 +116,7 @@ def authorize() -> Response:
         assert sid is not None  # noqa: S101 - a session implies its cookie
         if confirm:
             return confirmation.page_for(st, txn, session, sid)
-        return issue_code(st, txn, session["user_id"], int(session["auth_time"]), sid)
+        return login_flow.complete(st, login_flow.Login(txn, **sso.login_fields(session), sid=sid))
     return login_page(st, txn)
 
 
@@ -154,7 +157,9 @@ def login_submit() -> Response:
         return error_page("That account no longer exists.")
     now = st.now()
     auth_time = int(now)
-    sid = sso.start_session(st, identity, choices[identity]["connection"], auth_time)
-    st.store.record_login(user_id, now)
-    claim = sso.session_id_claim(sid)
-    return sso.set_cookie(issue_code(st, txn, user_id, auth_time, claim), sid)
+    connection = choices[identity]["connection"]
+    sid = sso.start_session(st, identity, connection, auth_time)
+    login = login_flow.Login(
+        txn, user_id, identity, connection, auth_time, sid=sso.session_id_claim(sid)
+    )
+    return sso.set_cookie(login_flow.complete(st, login), sid)

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, render_template, request
 
-from devtenant import sso
+from devtenant import login_flow, sso
 from devtenant.responses import error_page, page
 from devtenant.state import TenantState, tenant
-from devtenant.transactions import cancelled, issue_code, start_transaction, take_transaction
+from devtenant.transactions import cancelled, start_transaction, take_transaction
 
 bp = Blueprint("confirmation", __name__)
 
@@ -47,4 +47,6 @@ def confirm_submit() -> Response:
     if session is None or sso.current_session_id() != txn["sid"]:
         # Signed out, or signed in as someone else, since the page was shown.
         return error_page("This login has expired or was already used. Start again from the app.")
-    return issue_code(st, txn, session["user_id"], int(session["auth_time"]), txn["sid"])
+    return login_flow.complete(
+        st, login_flow.Login(txn, **sso.login_fields(session), sid=txn["sid"])
+    )

@@ -124,6 +124,7 @@ def user_tokens(st: TenantState, client: Client, user: dict, record: dict) -> Re
                 "exp": now + lifetime,
                 "scope": " ".join(scopes),
                 "azp": client.client_id,
+                **custom(record, "access_claims"),
             },
         )
     else:
@@ -155,10 +156,16 @@ def user_tokens(st: TenantState, client: Client, user: dict, record: dict) -> Re
         if record["include_auth_time"]:
             claims["auth_time"] = record["auth_time"]
         claims["sid"] = record["sid"]  # names the SSO session, for logout_hint
+        claims.update(custom(record, "id_claims"))
         body["id_token"] = tokens.sign(st.keys, claims)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def custom(record: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The custom claims the post-login Actions set (refused names were already left out)."""
+    return dict(record.get(kind) or {})
 
 
 def client_credentials_grant(st: TenantState, client: Client, form: dict[str, str]) -> Response:

@@ -30,6 +30,17 @@ def current_session(st: TenantState) -> dict[str, Any] | None:
     return session
 
 
+def login_fields(session: dict[str, Any]) -> dict[str, Any]:
+    """Who a login through this session is: its user now, the identity and connection it was
+    made with, and when."""
+    return {
+        "user_id": session["user_id"],
+        "identity": session["identity"],
+        "connection": session["connection"],
+        "auth_time": int(session["auth_time"]),
+    }
+
+
 def has_session(st: TenantState) -> bool:
     """Whether the browser's cookie names a live session record, whoever its user is now. Auth0
     keeps sessions as records of their own (ended by logout or their own Management API

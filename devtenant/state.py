@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 
+from devtenant.actions_store import ActionsStore
 from devtenant.clients import Client, load_clients
 from devtenant.faults import FaultRegistry
 from devtenant.keys import TenantKeys
@@ -81,6 +82,7 @@ class TenantState:
         self.clients: dict[str, Client] = load_clients(config.get("DEVTENANT_CLIENTS"))
         self.keys = TenantKeys()
         self.store = UserStore()
+        self.actions = ActionsStore(config)
         self.faults = FaultRegistry()
         self.bucket = TokenBucket()
         self.limiter = RateLimiter()
@@ -105,13 +107,17 @@ class TenantState:
             self.logout_requests: dict[str, dict[str, Any]] = {}  # awaiting confirmation
             self.sso_sessions: dict[str, dict[str, Any]] = {}
             self.transactions: dict[str, dict[str, Any]] = {}
+            # Logins a post-login Action redirected, by the state /continue resumes them with.
+            self.suspended: dict[str, dict[str, Any]] = {}
             self.codes: dict[str, dict[str, Any]] = {}
             self.opaque_tokens: dict[str, dict[str, Any]] = {}
             self.stats = Stats()
 
     def reset(self) -> None:
-        """Reseed users and clear sessions, codes, faults, limits, stats, clock and settings."""
+        """Reseed users; clear sessions, codes, suspended logins, the Actions made through the API
+        and their cache, faults, limits, stats, clock and settings."""
         self.store.reset()
+        self.actions.clear()
         self.faults.clear()
         self.bucket.clear()
         self.limiter.clear()

@@ -205,21 +205,30 @@ class LinkError(Exception):
 def demo_duplicates() -> list[dict[str, Any]]:
     """Maya's two accounts (a password one, and a GitHub one made later with the same verified
     email: what Auth0 does when someone forgets how they signed up) and a look-alike whose
-    email is the same but unverified, which must never be suggested."""
+    email is the same but unverified, which must never be suggested.
+
+    The GitHub account has never logged in (logins_count 0, no last_login: Auth0 made it at the
+    sign-up), so its first login is the one a post-login Action that asks about duplicates on a
+    first login asks about; the password account has logged in often."""
     maya = {"email": "maya@example.com", "given_name": "Maya", "family_name": "Patel"}
+    newcomer = _user(
+        [_identity("github", 8765432)],
+        {**maya, "email_verified": True, "name": "maya-patel", "nickname": "maya-patel"},
+        created_at="2026-10-20T18:05:00.000Z",
+        user_metadata={"theme": "dark", "editor": "vim"},
+        logins_count=0,
+    )
+    del newcomer["last_login"]
     return [
         _user(
             [_identity("Username-Password-Authentication", "6500a1b2c3d4e5f600000006")],
             {**maya, "email_verified": True, "name": "Maya Patel", "nickname": "maya"},
             created_at="2024-03-04T09:30:00.000Z",
+            last_login="2026-10-18T08:12:00.000Z",
+            logins_count=14,
             user_metadata={"newsletter": "monthly", "theme": "light"},
         ),
-        _user(
-            [_identity("github", 8765432)],
-            {**maya, "email_verified": True, "name": "maya-patel", "nickname": "maya-patel"},
-            created_at="2026-10-20T18:05:00.000Z",
-            user_metadata={"theme": "dark", "editor": "vim"},
-        ),
+        newcomer,
         _user(
             [_identity("google-oauth2", "400000000000000000004")],
             {**maya, "email_verified": False, "name": "M. Patel", "nickname": "mpatel"},

@@ -23,10 +23,17 @@ def prune(entries: dict[str, dict[str, Any]], before: float) -> None:
 
 
 def issue_code(
-    st: TenantState, txn: dict[str, Any], user_id: str, auth_time: int, sid: str
+    st: TenantState,
+    txn: dict[str, Any],
+    user_id: str,
+    auth_time: int,
+    sid: str,
+    id_claims: dict[str, Any] | None = None,
+    access_claims: dict[str, Any] | None = None,
 ) -> Response:
-    """Store a single-use code for this login (in SSO session `sid`) and redirect back with it,
-    unless a post-login Action denies it (after the person signed in, as Auth0 runs Actions)."""
+    """Store a single-use code for this login (in SSO session `sid`, with the custom claims the
+    post-login Actions set) and redirect back with it, unless the /__dev/refusals hook stages an
+    Action's denial (after the person signed in, as Auth0 runs Actions)."""
     if st.action_denial is not None:
         return redirect_with(
             txn["redirect_uri"],
@@ -45,6 +52,8 @@ def issue_code(
             "user_id": user_id,
             "auth_time": auth_time,
             "sid": sid,
+            "id_claims": dict(id_claims or {}),
+            "access_claims": dict(access_claims or {}),
             "expires": st.now() + CODE_LIFETIME,
             "used": False,
         }
