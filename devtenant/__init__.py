@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from devtenant import (
+    actions_api,
     admin,
     authorize,
     confirmation,
@@ -43,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.extensions["devtenant"] = TenantState(app.config)
     modules = (discovery, authorize, grants, userinfo, logout, management, users_by_email, admin)
-    for module in modules + (confirmation, continue_login):
+    for module in modules + (confirmation, continue_login, actions_api):
         app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)

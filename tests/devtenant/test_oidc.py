@@ -385,7 +385,17 @@ def test_client_credentials(tenant):
     token = claims(body["access_token"])
     assert token["sub"] == "dev-m2m@clients" and token["gty"] == "client-credentials"
     assert token["azp"] == "dev-m2m"
-    assert set(token["scope"].split()) == {"read:users", "delete:users", "update:users"}
+    assert set(token["scope"].split()) == {
+        "read:users",
+        "delete:users",
+        "update:users",
+        "update:users_app_metadata",
+        # What `flask linked-accounts install-action` needs to deploy and bind the Action.
+        "read:actions",
+        "create:actions",
+        "update:actions",
+        "delete:actions",
+    }
     no_audience = http.post(f"{tenant}/oauth/token", data={**data, "audience": ""})
     assert no_audience.status_code == 403 and no_audience.json()["error"] == "access_denied"
     web = http.post(
