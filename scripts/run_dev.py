@@ -7,11 +7,18 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import requests
 
 TENANT_PORT = int(os.environ.get("DEV_TENANT_PORT", "5001"))
 APP_PORT = int(os.environ.get("PORT", "5000"))
+# The at-login door's post-login Action, which the tenant runs on every login as Auth0 would.
+SHIPPED_ACTION = (
+    Path(__file__).resolve().parent.parent / "linked_accounts" / "atlogin" / "action"
+) / "link-accounts.js"
+# The HS256 secret the Action and the app's linking page share: for this machine only.
+DEV_LINKING_SECRET = "dev-only-linking-secret-never-use-in-production"  # noqa: S105
 
 
 def wait_for(url: str, seconds: float = 20) -> None:
@@ -26,14 +33,36 @@ def wait_for(url: str, seconds: float = 20) -> None:
     sys.exit(f"the development tenant did not start at {url}")
 
 
+def tenant_command(tenant_url: str, linking_secret: str | None) -> list[str]:
+    """`python -m devtenant` for `make run`: with the shipped Action and its secrets when there
+    is a linking secret (AT_LOGIN_SECRET) to share with the app."""
+    command = [sys.executable, "-m", "devtenant", "--host", "127.0.0.1", "--port", str(TENANT_PORT)]
+    if linking_secret is None:
+        return command
+    secrets = {
+        "LINKING_SECRET": linking_secret,
+        "LINKING_URL": f"http://127.0.0.1:{APP_PORT}/account/at-login",
+        "AUTH0_DOMAIN": tenant_url,
+        "M2M_CLIENT_ID": "dev-m2m",
+        "M2M_CLIENT_SECRET": "dev-m2m-secret",
+    }
+    command += ["--action", str(SHIPPED_ACTION)]
+    for name, value in secrets.items():
+        command += ["--action-secret", f"{name}={value}"]
+    return command
+
+
 def main() -> None:
     env = dict(os.environ)
     tenant = None
     if not env.get("AUTH0_DOMAIN"):
         tenant_url = f"http://127.0.0.1:{TENANT_PORT}"
-        tenant = subprocess.Popen(
-            [sys.executable, "-m", "devtenant", "--host", "127.0.0.1", "--port", str(TENANT_PORT)]
-        )
+        linking_secret = None
+        if SHIPPED_ACTION.exists():
+            # The door at login: the tenant runs the Action, the app answers it with this secret.
+            # An empty AT_LOGIN_SECRET keeps the door closed.
+            linking_secret = env.setdefault("AT_LOGIN_SECRET", DEV_LINKING_SECRET) or None
+        tenant = subprocess.Popen(tenant_command(tenant_url, linking_secret))
         wait_for(f"{tenant_url}/.well-known/openid-configuration")
         env["DEV_AUTH0_DOMAIN"] = tenant_url
         env["DEV_TENANT"] = "1"  # the app refuses to fall back to the tenant without it
