@@ -311,3 +311,24 @@ def test_the_example_sends_a_secure_host_cookie_for_a_real_tenant(app_config):
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
     local = create_quickstart({**config, "AUTH0_DOMAIN": "http://127.0.0.1:5001"})
     assert local.config["SESSION_COOKIE_SECURE"] is False  # the local development tenant
+
+
+def test_in_host_sign_in_mode_an_unlink_without_the_forms_token_is_refused(
+    product, customer, tenant
+):
+    # The product (like the quickstart) protects none of its POSTs: the extension's own form
+    # token is the only guard of its pages, and the login is fresh, so nothing else would stop it.
+    app, _ = product
+    assert "csrf" not in app.extensions
+    customer.sign_in("Ada Lovelace")
+    assert customer.get(SETTINGS).status_code == 200  # the page has its token for Ada
+    for fields in ({}, {"csrf_token": "forged"}):
+        forged = customer.http.post(
+            customer.base + SETTINGS + "unlink",
+            data={"identity": t.ADA_GITHUB, **fields},
+            headers={"Origin": "https://evil.example", "Referer": "https://evil.example/"},
+            allow_redirects=False,
+            timeout=15,
+        )
+        assert forged.status_code == 400
+    assert t.ADA_GITHUB in t.identity_keys(tenant, t.ADA)

@@ -33,6 +33,6 @@ def test_every_test_file_security_md_names_exists():
 
 
 def test_every_item_of_the_third_review_has_its_row():
-    section = TEXT.partition("### Issue 19")[2].partition("\n## ")[0]
+    section = TEXT.partition("### Issue 19")[2].partition("\n### ")[0]
     items = re.findall(r"^\| (\d+)[a-z]?\. ", section, re.M)
     assert sorted(set(map(int, items))) == list(range(1, 12))

@@ -314,3 +314,114 @@ def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
     home = customer.get("/")
     assert "maya@example.com" in home.text or "Maya Patel" in home.text
+
+
+# Each check of the merge's sign-ins, pinned by a test that fails when that check alone is removed
+# (scripts/check_claims.py removes each in a scratch copy and runs these).
+
+
+def test_the_first_sign_in_of_a_merge_as_another_account_links_nothing(visitor, tenant, merges):
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    self_login = visitor.press(page, "Sign in and link")
+    assert "with the <strong>github</strong> connection" in self_login.text
+    # The sign-in whose ID token would be the link_with is someone else's.
+    done = visitor.press(self_login, "Continue as Grace Hopper")
+    assert "You signed in as a different account, so nothing was linked." in done.text
+    assert "Username-Password-Authentication" not in done.text  # no proof sign-in follows
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert t.identity_keys(tenant, t.GRACE) == [t.GRACE]
+    assert session_user(visitor) == t.MAYA_GITHUB
+    assert merges == []
+
+
+def clock_behind(tenant: str) -> None:
+    """The tenant's clock runs ten minutes behind: the auth_time of its next sign-in predates the
+    trip, as when Auth0 reuses an earlier login instead of asking for a new one."""
+    requests.post(f"{tenant}/__dev/clock", json={"offset": -600}, timeout=5).raise_for_status()
+
+
+def test_a_first_sign_in_of_a_merge_from_before_the_trip_links_nothing(visitor, tenant, merges):
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    self_login = visitor.press(page, "Sign in and link")
+    clock_behind(tenant)
+    done = visitor.press(self_login, "Continue as maya-patel")
+    assert "Your sign-in was not confirmed again, so nothing was linked." in done.text
+    assert "Username-Password-Authentication" not in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert merges == []
+
+
+def test_a_proof_sign_in_from_before_the_trip_links_nothing(visitor, tenant, merges):
+    proof = visitor.press(
+        confirm(visitor, visitor.login("Maya Patel"), "GitHub"), "Sign in and link"
+    )
+    assert "with the <strong>github</strong> connection" in proof.text
+    clock_behind(tenant)
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert "Your sign-in was not confirmed again, so nothing was linked." in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert t.identity_keys(tenant, t.MAYA_GITHUB) == [t.MAYA_GITHUB]
+    assert merges == []
+
+
+def test_a_proof_sign_in_whose_email_is_no_longer_verified_links_nothing(make_app, serve, merges):
+    # A tenant of this test's own, to change a user's profile as Auth0 would when the account's
+    # email changes: the suggestion was found (and kept) while the email was still verified.
+    from devtenant import create_app as create_tenant
+
+    own_tenant = create_tenant()
+    tenant = serve(own_tenant)
+    app = make_app(**SUGGEST, AUTH0_DOMAIN=tenant)
+    accounts_merged.connect(lambda sender, **ids: merges.append(ids), app, weak=False)
+    visitor = Visitor(serve(app))
+    proof = visitor.press(
+        confirm(visitor, visitor.login("Maya Patel"), "GitHub"), "Sign in and link"
+    )
+    store = own_tenant.extensions["devtenant"].store
+    with store.lock:
+        store._find(t.MAYA_GITHUB)["email_verified"] = False
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert "That account&#39;s email address is not verified, so it was not linked." in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert t.identity_keys(tenant, t.MAYA_GITHUB) == [t.MAYA_GITHUB]
+    assert merges == []
+
+
+def test_in_host_sign_in_mode_the_suggestion_forms_refuse_a_post_without_their_token(
+    tenant, app_config, serve, tmp_path
+):
+    # A product mounting the page need not protect every POST itself (the quickstart does not):
+    # the forms' own CSRF token is then the only guard.
+    from examples.quickstart_host.app import create_app as create_quickstart
+    from tests.test_host_signin import Customer
+
+    config = {**app_config, "AUTH0_DOMAIN": tenant, "INSTANCE_PATH": str(tmp_path)}
+    config.update(
+        {f"LINKED_ACCOUNTS_{k}" if k == "SUGGEST_LINKS" else k: v for k, v in SUGGEST.items()}
+    )
+    app = create_quickstart(config)
+    assert "csrf" not in app.extensions  # no global CSRFProtect: the forms are on their own
+    customer = Customer(serve(app), tenant)
+    customer.sign_in("Maya Patel")
+    offered = 'aria-label="Link GitHub (maya@example.com)"'
+    assert offered in customer.get("/settings/accounts/").text
+    base = customer.base + "/settings/accounts/suggestions/"
+
+    def cross_site(path: str, **fields: str) -> requests.Response:
+        """A form on another site, posted with the person's cookie but no token of ours."""
+        headers = {"Origin": "https://evil.example", "Referer": "https://evil.example/"}
+        return customer.http.post(
+            base + path, data=fields, headers=headers, allow_redirects=False, timeout=15
+        )
+
+    for fields in ({}, {"csrf_token": "forged"}):
+        dismissed = cross_site("dismiss", candidate=t.MAYA_GITHUB, reason="not_mine", **fields)
+        assert dismissed.status_code == 400
+        assert offered in customer.get("/settings/accounts/").text  # still suggested
+        linked = cross_site("link", candidate=t.MAYA_GITHUB, **fields)
+        assert linked.status_code == 400  # no trip to Auth0 starts
+    page = submit(customer.http, customer.get("/settings/accounts/"), "Not mine")
+    assert "will not be suggested again" in page.text
+    assert cross_site("restore").status_code == 400
+    assert offered not in customer.get("/settings/accounts/").text  # still dismissed
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
