@@ -222,6 +222,19 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         ("tests/test_unlink_refusals.py::test_a_forged_identity_is_not_sent_to_auth0",),
     ),
+    # Configuration that would protect nothing is refused.
+    Claim(
+        "readyz_loopback_refused_behind_a_proxy",
+        "`READYZ_LOOPBACK_ONLY` is refused at start-up together with `TRUST_PROXY=1`",
+        (
+            Edit(
+                "standalone/health.py",
+                "if policy.loopback_only and forwarded_for_trusted(app):",
+                "if False:",
+            ),
+        ),
+        ("tests/test_ops.py::test_readyz_loopback_only_behind_a_trusted_proxy_stops_start_up",),
+    ),
     Claim(
         "suggestion_resolves_the_users_own_candidate",
         "A suggestion is only ever one of the person's own",

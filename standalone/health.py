@@ -3,7 +3,8 @@
 Readiness asks the two things every signed-in page needs: the session store and Auth0. A load
 balancer stops sending traffic to an instance that is not ready, and resumes when it is. The
 answer is reused for a few seconds, so however often (or by whom) /readyz is asked, each process
-calls Auth0 at most once a window; and it may be kept to loopback or to holders of a token.
+calls Auth0 at most once a window; and it may be kept to holders of a token, or to loopback when
+no proxy's forwarded address is trusted (behind a proxy, loopback-only keeps no one out).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Request, current_app, jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from linked_accounts.settings import is_loopback
+from linked_accounts.settings import ConfigError, is_loopback
 from linked_accounts.state import EXTENSION
 
 # Short on purpose: a probe that hangs is worse than one that says "not ready".
@@ -123,9 +125,35 @@ class Readiness:
 
 
 def init_app(app: Flask, policy: Readiness | None = None) -> None:
-    """Serve /healthz and /readyz, answering readiness as `policy` says."""
-    app.extensions["readyz"] = policy or Readiness()
+    """Serve /healthz and /readyz, answering readiness as `policy` says.
+
+    Raises ConfigError for loopback-only readiness behind a proxy the app trusts (TRUST_PROXY):
+    the address it would check is then whatever the forwarded header says, so it keeps no one out.
+    """
+    policy = policy or Readiness()
+    if policy.loopback_only and forwarded_for_trusted(app):
+        raise ConfigError(
+            [
+                "READYZ_LOOPBACK_ONLY=1 protects nothing with TRUST_PROXY=1: the address it "
+                "checks is the one the proxy forwards (a client can send 127.0.0.1), and behind "
+                "a proxy on the same host every request comes from loopback. Set READYZ_TOKEN "
+                "instead (the probe sends `Authorization: Bearer <token>`) and remove "
+                "READYZ_LOOPBACK_ONLY"
+            ]
+        )
+    app.extensions["readyz"] = policy
     app.register_blueprint(bp)
+
+
+def forwarded_for_trusted(app: Flask) -> bool:
+    """Tell whether the app takes the client's address from X-Forwarded-For: a ProxyFix with
+    `x_for` anywhere in its WSGI middleware (each keeps the app it wraps as `.app`)."""
+    layer, seen = app.wsgi_app, 0
+    while layer is not None and seen < 20:
+        if isinstance(layer, ProxyFix) and layer.x_for > 0:
+            return True
+        layer, seen = getattr(layer, "app", None), seen + 1
+    return False
 
 
 @bp.get("/healthz")

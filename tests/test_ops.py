@@ -128,6 +128,25 @@ def test_readyz_may_be_kept_to_loopback_or_a_token(make_app):
     assert both.get("/readyz", environ_base=remote).status_code == 401
 
 
+def test_readyz_loopback_only_behind_a_trusted_proxy_stops_start_up(make_app):
+    # With TRUST_PROXY=1 the address checked is the forwarded one: a client sending
+    # X-Forwarded-For: 127.0.0.1 would pass, and a proxy on the same host is loopback itself.
+    for token in ("", "probe-token-1234"):
+        with pytest.raises(SystemExit) as stopped:
+            make_app(READYZ_LOOPBACK_ONLY="1", TRUST_PROXY="1", READYZ_TOKEN=token)
+        message = str(stopped.value)
+        assert "READYZ_LOOPBACK_ONLY=1" in message and "TRUST_PROXY=1" in message
+        assert "Set READYZ_TOKEN instead" in message
+    # Each on its own still starts; so does the token behind a proxy.
+    make_app(READYZ_LOOPBACK_ONLY="1")
+    client = make_app(TRUST_PROXY="1", READYZ_TOKEN="probe-token-1234").test_client()
+    forged = {"X-Forwarded-For": "127.0.0.1"}
+    assert (
+        client.get("/readyz", headers=forged, environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+        == 401
+    )
+
+
 def test_a_readyz_cache_time_that_is_not_a_number_stops_start_up(make_app):
     with pytest.raises(SystemExit, match="READYZ_CACHE_SECONDS must be a number"):
         make_app(READYZ_CACHE_SECONDS="soon")
