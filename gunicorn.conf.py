@@ -87,12 +87,23 @@ def on_starting(server) -> None:
             os.remove(path)
 
 
-def child_exit(server, worker) -> None:
-    """Let prometheus_client forget a worker that exited (in the master, however it ended)."""
-    if _metrics:
-        from prometheus_client import multiprocess
+_unmerged: list[int] = []  # exited workers whose metrics files wait for a scrape to finish
 
-        multiprocess.mark_process_dead(worker.pid)
+
+def child_exit(server, worker) -> None:
+    """Fold the metrics files of a worker that exited (in the master, however it ended) into the
+    directory's files for exited workers: its counts stay, and recycled workers (max_requests)
+    leave no file behind each (standalone/metrics_files.py)."""
+    global _unmerged
+    if _metrics:
+        from standalone import metrics_files
+
+        try:
+            directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+            _unmerged = metrics_files.retire([*_unmerged, worker.pid], directory)
+        except Exception:  # never let bookkeeping stop the master; the files still count
+            server.log.exception("Could not fold the metrics files of worker %s", worker.pid)
+
 
 
 def on_exit(server) -> None:

@@ -14,6 +14,7 @@ import os
 from flask import Blueprint, Flask, Response, current_app, request
 
 from linked_accounts import ConfigError, metrics
+from standalone import metrics_files
 
 bp = Blueprint("metrics", __name__)
 TOKEN_KEY = "METRICS_TOKEN"  # noqa: S105 (the setting's name, not a token)
@@ -43,5 +44,9 @@ def scrape() -> Response:
     expected = current_app.config[TOKEN_KEY]
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
         return Response("", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'})
-    body, content_type = metrics.scrape(request.headers.get("Accept"))
+    # Under gunicorn the master may be folding an exited worker's files into the directory's
+    # `exited` ones (metrics_files): read it whole, before or after, never halfway.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") if metrics.multiprocess() else None
+    with metrics_files.reading(directory):
+        body, content_type = metrics.scrape(request.headers.get("Accept"))
     return Response(body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"})

@@ -8,13 +8,16 @@ import os
 import runpy
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import requests
 
 from scripts.bench_servers import gunicorn
+from standalone import metrics_files
 from tests.support import tenant as t
 from tests.support.visitor import Visitor
 from tests.test_metrics import AUTH, GET_USER, SECRETS, TOKEN, UNLINK, samples
@@ -110,7 +113,7 @@ def test_gunicorn_makes_its_own_metrics_directory_and_removes_it_on_exit(monkeyp
     assert not list(directory.iterdir())  # emptied before the first fork
     (directory / "gauge_livesum_2.db").write_bytes(b"")
     config["child_exit"](None, SimpleNamespace(pid=2))
-    assert not list(directory.iterdir())  # a dead worker's live gauges are forgotten
+    assert not list(directory.glob("*.db"))  # a dead worker's live gauges are forgotten
     config["on_exit"](None)
     assert not directory.exists()
     monkeypatch.undo()
@@ -124,3 +127,52 @@ def test_gunicorn_keeps_an_operators_metrics_directory(monkeypatch, tmp_path):
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     config["on_exit"](None)
     assert tmp_path.is_dir()
+
+
+def worker_pids(directory: Path) -> set[str]:
+    """The pids named by the directory's files (not the `exited` ones, which no process has)."""
+    return {p.stem.rsplit("_", 1)[1] for p in directory.glob("*.db")} - {"exited"}
+
+
+def test_recycled_workers_leave_the_directory_bounded_and_keep_their_counts(
+    tenant, tmp_path, redis_url
+):
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    env = {
+        "DEV_AUTH0_DOMAIN": tenant,
+        "DEV_TENANT": "1",
+        "APP_SECRET_KEY": "s" * 40,
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_MAX_REQUESTS": "4",  # each worker is replaced after 4 requests (no jitter)
+        "METRICS": "1",
+        "METRICS_TOKEN": TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        "REDIS_URL": redis_url,
+    }
+    log = tmp_path / "log"
+    logins = 40
+    with gunicorn("app:create_app()", env, log) as (base, master):
+        for _ in range(logins):  # anonymous traffic: each starts a trip to Auth0, counted
+            login = requests.get(base + "/account/login", allow_redirects=False, timeout=10)
+            assert login.status_code == 302
+        # Once the last replaced workers are reaped, the files name the live workers and the
+        # master at most, however many workers have come and gone.
+        deadline = time.monotonic() + 10
+        while len(worker_pids(directory)) > 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(worker_pids(directory)) <= 3, sorted(directory.iterdir())
+        # While the master folds files (the directory's exclusive lock), a scrape waits for it.
+        with metrics_files._exclusive(directory) as locked:
+            assert locked
+            with pytest.raises(requests.exceptions.ReadTimeout):
+                requests.get(base + "/metrics", headers=AUTH, timeout=(5, 0.5))
+        scrape = requests.get(base + "/metrics", headers=AUTH, timeout=5)
+    booted = log.read_text().count("Booting worker with pid")
+    assert booted >= logins // 4  # the workers were recycled, again and again
+    assert scrape.status_code == 200
+    started = total(samples(scrape.text), "linked_accounts_trips_started_total", purpose="login")
+    assert started == logins  # every exited worker's count kept, none counted twice
+    # Stopped: every worker's files folded into one per kind (the master's, if any, remain).
+    assert worker_pids(directory) <= {str(master)}
+    assert {p.name for p in directory.glob("*_exited.db")} >= {"counter_exited.db"}
