@@ -105,7 +105,6 @@ def child_exit(server, worker) -> None:
             server.log.exception("Could not fold the metrics files of worker %s", worker.pid)
 
 
-
 def on_exit(server) -> None:
     """Remove the metrics directory made for this run."""
     made = os.environ.get(_MADE_HERE)
