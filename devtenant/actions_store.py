@@ -44,6 +44,21 @@ def not_found() -> ActionError:
     return ActionError(404, "The action does not exist.")
 
 
+def listed_secrets(
+    old: dict[str, dict[str, Any]], listed: list[dict[str, str]], stamp: str
+) -> dict[str, dict[str, Any]]:
+    """An action's secrets after a request listing them: the list replaces the old one, and a
+    secret listed by name only keeps its value (unconfirmed: Auth0's tools always send values)."""
+    secrets = {}
+    for secret in listed:
+        kept = old.get(secret["name"])
+        if "value" in secret or kept is None:
+            secrets[secret["name"]] = {"value": secret.get("value", ""), "updated_at": stamp}
+        else:
+            secrets[secret["name"]] = kept
+    return secrets
+
+
 class ActionsStore:
     """Actions, their versions and bindings, locked (the server is threaded)."""
 
@@ -188,18 +203,7 @@ class ActionsStore:
         stamp = iso(now)
         for key, value in fields.items():
             if key == "secrets":
-                old = action["secrets"]
-                action["secrets"] = {
-                    s["name"]: {
-                        "value": s["value"]
-                        if "value" in s
-                        else old.get(s["name"], {}).get("value", ""),
-                        "updated_at": stamp
-                        if "value" in s
-                        else old.get(s["name"], {}).get("updated_at", stamp),
-                    }
-                    for s in value
-                }
+                action["secrets"] = listed_secrets(action["secrets"], value, stamp)
             else:
                 action[key] = copy.deepcopy(value)
         action["updated_at"] = stamp

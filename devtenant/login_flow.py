@@ -164,11 +164,14 @@ def suspend(
             "expires": st.now() + SUSPENDED_LIFETIME,
         }
     response = redirect_with(redirect["url"], {**redirect["query"], "state": state})
+    # Over https, SameSite=None as Auth0's own cookies: a linking page on another site may POST
+    # to /continue. Browsers take SameSite=None only with Secure, so plain http gets Lax (the
+    # loopback app and tenant are the same site: their GET and POST both carry it).
     response.set_cookie(
         CONTINUE_COOKIE,
         browser,
         httponly=True,
-        samesite="Lax",
+        samesite="None" if request.is_secure else "Lax",
         path="/continue",
         secure=request.is_secure,
     )

@@ -89,6 +89,15 @@ def test_update_changes_the_draft_and_replaces_the_secrets(tenant):
     assert "round" not in updated.text
 
 
+def test_a_secret_listed_by_name_only_keeps_its_value(tenant):
+    action = create(tenant)
+    stamp = action["secrets"][0]["updated_at"]
+    patch = {"secrets": [{"name": "COLOR"}, {"name": "SHAPE", "value": "round"}]}
+    body = api(tenant, "PATCH", f"actions/{action['id']}", json=patch).json()
+    assert body["secrets"][0] == {"name": "COLOR", "updated_at": stamp}
+    assert body["secrets"][1]["name"] == "SHAPE"
+
+
 def test_deploy_answers_202_with_the_new_version(tenant):
     action = create(tenant)
     deployed = api(tenant, "POST", f"actions/{action['id']}/deploy")

@@ -129,6 +129,13 @@ def test_a_state_resumes_its_login_only_once(action_tenant):
     assert lost(browser.resume(state=redirect["state"], session_token=token))
 
 
+def test_the_browser_is_bound_by_an_http_only_cookie_sent_to_continue_only(action_tenant):
+    response = Browser(action_tenant).begin("maya-patel", fixture="redirect")
+    cookie = next(c for c in response.raw.headers.getlist("Set-Cookie") if "continue" in c)
+    assert cookie.startswith("devtenant_continue=")
+    assert "HttpOnly" in cookie and "Path=/continue" in cookie and "SameSite=Lax" in cookie
+
+
 def test_another_browser_cannot_resume_the_login(action_tenant):
     redirect = Browser(action_tenant).redirected("maya-patel", fixture="redirect")
     token = answer(redirect, MAYA_GITHUB, action="skip")
