@@ -59,7 +59,12 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     if state().host_signs_in:
         _forget_own_keys()
     else:
+        # Messages flashed for this browser on its way here (the at-login door's "nothing was
+        # linked") are the person's to read after signing in; everything else goes.
+        flashes = session.get("_flashes")
         session.clear()
+        if flashes:
+            session["_flashes"] = flashes
     identity_cache.forget(str(claims["sub"]))  # a new sign-in shows the list as it is now
     session[KEY] = {
         "user_id": str(claims["sub"]),
