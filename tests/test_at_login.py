@@ -248,3 +248,48 @@ def test_the_merge_claim_of_a_login_tells_the_product_once(door_app):
     finally:
         accounts_merged.disconnect(record)
     assert seen == [(t.MAYA, t.MAYA_GITHUB)]
+
+
+def test_in_host_sign_in_mode_the_products_own_login_ends_merged_and_told_once(
+    tenant, app_config, serve, tmp_path
+):
+    """A product that signs people in itself (the quickstart example): the Action sends its
+    login to the extension's door under the product's prefix, the proof goes through the
+    extension's own callback, and the product's callback, finishing the login as the older
+    account, learns of the merge with merged_at_login."""
+    from app import create_app
+    from examples.quickstart_host.app import create_app as create_quickstart
+    from tests.test_host_signin import Customer
+
+    door = {
+        "LINKED_ACCOUNTS_AT_LOGIN_SECRET": SECRET,
+        "AUTH0_M2M_CLIENT_ID": "dev-m2m",
+        "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret",
+    }
+    product = create_quickstart(
+        {**app_config, "AUTH0_DOMAIN": tenant, "INSTANCE_PATH": str(tmp_path), **door}
+    )
+    seen: list[tuple[str, str]] = []
+    accounts_merged.connect(lambda sender, **ids: seen.append(tuple(ids.values())), product,
+                            weak=False)  # fmt: skip
+    url = serve(product)
+    installer = create_app({**app_config, "AUTH0_DOMAIN": tenant, "AT_LOGIN_SECRET": SECRET,
+                            "AUTH0_M2M_CLIENT_ID": "dev-m2m",
+                            "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret"})  # fmt: skip
+    result = installer.test_cli_runner().invoke(
+        args=["linked-accounts", "install-action", "--linking-url",
+              f"{url}/settings/accounts/at-login"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    customer = Customer(url, tenant)
+    login_page = customer.get("/login")
+    asked = submit(customer.http, login_page, "Continue as maya-patel")
+    assert asked.url == url + "/settings/accounts/at-login", asked.url
+    assert "Is this also you?" in asked.text
+    proof = submit(customer.http, asked, "Sign in and link")
+    home = submit(customer.http, proof, "Continue as Maya Patel")
+    assert home.url == url + "/", home.url
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    assert seen == [(t.MAYA, t.MAYA_GITHUB)]
+    settings = customer.get("/settings/accounts/")
+    assert "Unlink GitHub (maya@example.com)" in settings.text

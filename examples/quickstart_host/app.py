@@ -17,15 +17,24 @@ from urllib.parse import quote_plus, urlencode
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, redirect, render_template, request, session, url_for
 
-from linked_accounts import LinkedAccounts, accounts_merged, init_sessions, safe_next
+from linked_accounts import (
+    LinkedAccounts,
+    accounts_merged,
+    init_sessions,
+    merged_at_login,
+    safe_next,
+)
 
 SETTINGS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "APP_SECRET_KEY", "REDIS_URL")
+# The at-login door (optional): the secret shared with the post-login Action.
+DOOR_SETTINGS = {"AT_LOGIN_SECRET": "LINKED_ACCOUNTS_AT_LOGIN_SECRET"}
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the product; `config` overrides what it reads from the environment."""
     app = Flask(__name__)
     app.config.update({name: os.environ.get(name) for name in SETTINGS})
+    app.config.update({key: os.environ[n] for n, key in DOOR_SETTINGS.items() if n in os.environ})
     app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "layout.html"  # the settings in our own layout
     app.config.update(config or {})
     app.secret_key = app.config["APP_SECRET_KEY"]
@@ -61,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
         token = oauth.auth0.authorize_access_token()
         session["user"] = token
         app.session_interface.regenerate(session)  # a new id at sign-in: a planted one is void
+        # A login the at-login door merged says so in its ID token: tell the product, once.
+        merged_at_login(token["userinfo"])
         return redirect(session.pop("next", None) or "/")
 
     @app.route("/logout")

@@ -17,6 +17,7 @@ from flask import current_app, session
 
 from .. import identity_cache
 from ..auth0 import scopes
+from ..purposes import Trip
 from ..state import state
 from ..storage import keys
 
@@ -171,11 +172,26 @@ def forget_another_users_data() -> None:
     data = session.get(KEY)
     kept_for = data.get("user_id") if isinstance(data, dict) else None
     host_user = state().host_user()
-    if (kept_for is not None and kept_for != host_user) or (kept_for is None and not host_user):
+    if kept_for is not None and kept_for != host_user:
         _forget_own_keys()
+    elif kept_for is None and not host_user:
+        # Nobody is signed in: a login suspended at Auth0 for the at-login door belongs to no
+        # one yet, and its proof sign-in must come back to it.
+        _forget_own_keys(spare_door=True)
 
 
-def _forget_own_keys() -> None:
+def _forget_own_keys(*, spare_door: bool = False) -> None:
     trips = session.get(keys.PENDING_TRIPS)
-    for key in keys.owned(list(session), trips if isinstance(trips, dict) else ()):
-        session.pop(key)
+    trips = trips if isinstance(trips, dict) else {}
+    door_trips = {
+        state_: trip
+        for state_, trip in trips.items()
+        if spare_door and isinstance(trip, dict) and trip.get("purpose") == Trip.AT_LOGIN
+    }
+    spared = {keys.AT_LOGIN} if spare_door else set()
+    spared |= {keys.authlib_state(state_) for state_ in door_trips}
+    for key in keys.owned(list(session), trips):
+        if key not in spared:
+            session.pop(key)
+    if door_trips:
+        session[keys.PENDING_TRIPS] = door_trips
