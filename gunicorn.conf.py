@@ -113,20 +113,19 @@ def on_exit(server) -> None:
 
 
 def when_ready(server) -> None:
-    """Compile the app's templates in the master, once, so the workers share the compiled code
-    instead of each compiling its own on first use (the app itself is loaded by preload_app)."""
+    """Compile the app's templates in the master, once, and load each language's catalog and
+    date data, so the workers share them instead of each building its own on first use (the app
+    itself is loaded by preload_app)."""
     app = getattr(server.app, "callable", None)  # None unless preloaded
     env = getattr(app, "jinja_env", None)
     if env is None:
         return
     for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
         env.get_template(name)
-    localized = app.extensions.get("linked_accounts.templates")
-    if localized is not None:
-        localized.warm()  # the extension's pages as they are drawn: compiled per locale
-    kept = app.extensions.get("linked_accounts.kept")
-    if kept is not None:
-        kept.warm()  # what each page reads, to tell which are kept whole
+    if "linked_accounts" in app.extensions:
+        from linked_accounts.web import templating
+
+        templating.warm(app)
 
 
 def pre_fork(server, worker) -> None:
