@@ -16,13 +16,20 @@ for the rest of the request.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from typing import Any
 
 from flask import current_app, g
 
 from . import per_user
-from .identities import read_fields
+from .identities import IdentityFormatError, parse_identities, read_fields
+
+log = logging.getLogger(__name__)
+
+# A claim bigger than this was never sent by the Action (it leaves it out), so it is not read.
+MAX_CLAIM_BYTES = 2048
 
 KIND = "identities"
 
@@ -41,14 +48,44 @@ def read_at(user_id: str) -> float | None:
     return entry["at"] if entry else None
 
 
-def remember(user_id: str, items: list[dict[str, Any]]) -> Any:
-    """Cache identities as Auth0 just returned them (from GET, DELETE or POST), for every session
-    of the user: what the page reads of them (`read_fields`), which is returned, the list the
-    user's next views are served."""
-    entry = {"items": read_fields(items), "at": time.time()}
+def remember(user_id: str, items: list[dict[str, Any]], at: float | None = None) -> Any:
+    """Cache identities as Auth0 just returned them (from GET, DELETE or POST; or as they were
+    at `at`), for every session of the user: what the page reads of them (`read_fields`), which
+    is returned, the list the user's next views are served."""
+    entry = {"items": read_fields(items), "at": time.time() if at is None else at}
     per_user.put(KIND, user_id, entry, _keep_seconds())
     g._la_identities = (user_id, entry)
     return entry["items"]
+
+
+def seed(user_id: str, value: object, issued_at: object, max_age: float) -> bool:
+    """Cache the identities a sign-in's verified ID token carried (the post-login Action's claim)
+    as read at the token's `iat`, so the first view reads no Management API; they expire by the
+    usual period from then. Ignored, with a log line, unless they parse as Auth0's answer, name
+    `user_id` as the primary, fit in MAX_CLAIM_BYTES, and are younger than `max_age`."""
+    if value is None:
+        return False
+    why = _not_seedable(user_id, value, issued_at, max_age)
+    if why:
+        log.warning("identities claim ignored: %s", why)
+        return False
+    remember(user_id, value, at=float(issued_at))  # type: ignore[arg-type]
+    return True
+
+
+def _not_seedable(user_id: str, value: object, issued_at: object, max_age: float) -> str | None:
+    if not isinstance(issued_at, (int, float)) or time.time() - issued_at > max_age:
+        return "the sign-in is older than the cache period"
+    try:
+        size = len(json.dumps(value, separators=(",", ":")).encode())
+        listed = parse_identities(value)
+    except (TypeError, ValueError, IdentityFormatError):
+        return "not Auth0's identities array"
+    if size > MAX_CLAIM_BYTES:
+        return f"bigger than {MAX_CLAIM_BYTES} bytes"
+    if not listed or listed[0].key != user_id:
+        return "its primary is not the signed-in user"
+    return None
 
 
 def forget(user_id: str) -> None:

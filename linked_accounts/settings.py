@@ -33,6 +33,10 @@ DEFAULTS: Mapping[str, Any] = {
     "AUTH0_M2M_CLIENT_ID": "",  # only for LINKED_ACCOUNTS_DELETE_SEPARATED_MODE = "server"
     "AUTH0_M2M_CLIENT_SECRET": "",
     "LINKED_ACCOUNTS_CACHE_SECONDS": 60,
+    # The ID token claim the post-login Action puts the person's identities in (its
+    # IDENTITIES_CLAIM secret), e.g. "https://linked-accounts/identities": the first view after
+    # a sign-in then reads no Management API. Empty: the claim is not read.
+    "LINKED_ACCOUNTS_IDENTITIES_CLAIM": "",
     "LINKED_ACCOUNTS_REFRESH_MIN_INTERVAL": 10,
     "LINKED_ACCOUNTS_REAUTH_MAX_AGE": 300,
     "LINKED_ACCOUNTS_LINK_CONNECTIONS": (),  # a sequence, or a comma-separated string
@@ -80,6 +84,7 @@ class Settings:
     client_id: str
     client_secret: str
     cache_seconds: int = 60
+    identities_claim: str = ""
     refresh_interval: int = 10
     reauth_max_age: int = 300
     link_connections: tuple[str, ...] = ()
@@ -226,6 +231,7 @@ def load_settings(config: Mapping[str, Any], *checks: Check) -> Settings:
         client_id=text("AUTH0_CLIENT_ID"),
         client_secret=text("AUTH0_CLIENT_SECRET"),
         cache_seconds=number("LINKED_ACCOUNTS_CACHE_SECONDS"),
+        identities_claim=text("LINKED_ACCOUNTS_IDENTITIES_CLAIM"),
         refresh_interval=number("LINKED_ACCOUNTS_REFRESH_MIN_INTERVAL"),
         reauth_max_age=number("LINKED_ACCOUNTS_REAUTH_MAX_AGE"),
         link_connections=names("LINKED_ACCOUNTS_LINK_CONNECTIONS"),

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import requests
 from flask import abort, current_app, redirect, render_template, request, url_for
 
+from .. import identity_cache
 from ..auth0 import management as m
 from ..navigation import return_path, safe_next
 from ..purposes import Trip
@@ -122,6 +123,10 @@ def finish_login(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
         # Auth0's session is someone else's: keep nothing, and say so.
         return other_account(claims, trip)
     account.sign_in(token, claims)
+    if st.settings.identities_claim:  # the Action's copy of the identities: no read at first
+        sub = str(claims["sub"])
+        value = claims.get(st.settings.identities_claim)
+        identity_cache.seed(sub, value, claims.get("iat"), st.settings.cache_seconds)
     login_finished.send(current_app._get_current_object(), claims=claims)
     return redirect(trip.get("next") or url_for("linked_accounts.accounts"))
 
