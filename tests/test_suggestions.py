@@ -388,14 +388,16 @@ def test_a_proof_sign_in_whose_email_is_no_longer_verified_links_nothing(make_ap
 
 
 def test_in_host_sign_in_mode_the_suggestion_forms_refuse_a_post_without_their_token(
-    tenant, app_config, serve, tmp_path
+    tenant, app_config, serve, redis_url
 ):
     # A product mounting the page need not protect every POST itself (the quickstart does not):
     # the forms' own CSRF token is then the only guard.
     from examples.quickstart_host.app import create_app as create_quickstart
     from tests.test_host_signin import Customer
 
-    config = {**app_config, "AUTH0_DOMAIN": tenant, "INSTANCE_PATH": str(tmp_path)}
+    # Redis, emptied for this test: the quickstart keeps its files in its own instance folder,
+    # where an earlier test's suggestions for Maya (found after a merge: none) would be read.
+    config = {**app_config, "AUTH0_DOMAIN": tenant, "REDIS_URL": redis_url}
     config.update(
         {f"LINKED_ACCOUNTS_{k}" if k == "SUGGEST_LINKS" else k: v for k, v in SUGGEST.items()}
     )
