@@ -98,12 +98,18 @@ def identities(acct: Account, *, reread: bool = False) -> Sequence[Identity]:
         if stale is not None and not single_flight.claim(sum(st.management.timeout), flight):
             raw = stale
     if raw is None:
-        user = st.management.get_user(acct.access_token, acct.user_id)
-        raw = user.get("identities")
-        _check(raw)  # refuse a malformed answer before caching it
-        raw = identity_cache.remember(uid, raw)  # as kept: the same list the next views read
-        verified_email.remember(uid, user)  # the same answer says whether the email is verified
+        raw = _read(acct)
     return profile_identities(raw, acct.email, acct.name)
+
+
+def _read(acct: Account) -> list[dict[str, Any]]:
+    """Read the user's identities from Auth0 now, and keep them for every session."""
+    user = state().management.get_user(acct.access_token, acct.user_id)
+    raw = user.get("identities")
+    _check(raw)  # refuse a malformed answer before caching it
+    kept = identity_cache.remember(acct.user_id, raw)  # as kept: what the next views read
+    verified_email.remember(acct.user_id, user)  # the same answer says if the email is verified
+    return kept
 
 
 def refresh(acct: Account) -> Sequence[Identity]:
@@ -144,7 +150,8 @@ def unlink(acct: Account, key: str, proof: FreshLogin | None = None) -> Unlinked
     except (m.BadRequest, m.NotFound):
         # Auth0 does not document its answer for an identity that is no longer linked (another
         # tab may have unlinked it): re-read and tell the truth either way.
-        if find(identities(acct, reread=True), identity.key) is None:
+        # A read of its own, whoever else is reading: only Auth0's answer now tells the truth.
+        if find(profile_identities(_read(acct), acct.email, acct.name), identity.key) is None:
             raise AlreadyUnlinked(identity_name(identity)) from None
         raise
     except m.Timeout as lost:
