@@ -108,7 +108,9 @@ def run_action(
         event,
         cache=st.actions.cache_entries(int(now * 1000)),
         now=now,
-        issuer=st.issuer(),
+        # encodeToken's `iss` is the tenant's hostname (Auth0's "Redirect with Actions"), not
+        # the issuer URL its ID tokens carry.
+        issuer=urlsplit(st.issuer()).netloc,
         continue_state=resume.state if resume else None,
         continue_params=resume.params if resume else {},
         timeout=st.actions.timeout,

@@ -40,7 +40,7 @@ def action_token(tenant: str, current: dict, candidates: list[dict], **over) -> 
     """What the Action's api.redirect.encodeToken sends: iss, sub, iat, exp, the payload."""
     now = int(time.time())
     claims = {
-        "iss": f"{tenant}/",
+        "iss": urlsplit(tenant).netloc,  # the tenant's hostname, as Auth0 puts it
         "sub": current["user_id"],
         "iat": now,
         "exp": now + 300,

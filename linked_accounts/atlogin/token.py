@@ -2,14 +2,16 @@
 one the Action sends with the person (read here: who is signing in, and which accounts share their
 verified email), and the answer this page sends back to Auth0's `/continue` (made here).
 
-Auth0's `api.redirect.encodeToken` puts `iss` (the tenant), `sub` (the user signing in), `iat`,
-`exp` and the Action's payload at the top level; `api.redirect.validateToken` checks the answer's
+Auth0's `api.redirect.encodeToken` puts `iss` (the tenant's hostname, e.g.
+`example.eu.auth0.com`), `sub` (the user signing in), `iat`, `exp` and the Action's payload at
+the top level; `api.redirect.validateToken` checks the answer's
 signature, `exp`, and that its `state` is the suspended login's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,9 +55,12 @@ class Door:
     expires_at: int  # the Action's token's `exp`
 
 
-def read(token: str, state: str, *, secret: str, issuer: str, now: float | None = None) -> Door:
-    """Return the door the Action's `token` opens, or raise DoorRefused. `issuer`: the tenant's
-    (`https://{domain}/`, as in its ID tokens)."""
+def read(
+    token: str, state: str, *, secret: str, issuers: Collection[str], now: float | None = None
+) -> Door:
+    """Return the door the Action's `token` opens, or raise DoorRefused. `issuers`: the tenant's
+    hostnames (its sign-in domain, and its canonical one: which of the two Auth0 puts there
+    with a custom domain is not documented)."""
     now = time.time() if now is None else now
     if not state or len(state) > 2000:
         raise DoorRefused("no state")
@@ -64,7 +69,7 @@ def read(token: str, state: str, *, secret: str, issuer: str, now: float | None 
         jwt.JWTClaimsRegistry(
             now=int(now),
             leeway=LEEWAY,
-            iss={"essential": True, "value": issuer},
+            iss={"essential": True, "values": sorted(issuers)},
             sub={"essential": True},
             exp={"essential": True},
         ).validate(decoded.claims)

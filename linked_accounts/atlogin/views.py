@@ -15,7 +15,7 @@ import hashlib
 import logging
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_wtf import FlaskForm
@@ -150,9 +150,8 @@ def register(html: Blueprint) -> None:
 def _take(raw: str, state_: str) -> Door:
     """Read the Action's token, and refuse it if it was taken before (a replay)."""
     settings = state().settings
-    found = token.read(
-        raw, state_, secret=current_app.config[SECRET], issuer=f"{settings.issuer_url}/"
-    )
+    hosts = {urlsplit(settings.issuer_url).netloc, urlsplit(settings.canonical_url).netloc}
+    found = token.read(raw, state_, secret=current_app.config[SECRET], issuers=hosts)
     store = side_store(current_app)
     used = USED + hashlib.sha256(raw.encode()).hexdigest()
     if store is not None and not store.add(used, 1, ttl=found.expires_at - time.time() + 60):
