@@ -215,7 +215,8 @@ def _ask(found: Door, problem: str | None = None):
 
 
 def _continue(found: Door, action: str, **fields: Any):
-    """Send the person back to Auth0 with the signed answer; the door closes."""
+    """Send the person back to Auth0's /continue with the signed answer, by POST (the page's
+    script submits it; without script, one press); the door closes."""
     session.pop(keys.AT_LOGIN, None)
     signed = token.answer(
         found,
@@ -224,8 +225,12 @@ def _continue(found: Door, action: str, **fields: Any):
         action=action,
         **fields,
     )
-    query = urlencode({"state": found.state, "session_token": signed})
-    return redirect(f"{state().settings.issuer_url}/continue?{query}", 303)
+    query = urlencode({"state": found.state})
+    return render(
+        "linked_accounts/at_login_continue.html",
+        continue_url=f"{state().settings.issuer_url}/continue?{query}",
+        answer=signed,
+    )
 
 
 def _refused():

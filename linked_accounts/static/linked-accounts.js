@@ -33,9 +33,17 @@
     window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   }
 
+  // <form data-la-autosubmit>: a form the person would only press anyway (the at-login door's
+  // answer going back to the sign-in service by POST, so it stays out of addresses and logs).
+  function submitWaitingForms() {
+    var forms = document.querySelectorAll("form[data-la-autosubmit]");
+    for (var i = 0; i < forms.length; i++) forms[i].submit();
+  }
+
   function start() {
     localiseTimes();
     forgetShownOutcome();
+    submitWaitingForms();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
