@@ -5,6 +5,9 @@
  * the person to the app's linking page (Auth0's "post-login Action with an external linking
  * application"). The page asks whether that other account is theirs too, proves it by a sign-in
  * to it, and answers at /continue; this Action then links the two, the older account staying.
+ * With IDENTITIES_CLAIM set, it also puts the person's identities in the ID token of every login
+ * (after a link, those of the account the login ends as), so that the settings page's first
+ * view after a sign-in needs no Management API read.
  *
  * Secrets (event.secrets; `flask linked-accounts install-action` sets every one of them):
  *   LINKING_SECRET     required  HS256 secret shared with the app
@@ -19,6 +22,17 @@
  *   M2M_CLIENT_SECRET  required  its secret
  *   CLIENT_IDS         optional  comma-separated client ids this Action acts for (empty: all)
  *   NOT_NOW_DAYS       optional  days before asking again after "not now" (default 30)
+ *   IDENTITIES_CLAIM   optional  the name of an ID token claim to put the person's identities
+ *                                in, a namespaced URL such as
+ *                                https://linked-accounts/identities (the app's
+ *                                LINKED_ACCOUNTS_IDENTITIES_CLAIM): the settings page's first
+ *                                view after a sign-in then reads no Management API. Unset or
+ *                                empty: no claim. Set on every login of the clients below, with
+ *                                no Management API call; a list over 2048 bytes of JSON is left
+ *                                out (ID tokens travel in URLs and cookies elsewhere).
+ *   IDENTITIES_CLIENT_IDS  optional  comma-separated client ids to add that claim for
+ *                                (empty: the clients in CLIENT_IDS, or every client when that
+ *                                is empty too)
  *
  * State per user, in app_metadata.linked_accounts:
  *   {"not_mine": ["<full user id>", ...], "not_now_until": <Unix seconds>}
@@ -38,14 +52,25 @@ const MERGED_CLAIM = "https://linked-accounts/merged";
 const CANDIDATE_FIELDS = "user_id,email,email_verified,identities,created_at,blocked";
 const OTHER_FIELDS = "user_id,email,email_verified,identities,blocked,user_metadata,app_metadata";
 const DAY_S = 86400;
+// The identities claim's limit, in bytes of JSON: an ID token travels in URLs (a form_post or an
+// implicit grant elsewhere) and in cookies (a host's session), where a few kilobytes is the most.
+const IDENTITIES_CLAIM_MAX_BYTES = 2048;
+// What the page reads of an identity and of its profileData: exactly READ_FIELDS and
+// READ_PROFILE_FIELDS in linked_accounts/identities.py (the page parses the claim as it parses
+// Auth0's answer, and carries no more of a person's profile than it shows). A unit test holds
+// the two lists equal.
+const IDENTITY_FIELDS = ["provider", "user_id", "connection", "isSocial"];
+const PROFILE_FIELDS = ["email", "name", "username", "nickname"];
 
 exports.onExecutePostLogin = async (event, api) => {
+  const cfg = settings(event.secrets);
+  const clientId = event.client && event.client.client_id;
+  // Every login, the proof sign-in and logins that are not due included: it costs no call.
+  setIdentitiesClaim(api, cfg, clientId, event.user && event.user.identities);
   const query = (event.request && event.request.query) || {};
   // The linking page's own proof sign-in (of the other account) runs this Action too: sending
   // it to the page again would never end.
   if (query.linked_accounts === "proof") return say("skip: the page's proof sign-in");
-  const cfg = settings(event.secrets);
-  const clientId = event.client && event.client.client_id;
   if (cfg.clientIds.length && !cfg.clientIds.includes(clientId)) {
     return say("skip: not one of CLIENT_IDS");
   }
@@ -97,6 +122,9 @@ exports.onExecutePostLogin = async (event, api) => {
 exports.onContinuePostLogin = async (event, api) => {
   const cfg = settings(event.secrets);
   const user = event.user || {};
+  // Whether a claim set before the redirect survives it is not documented: set it again, from
+  // the user as they are now. A link below replaces it with the linked list.
+  setIdentitiesClaim(api, cfg, event.client && event.client.client_id, user.identities);
   let answer;
   try {
     // Checks the signature (HS256, our shared secret), expiry, and that the answer's `state` is
@@ -192,20 +220,24 @@ async function link(event, api, cfg, answer) {
   } catch (err) {
     return say(`link failed: merging metadata (${describe(err)})`);
   }
+  let linked; // the primary's identities after the link, as Auth0 answered them
   try {
     // The server-side form: the secondary's provider and its id after the first "|" (which
     // may itself hold a "|": samlp|acme-saml|ada@acme.test).
-    await management(api, cfg, token, "POST", ["users", primaryId, "identities"], {
+    linked = await management(api, cfg, token, "POST", ["users", primaryId, "identities"], {
       body: { provider, user_id: secondaryId.slice(secondaryId.indexOf("|") + 1) },
     });
   } catch (err) {
-    if (!(await linkedAfterAll(api, cfg, token, primaryId, secondaryId, err))) {
-      return say(`link failed: linking (${describe(err)})`);
-    }
+    linked = await linkedAfterAll(api, cfg, token, primaryId, secondaryId, err);
+    if (!linked) return say(`link failed: linking (${describe(err)})`);
   }
   // Auth0 does not switch users by itself: without this, the login would end as a user id that
   // no longer exists.
   if (primaryId !== me) api.authentication.setPrimaryUser(primaryId);
+  // The ID token is the primary's now: its identities are the linked list, never the list of
+  // the user this login began as. No list to put in it (too big, not Auth0's shape): null, so
+  // that the one set earlier in this login does not stand for the wrong user.
+  setIdentitiesClaim(api, cfg, event.client && event.client.client_id, linked, null);
   // The application this login ends at learns of the merge once, from its ID token.
   api.idToken.setCustomClaim(MERGED_CLAIM, { primary_id: primaryId, merged_id: secondaryId });
   return say(`linked: ${secondaryId} into ${primaryId}`);
@@ -214,20 +246,68 @@ async function link(event, api, cfg, answer) {
 /**
  * After a link call failed without a clear "no" (a timeout, a dropped connection, a 5xx, a 409),
  * Auth0 may have linked anyway: read the primary once to know. A 4xx other than 409 is a no.
+ * Linked: the primary's identities as read; otherwise null.
  */
 async function linkedAfterAll(api, cfg, token, primaryId, secondaryId, err) {
   const status = err && err.status;
-  if (status && status >= 400 && status < 500 && status !== 409) return false;
+  if (status && status >= 400 && status < 500 && status !== 409) return null;
   try {
     const primary = await management(api, cfg, token, "GET", ["users", primaryId], {
       query: { fields: "user_id,identities", include_fields: "true" },
     });
-    return (primary.identities || []).some(
-      (i) => `${i.provider}|${i.user_id}` === secondaryId,
-    );
+    const identities = (primary && primary.identities) || [];
+    return identities.some((i) => `${i.provider}|${i.user_id}` === secondaryId) ? identities : null;
   } catch (_) {
-    return false;
+    return null;
   }
+}
+
+/**
+ * Put the person's identities in the ID token (the IDENTITIES_CLAIM secret), for the clients it
+ * is asked for: Auth0's identities array as GET /api/v2/users/{id} answers it, the primary
+ * first, each identity trimmed to what the page reads. Nothing to put (no list, too big):
+ * `otherwise` is set when given, else nothing is, and a list too big says so in one line.
+ */
+function setIdentitiesClaim(api, cfg, clientId, identities, otherwise) {
+  if (!cfg.identitiesClaim) return;
+  const clients = cfg.identitiesClientIds.length ? cfg.identitiesClientIds : cfg.clientIds;
+  if (clients.length && !clients.includes(clientId)) return;
+  const value = trimmedIdentities(identities);
+  let why = value ? null : "not a list of identities";
+  if (value) {
+    const size = Buffer.byteLength(JSON.stringify(value), "utf8");
+    if (size > IDENTITIES_CLAIM_MAX_BYTES) {
+      why = `${size} bytes of JSON, over ${IDENTITIES_CLAIM_MAX_BYTES}`;
+    }
+  }
+  if (!why) return api.idToken.setCustomClaim(cfg.identitiesClaim, value);
+  if (otherwise !== undefined) api.idToken.setCustomClaim(cfg.identitiesClaim, otherwise);
+  say(`identities claim left out: ${why}`);
+}
+
+/** Auth0's identities with only IDENTITY_FIELDS, and of profileData only PROFILE_FIELDS (no
+ * profileData when it has none of them); null for anything that is not a list of identities.
+ * Values are kept as Auth0 gives them: GitHub's user_id stays a number. */
+function trimmedIdentities(identities) {
+  if (!Array.isArray(identities) || !identities.length) return null;
+  const trimmed = [];
+  for (const identity of identities) {
+    if (!identity || typeof identity !== "object" || Array.isArray(identity)) return null;
+    const kept = {};
+    for (const field of IDENTITY_FIELDS) {
+      if (identity[field] !== undefined) kept[field] = identity[field];
+    }
+    const profile = identity.profileData;
+    if (profile && typeof profile === "object" && !Array.isArray(profile)) {
+      const shown = {};
+      for (const field of PROFILE_FIELDS) {
+        if (profile[field] !== undefined) shown[field] = profile[field];
+      }
+      if (Object.keys(shown).length) kept.profileData = shown;
+    }
+    trimmed.push(kept);
+  }
+  return trimmed;
 }
 
 /** The other users with the person's verified email that could be linked into or with it. */
@@ -357,6 +437,11 @@ function due(event, state, now) {
 function settings(secrets) {
   const s = secrets || {};
   const text = (name) => (s[name] === undefined || s[name] === null ? "" : String(s[name]).trim());
+  const list = (value) =>
+    value
+      .split(",")
+      .map((c) => c.trim())
+      .filter(Boolean);
   const domain = text("AUTH0_DOMAIN").replace(/\/+$/, "");
   const origin = domain.includes("://") ? domain : `https://${domain}`;
   const days = Number.parseFloat(text("NOT_NOW_DAYS"));
@@ -367,11 +452,10 @@ function settings(secrets) {
     audience: `${origin}/api/v2/`,
     m2mClientId: text("M2M_CLIENT_ID"),
     m2mClientSecret: text("M2M_CLIENT_SECRET"),
-    clientIds: text("CLIENT_IDS")
-      .split(",")
-      .map((c) => c.trim())
-      .filter(Boolean),
+    clientIds: list(text("CLIENT_IDS")),
     notNowDays: Number.isFinite(days) && days >= 0 ? days : 30,
+    identitiesClaim: text("IDENTITIES_CLAIM"),
+    identitiesClientIds: list(text("IDENTITIES_CLIENT_IDS")),
   };
   cfg.missing = () =>
     [
