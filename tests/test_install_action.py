@@ -32,11 +32,13 @@ from linked_accounts.atlogin.install import (
     install_action,
     install_action_command,
 )
+from linked_accounts.identities import read_fields
 from tests.support import tenant as t
-from tests.support.tenant_login import CALLBACK, parse_login_page, pkce_pair
+from tests.support.tenant_login import CALLBACK, login, parse_login_page, pkce_pair
 
 LINKING_SECRET = "at-login-secret-" + "s" * 32
 LINKING_URL = "http://127.0.0.1:5000/account/at-login"
+CLAIM = "https://linked-accounts/identities"
 SECRET_NAMES = {
     "LINKING_SECRET",
     "LINKING_URL",
@@ -134,6 +136,18 @@ def test_the_secrets_point_the_action_at_this_tenant(tenant):
     }
     real = Tenant("https://login.example.com", "https://acme.eu.auth0.com", "m", "s")
     assert install.action_domain(real.canonical_url) == "acme.eu.auth0.com"
+
+
+def test_the_identities_claim_and_its_clients_are_passed_as_secrets(tenant):
+    secrets = secrets_for(
+        tenant, identities_claim=CLAIM, identities_client_ids=("dev-client", "spa-client")
+    )
+    assert secrets["IDENTITIES_CLAIM"] == CLAIM
+    assert secrets["IDENTITIES_CLIENT_IDS"] == "dev-client,spa-client"
+    assert set(secrets) == SECRET_NAMES | {"IDENTITIES_CLAIM", "IDENTITIES_CLIENT_IDS"}
+    # No claim: neither secret, whatever clients were named (the Action would add nothing).
+    bare = secrets_for(tenant, identities_client_ids=("dev-client",))
+    assert set(bare) == SECRET_NAMES
 
 
 def test_a_second_run_with_the_same_inputs_changes_nothing(tenant):
@@ -305,6 +319,80 @@ def test_the_command_installs_then_reports_up_to_date(host, tenant):
     assert again.output == f"action {DEFAULT_NAME!r}: up to date\n"
 
 
+def test_the_command_passes_the_identities_claim_and_its_clients(host, tenant):
+    runner = host.test_cli_runner()
+    args = [
+        "--linking-url",
+        LINKING_URL,
+        "--identities-claim",
+        CLAIM,
+        "--identities-client-id",
+        "dev-client",
+        "--identities-client-id",
+        " spa-client ",
+    ]
+    result = runner.invoke(install_action_command, args)
+    assert result.exit_code == 0, result.output
+    (action,) = Admin(tenant).actions()
+    assert {s["name"] for s in action["secrets"]} == SECRET_NAMES | {
+        "IDENTITIES_CLAIM",
+        "IDENTITIES_CLIENT_IDS",
+    }
+    expected = secrets_for(
+        tenant, identities_claim=CLAIM, identities_client_ids=("dev-client", "spa-client")
+    )
+    assert action["code"].endswith(f"{install._fingerprint(expected)}\n")
+    # The app does not read that claim (its LINKED_ACCOUNTS_IDENTITIES_CLAIM is unset): said.
+    assert "LINKED_ACCOUNTS_IDENTITIES_CLAIM=(unset)" in result.output
+
+    # Without the option again, the claim goes: the secrets change and the Action is redeployed.
+    again = runner.invoke(install_action_command, ["--linking-url", LINKING_URL])
+    assert again.exit_code == 0, again.output
+    (after,) = Admin(tenant).actions()
+    assert {s["name"] for s in after["secrets"]} == SECRET_NAMES
+
+
+def test_the_command_writes_the_claim_the_app_reads_by_default(host, tenant):
+    host.config["LINKED_ACCOUNTS_IDENTITIES_CLAIM"] = CLAIM
+    runner = host.test_cli_runner()
+    result = runner.invoke(install_action_command, ["--linking-url", LINKING_URL])
+    assert result.exit_code == 0, result.output
+    assert "note:" not in result.output
+    (action,) = Admin(tenant).actions()
+    expected = secrets_for(tenant, identities_claim=CLAIM)
+    assert action["code"].endswith(f"{install._fingerprint(expected)}\n")
+
+    # An empty --identities-claim turns it off, and says the app still reads one.
+    off = runner.invoke(
+        install_action_command, ["--linking-url", LINKING_URL, "--identities-claim", ""]
+    )
+    assert off.exit_code == 0, off.output
+    assert f"LINKED_ACCOUNTS_IDENTITIES_CLAIM={CLAIM}, the Action writes no claim" in off.output
+    (after,) = Admin(tenant).actions()
+    assert {s["name"] for s in after["secrets"]} == SECRET_NAMES
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (
+            ["--identities-client-id", "dev-client"],
+            "--identities-client-id needs --identities-claim",
+        ),
+        (["--identities-claim", "identities"], "--identities-claim"),
+        (["--identities-claim", "https://example.auth0.com/identities"], "--identities-claim"),
+        (["--identities-claim", "ftp://linked-accounts/identities"], "--identities-claim"),
+    ],
+)
+def test_the_command_refuses_an_identities_claim_auth0_would_leave_out(host, tenant, args, says):
+    result = host.test_cli_runner().invoke(
+        install_action_command, ["--linking-url", LINKING_URL, *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert Admin(tenant).actions() == []
+
+
 def test_the_command_refuses_a_linking_url_that_is_not_https(host):
     result = host.test_cli_runner().invoke(
         install_action_command, ["--linking-url", "http://app.example.com/account/at-login"]
@@ -375,3 +463,68 @@ def test_the_installed_action_runs_on_a_login_with_its_secrets(tenant):
     payload = json.loads(base64.urlsafe_b64decode(claims + "=="))
     assert payload["sub"] == t.MAYA_GITHUB
     assert [c["user_id"] for c in payload["candidate_identities"]] == [t.MAYA]
+
+
+def test_the_installed_action_puts_the_identities_in_the_id_token(tenant):
+    """End to end: installed with an identities claim, the Action puts the person's identities
+    in the ID token of a login that is not due, as the Management API lists them (primary first,
+    GitHub's id a number) and trimmed to what the page reads; for a client it is not asked for,
+    none."""
+    if shutil.which("node") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is not installed: CI must run the Action on the tenant")
+        pytest.skip("node is not installed: the tenant runs no Action")
+    admin = Admin(tenant)
+    stored = requests.get(
+        f"{tenant}/api/v2/users/{quote(t.ADA, safe='')}", headers=admin.headers, timeout=5
+    ).json()["identities"]
+    assert "picture" in stored[1]["profileData"]  # more than the page reads, to be left out
+
+    run(tenant, secrets=secrets_for(tenant, identities_claim=CLAIM))
+    claims = id_token_claims(login(tenant, "Ada Lovelace")["id_token"])
+    assert claims["sub"] == t.ADA
+    assert claims[CLAIM] == [
+        {
+            "provider": "auth0",
+            "user_id": "6500a1b2c3d4e5f600000001",
+            "connection": "Username-Password-Authentication",
+            "isSocial": False,
+        },
+        {
+            "provider": "google-oauth2",
+            "user_id": "109876543210987654321",
+            "connection": "google-oauth2",
+            "isSocial": True,
+            "profileData": {"email": "ada.lovelace@gmail.com", "name": "Ada Lovelace"},
+        },
+        {
+            "provider": "github",
+            "user_id": 1234567,
+            "connection": "github",
+            "isSocial": True,
+            "profileData": {
+                "email": "ada@users.noreply.github.com",
+                "name": "Ada Lovelace",
+                "nickname": "ada-codes",
+            },
+        },
+        {
+            "provider": "samlp",
+            "user_id": "acme-saml|ada@acme.test",
+            "connection": "acme-saml",
+            "isSocial": False,
+            "profileData": {"email": "ada@acme.test", "name": "Ada Lovelace"},
+        },
+    ]
+    # What the page keeps of the same list read from the Management API.
+    assert claims[CLAIM] == read_fields(stored)
+
+    other = secrets_for(tenant, identities_claim=CLAIM, identities_client_ids=("other-client",))
+    run(tenant, secrets=other)
+    assert CLAIM not in id_token_claims(login(tenant, "Ada Lovelace")["id_token"])
+
+
+def id_token_claims(id_token: str) -> dict:
+    """The payload of an ID token (its signature is the tenant's business here)."""
+    payload = id_token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

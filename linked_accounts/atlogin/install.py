@@ -347,6 +347,8 @@ def action_secrets(
     not_now_days: int = 30,
     m2m_client_id: str = "",
     m2m_client_secret: str = "",
+    identities_claim: str = "",
+    identities_client_ids: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """The Action's secrets (see the block at the top of link-accounts.js)."""
     secrets = {
@@ -359,6 +361,10 @@ def action_secrets(
     }
     if client_ids:
         secrets["CLIENT_IDS"] = ",".join(client_ids)
+    if identities_claim:
+        secrets["IDENTITIES_CLAIM"] = identities_claim
+        if identities_client_ids:
+            secrets["IDENTITIES_CLIENT_IDS"] = ",".join(identities_client_ids)
     return secrets
 
 
@@ -373,6 +379,26 @@ def _check_linking_url(url: str) -> str:
             "must be the page's absolute https URL", param_hint="--linking-url"
         )
     return url
+
+
+def _check_claim_name(name: str) -> str:
+    """A claim Auth0 puts in the ID token: a namespaced URL outside Auth0's own namespaces (a
+    claim Auth0 refuses is left out of the token without a word, and the page would read the
+    Management API on every first view after all)."""
+    parts = urlsplit(name)
+    host = (parts.hostname or "").lower()
+    own = ("auth0.com", "webtask.io", "webtask.run")
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or any(host == d or host.endswith(f".{d}") for d in own)
+    ):
+        raise click.BadParameter(
+            "must be a namespaced URL outside auth0.com, webtask.io and webtask.run, e.g. "
+            "https://linked-accounts/identities",
+            param_hint="--identities-claim",
+        )
+    return name
 
 
 @click.command("install-action")
@@ -394,6 +420,22 @@ def _check_linking_url(url: str) -> str:
     show_default=True,
     help="Days before asking again after 'not now'.",
 )
+@click.option(
+    "--identities-claim",
+    default=None,
+    metavar="NAME",
+    help="Put the person's identities in the ID token under this claim, e.g. "
+    "https://linked-accounts/identities: the page's first view after a sign-in then reads no "
+    "Management API. Default: this app's LINKED_ACCOUNTS_IDENTITIES_CLAIM; empty: no claim.",
+)
+@click.option(
+    "--identities-client-id",
+    "identities_client_ids",
+    multiple=True,
+    metavar="ID",
+    help="A client id to add that claim for (repeat for several); none: the --client-id "
+    "clients, or every client.",
+)
 @click.option("--name", default=DEFAULT_NAME, show_default=True, help="The Action's name.")
 @click.option(
     "--action-m2m-client-id",
@@ -412,6 +454,8 @@ def install_action_command(
     linking_url: str,
     client_ids: tuple[str, ...],
     not_now_days: int,
+    identities_claim: str | None,
+    identities_client_ids: tuple[str, ...],
     name: str,
     action_m2m_client_id: str,
     action_m2m_client_secret: str,
@@ -424,6 +468,20 @@ def install_action_command(
         raise click.ClickException("LINKED_ACCOUNTS_AT_LOGIN_SECRET is not set")
     if bool(action_m2m_client_id) != bool(action_m2m_client_secret):
         raise click.UsageError("give --action-m2m-client-id and its secret together")
+    # The app reads the claim its config names: by default the Action writes that one.
+    app_claim = str(config.get("LINKED_ACCOUNTS_IDENTITIES_CLAIM") or "").strip()
+    claim = app_claim if identities_claim is None else identities_claim.strip()
+    identities_client_ids = tuple(c.strip() for c in identities_client_ids if c.strip())
+    if identities_client_ids and not claim:
+        raise click.UsageError("--identities-client-id needs --identities-claim")
+    if claim:
+        _check_claim_name(claim)
+    if app_claim != claim:
+        click.echo(
+            f"note: this app reads LINKED_ACCOUNTS_IDENTITIES_CLAIM={app_claim or '(unset)'}, "
+            f"the Action writes {claim or 'no claim'}",
+            err=True,
+        )
     try:
         tenant = Tenant.from_config(config)
         secrets = action_secrets(
@@ -434,6 +492,8 @@ def install_action_command(
             not_now_days=not_now_days,
             m2m_client_id=action_m2m_client_id,
             m2m_client_secret=action_m2m_client_secret,
+            identities_claim=claim,
+            identities_client_ids=identities_client_ids,
         )
         install_action(tenant, secrets=secrets, name=name, dry_run=dry_run, echo=click.echo)
     except (InstallError, ManagementError) as exc:
