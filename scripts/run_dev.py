@@ -19,6 +19,9 @@ SHIPPED_ACTION = (
 ) / "link-accounts.js"
 # The HS256 secret the Action and the app's linking page share: for this machine only.
 DEV_LINKING_SECRET = "dev-only-linking-secret-never-use-in-production"  # noqa: S105
+# The ID token claim the Action puts the person's identities in and the app reads them from
+# (its IDENTITIES_CLAIM): the first view after a sign-in reads no Management API.
+DEV_IDENTITIES_CLAIM = "https://linked-accounts/identities"
 
 
 def wait_for(url: str, seconds: float = 20) -> None:
@@ -33,19 +36,28 @@ def wait_for(url: str, seconds: float = 20) -> None:
     sys.exit(f"the development tenant did not start at {url}")
 
 
-def tenant_command(tenant_url: str, linking_secret: str | None) -> list[str]:
-    """`python -m devtenant` for `make run`: with the shipped Action and its secrets when there
-    is a linking secret (AT_LOGIN_SECRET) to share with the app."""
+def tenant_command(
+    tenant_url: str, linking_secret: str | None, identities_claim: str | None = None
+) -> list[str]:
+    """`python -m devtenant` for `make run`: with the shipped Action when there is a linking
+    secret (AT_LOGIN_SECRET) to share with the app, an identities claim to give it, or both;
+    with the secrets of each."""
     command = [sys.executable, "-m", "devtenant", "--host", "127.0.0.1", "--port", str(TENANT_PORT)]
-    if linking_secret is None:
+    if not linking_secret and not identities_claim:
         return command
-    secrets = {
-        "LINKING_SECRET": linking_secret,
-        "LINKING_URL": f"http://127.0.0.1:{APP_PORT}/account/at-login",
-        "AUTH0_DOMAIN": tenant_url,
-        "M2M_CLIENT_ID": "dev-m2m",
-        "M2M_CLIENT_SECRET": "dev-m2m-secret",
-    }
+    secrets = {}
+    if linking_secret:
+        secrets.update(
+            {
+                "LINKING_SECRET": linking_secret,
+                "LINKING_URL": f"http://127.0.0.1:{APP_PORT}/account/at-login",
+                "AUTH0_DOMAIN": tenant_url,
+                "M2M_CLIENT_ID": "dev-m2m",
+                "M2M_CLIENT_SECRET": "dev-m2m-secret",
+            }
+        )
+    if identities_claim:
+        secrets["IDENTITIES_CLAIM"] = identities_claim
     command += ["--action", str(SHIPPED_ACTION)]
     for name, value in secrets.items():
         command += ["--action-secret", f"{name}={value}"]
@@ -57,12 +69,15 @@ def main() -> None:
     tenant = None
     if not env.get("AUTH0_DOMAIN"):
         tenant_url = f"http://127.0.0.1:{TENANT_PORT}"
-        linking_secret = None
+        linking_secret = identities_claim = None
         if SHIPPED_ACTION.exists():
             # The door at login: the tenant runs the Action, the app answers it with this secret.
             # An empty AT_LOGIN_SECRET keeps the door closed.
             linking_secret = env.setdefault("AT_LOGIN_SECRET", DEV_LINKING_SECRET) or None
-        tenant = subprocess.Popen(tenant_command(tenant_url, linking_secret))
+            # The identities in the ID token, under the name the app reads them by. An empty
+            # IDENTITIES_CLAIM leaves them out: the first view reads the Management API.
+            identities_claim = env.setdefault("IDENTITIES_CLAIM", DEV_IDENTITIES_CLAIM) or None
+        tenant = subprocess.Popen(tenant_command(tenant_url, linking_secret, identities_claim))
         wait_for(f"{tenant_url}/.well-known/openid-configuration")
         env["DEV_AUTH0_DOMAIN"] = tenant_url
         env["DEV_TENANT"] = "1"  # the app refuses to fall back to the tenant without it
