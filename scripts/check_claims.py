@@ -70,6 +70,8 @@ MERGING = "linked_accounts/suggestions/merging.py"
 LOOKUP = "linked_accounts/suggestions/lookup.py"
 SUGGESTIONS = "tests/test_suggestions.py::"
 HOST = "tests/test_host_signin.py::"
+DOOR = "linked_accounts/atlogin/views.py"
+AT_LOGIN = "tests/test_at_login.py::"
 HOST_CSRF = (
     SUGGESTIONS + "test_in_host_sign_in_mode_the_suggestion_forms_refuse_a_post_without_their_token"
 )
@@ -244,6 +246,48 @@ CLAIMS: tuple[Claim, ...] = (
             ),
         ),
         (SUGGESTIONS + "test_a_suggestion_not_offered_cannot_be_linked",),
+    ),
+    # The at-login door.
+    Claim(
+        "door_replay",
+        "The Action's token opens the door only when it is Auth0's",
+        (
+            Edit(
+                DOOR,
+                "if store is not None and not store.add(used, 1, "
+                "ttl=found.expires_at - time.time() + 60):",
+                "if False:",
+            ),
+        ),
+        (AT_LOGIN + "test_a_replayed_token_is_refused_even_in_another_browser",),
+    ),
+    Claim(
+        "door_proof",
+        "Nothing is linked on an email match: the chosen account is one the Action named",
+        (
+            Edit(
+                DOOR,
+                "problem = reauth.unproven(claims, trip, chosen.user_id)",
+                "problem = None",
+            ),
+        ),
+        (AT_LOGIN + "test_a_proof_with_another_account_asks_again_and_answers_nothing",),
+    ),
+    Claim(
+        "door_csrf_link",
+        "CSRF on the door's forms",
+        (
+            Edit(
+                DOOR, "    form = CandidateForm()", '    form = CandidateForm(meta={"csrf": False})'
+            ),
+        ),
+        (AT_LOGIN + "test_the_answer_forms_need_their_csrf_token",),
+    ),
+    Claim(
+        "door_csrf",
+        "CSRF on the door's forms",
+        (Edit(DOOR, "    form = AnswerForm()", '    form = AnswerForm(meta={"csrf": False})'),),
+        (AT_LOGIN + "test_the_answer_forms_need_their_csrf_token",),
     ),
 )
 

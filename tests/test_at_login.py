@@ -187,18 +187,33 @@ def test_a_replayed_token_is_refused_even_in_another_browser(door_app, serve, te
     assert first.get("/account/at-login").status_code == 200  # its door stays open
 
 
-def test_the_answer_forms_need_their_csrf_token(visitor, tenant):
-    open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
-    forged = visitor.http.post(
-        visitor.base + "/account/at-login/answer", data={"answer": "not_mine"}, timeout=10,
-        allow_redirects=False,
-    )  # fmt: skip
-    assert forged.status_code == 400
-    forged = visitor.http.post(
-        visitor.base + "/account/at-login/link", data={"candidate": t.MAYA}, timeout=10,
-        allow_redirects=False,
-    )  # fmt: skip
-    assert forged.status_code == 400
+def test_the_answer_forms_need_their_csrf_token(tenant, app_config, serve, tmp_path):
+    """In a product without CSRF protection of its own (the quickstart example, host sign-in
+    mode), the door's own form tokens are the only guard."""
+    from examples.quickstart_host.app import create_app as create_quickstart
+
+    product = create_quickstart({**app_config, "AUTH0_DOMAIN": tenant,
+                                 "LINKED_ACCOUNTS_AT_LOGIN_SECRET": SECRET})  # fmt: skip
+    assert "csrf" not in product.extensions  # no global CSRFProtect
+    url = serve(product)
+    http = requests.Session()
+    raw = action_token(tenant, MAYA_NEW, [MAYA_OLD])
+    page = http.get(
+        url + "/settings/accounts/at-login",
+        params={"session_token": raw, "state": STATE},
+        timeout=10,
+    )
+    assert "Is this also you?" in page.text
+    for path, data in (("answer", {"answer": "not_mine"}), ("link", {"candidate": t.MAYA})):
+        for token in ({}, {"csrf_token": "forged"}):
+            forged = http.post(
+                f"{url}/settings/accounts/at-login/{path}",
+                data={**data, **token},
+                timeout=10,
+                allow_redirects=False,
+            )
+            assert forged.status_code == 400, (path, token)
+    assert "Is this also you?" in http.get(url + "/settings/accounts/at-login", timeout=10).text
 
 
 def test_a_candidate_the_action_did_not_name_cannot_be_proved(visitor, tenant):
