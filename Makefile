@@ -73,9 +73,11 @@ clean:
 	rm -rf $(VENV) instance test-results .pytest_cache .ruff_cache
 
 ## Load the app under gunicorn (Redis sessions) against the dev tenant, with floors from the same
-## run; write the figures to docs/benchmark.json and draw docs/benchmark.png.
+## run; write the figures to docs/benchmark.json and draw docs/benchmark.png. Then one person
+## hammering the page while others sign in, before the fix and after (docs/hammer.md).
 bench: $(BENCH_STAMP)
 	$(BIN)/python scripts/bench.py --redis --json docs/benchmark.json --chart docs/benchmark.png $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_hammer.py
 
 ## Every phase of the benchmark for a second, targets not enforced (part of `make test`). Without
 ## wrk or redis-server it says what to install and skips, unless CI=true.
