@@ -42,7 +42,7 @@ def draw(figures: dict, path: Path) -> None:
     client.set_title("Latency seen by wrk")
     client.legend()
 
-    timed = [("cached", "cached view"), ("page_floor", "page floor")]
+    timed = [("cached", "cached, fresh"), ("page_floor", "page floor")]  # in turns
     for i, q in enumerate(PERCENTILES):
         xs = [n + (i - 1) * width for n in range(len(timed))]
         server.bar(xs, [figures["server_ms"][k][q] for k, _ in timed], width, label=q)
@@ -65,7 +65,7 @@ def draw(figures: dict, path: Path) -> None:
     memory.axhline(18, color="grey", linestyle="--", linewidth=1)  # the target
     memory.set_xticks(list(xs), names)
     memory.set_ylabel("MB")
-    memory.set_title("Memory per worker (c: after the cached phase, u: uncached)")
+    memory.set_title("Memory per worker (c: cached phase, u: uncached)")
     memory.legend(fontsize="small")
 
     s = figures["settings"]
