@@ -54,9 +54,8 @@ def init_app(app: Flask) -> None:
 def _catalog_for_this_page() -> dict[str, Any]:
     """Bind la_ and la_n to the catalog once per rendered page, not once per message: a page has
     dozens, and Flask-Babel's lookup was a large part of a cached view's time. Looked up at the
-    first message, not before: in the pages `templating` compiles, constant messages are already
-    translated, and most pages have no other. (The globals above remain for templates rendered
-    without context processors.)"""
+    first message, not before: a page without one (a redirect's, an error in JSON) never pays
+    for it. (The globals above remain for templates rendered without context processors.)"""
     found: list[Any] = []
 
     def catalog() -> Any:

@@ -126,8 +126,7 @@ def profile_identities(raw: object, email: str | None, name: str | None) -> Sequ
 class IdentityList(tuple[Identity, ...]):
     """A list `profile_identities` remembered: a tuple, so no view can change what the next one
     reads, and pickled as what it was made from (its JSON, the profile's email and name) rather
-    than identity by identity. A kept page's key is the pickle of its values (kept.py): as
-    exact, since equal sources make equal lists, and a fraction of the work on every view."""
+    than identity by identity: as exact, since equal sources make equal lists."""
 
     source: tuple[bytes, str | None, str | None]
 
