@@ -10,6 +10,8 @@ Phases (each load phase bounded by --seconds; the whole run takes about two minu
   uncached    settings page reading the user from Auth0 on every view (IDENTITIES_CACHE_SECONDS=0)
   floor       scripts/bench_floor.py: the same one pooled Management API GET, and nothing else
   unlink      a sequence of unlinks, each against a freshly reseeded tenant
+  first view  scripts/bench_first_view.py: fresh sign-ins, each followed by one view and a cached
+              one, with the post-login Action putting the identities in the ID token and without
 All traffic goes to 127.0.0.1. Targets are printed as PASS/FAIL; the exit code is 0 unless the
 benchmark itself broke. --json writes every figure, --chart draws them (needs the `bench` extra).
 --smoke runs every phase briefly (what `make test` does, so the benchmark cannot rot).
@@ -39,6 +41,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from linked_accounts.settings import DEFAULTS  # noqa: E402
+from scripts import bench_first_view as first_view  # noqa: E402
 from scripts import bench_memory as memory  # noqa: E402
 from scripts import bench_servers as servers  # noqa: E402
 from tests.support.forms import forms  # noqa: E402
@@ -76,6 +79,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--unlinks", type=int, default=15, help="unlinks to time")
     p.add_argument("--samples", type=int, default=300, help="sequential views timed per page")
     p.add_argument("--rounds", type=int, default=5, help="turns of the page floor phase's load")
+    p.add_argument(
+        "--first-views", type=int, default=100, help="sign-ins, each with its first view, a side"
+    )
     p.add_argument("--redis", action="store_true", help="sessions in Redis (REDIS_URL)")
     p.add_argument("--json", type=Path, help="write every figure to this JSON file")
     p.add_argument("--chart", type=Path, help="draw the figures to this PNG (matplotlib)")
@@ -84,6 +90,7 @@ def parse_args() -> argparse.Namespace:
     if args.smoke:  # seconds, not minutes: proves the benchmark runs, measures nothing
         args.seconds, args.users, args.sessions_per_user = 1, 2, 2
         args.unlinks, args.samples, args.workers, args.rounds = 2, 20, 2, 2
+        args.first_views = 4
     args.users = min(args.users, len(USERS))
     return args
 
@@ -328,6 +335,14 @@ def uncached_phase(tenant: str, redis_url: str, args, work: Path, out: dict) -> 
         out["memory_uncached"] = memory.workers(pid)
 
 
+def first_view_phase(tenant: str, redis_url: str, args, work: Path, out: dict) -> None:
+    """Fresh sign-ins, each followed by its first view and a cached view, with the identities
+    claim and without (scripts/bench_first_view.py), at the app's default cache period."""
+    env = app_env(tenant, args, redis_url, DEFAULTS["LINKED_ACCOUNTS_CACHE_SECONDS"])
+    users = USERS[: args.users]
+    out["first_view"] = first_view.phase(tenant, env, users, args.first_views, work, reset)
+
+
 def floor_phase(tenant: str, args, work: Path, out: dict) -> None:
     token = tenant_login(tenant, "Ada Lovelace")["access_token"]
     payload = token.split(".")[1]
@@ -405,6 +420,7 @@ def summarize(args, out: dict) -> dict:
     conns = out["connections"] / args.workers
     calls = out["calls_per_user_period"]
     writes = out["redis_per_view"].get("writes")
+    first = first_view.summarize(out["first_view"]) if out.get("first_view") else None
     targets = [
         ("cached settings view p50 < 5 ms server time", server["p50"] < 5,
          f"{server['p50']:.2f} ms"),
@@ -421,6 +437,7 @@ def summarize(args, out: dict) -> dict:
          f"x{tail_ratio:.2f}"),
         ("<= 0.05 Redis writes per cached view", writes is not None and writes <= 0.05,
          "n/a (file store)" if writes is None else f"{writes:.4f}"),
+        *(first_view.targets(first) if first else []),
     ]  # fmt: skip
     return {
         "machine": machine(),
@@ -463,6 +480,7 @@ def summarize(args, out: dict) -> dict:
         "memory_mb": {"cached": out["memory_cached"], "uncached": out["memory_uncached"]},
         "page": {"bytes": out["weight"], "forms": out["forms"],
                  "floor_html": out["page_floor_html"], "floor_forms": out["page_floor_forms"]},
+        "first_view": first,
         "targets": [{"name": n, "pass": ok, "figure": f} for n, ok, f in targets],
     }  # fmt: skip
 
@@ -519,6 +537,8 @@ def report(summary: dict) -> None:
         f"{summary['management_calls_per_user_period']:.2f}"
     )
     report_budget(summary["auth0_budget"])
+    if summary["first_view"]:
+        first_view.report(summary["first_view"])
     redis_calls = summary["redis_per_cached_view"]
     if redis_calls:
         print(
@@ -579,6 +599,7 @@ def machine() -> str:
 def main() -> None:
     args = parse_args()
     require_tools(args)
+    with_node = first_view.require_node(args.smoke)
     args.secret = secrets.token_hex(32)
     started = time.monotonic()
     out: dict = {}
@@ -588,6 +609,8 @@ def main() -> None:
             with servers.redis(work / "redis.log") if args.redis else _no_redis() as redis_url:
                 cached_phase(tenant, redis_url, args, work, out)  # and the page floor
                 uncached_phase(tenant, redis_url, args, work, out)
+                if with_node:
+                    first_view_phase(tenant, redis_url, args, work, out)
             floor_phase(tenant, args, work, out)
         summary = summarize(args, out)
         report(summary)

@@ -1,4 +1,5 @@
-"""Draw `make bench`'s figures (its --json file) as one PNG: latency and memory per worker.
+"""Draw `make bench`'s figures (its --json file) as one PNG: latency, memory per worker, and the
+first view after a sign-in with the identities claim and without.
 
     python scripts/bench_chart.py docs/benchmark.json docs/benchmark.png
 
@@ -23,15 +24,19 @@ PERCENTILES = ["p50", "p90", "p99"]
 
 def draw(figures: dict, path: Path) -> None:
     """Three panels: client-side latency of every page (log scale), server time of the cached
-    view against its floor, and each worker's memory (USS, PSS, RSS)."""
+    view against its floor, and each worker's memory (USS, PSS, RSS); a fourth for the first
+    view after a sign-in when the run measured it."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: write the file only
     from matplotlib import pyplot as plt
 
-    fig, (client, server, memory) = plt.subplots(
-        1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [4, 2.4, 3]}
+    first = figures.get("first_view")
+    ratios = [4, 2.4, 3] + ([2.8] if first else [])
+    fig, axes = plt.subplots(
+        1, len(ratios), figsize=(5 * len(ratios), 4.6), gridspec_kw={"width_ratios": ratios}
     )
+    client, server, memory = axes[:3]
     width = 0.26
     for i, q in enumerate(PERCENTILES):
         xs = [n + (i - 1) * width for n in range(len(PAGES))]
@@ -68,6 +73,9 @@ def draw(figures: dict, path: Path) -> None:
     memory.set_title("Memory per worker (c: cached phase, u: uncached)")
     memory.legend(fontsize="small")
 
+    if first:
+        draw_first_view(axes[3], first, width)
+
     s = figures["settings"]
     fig.suptitle(
         f"make bench: {s['workers']} workers, {s['seconds']:g} s per phase, Auth0 latency "
@@ -77,6 +85,30 @@ def draw(figures: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def draw_first_view(ax, first: dict, width: float) -> None:
+    """The first view after a sign-in without the identities claim and with it, and the cached
+    view after it: server time (log scale), and the Management API calls per first view."""
+    bars = [
+        ("without", "first", "first,\nno claim"),
+        ("with", "first", "first,\nwith claim"),
+        ("with", "cached", "cached\n(then)"),
+    ]
+    for i, q in enumerate(PERCENTILES):
+        xs = [n + (i - 1) * width for n in range(len(bars))]
+        ax.bar(xs, [first[side]["server_ms"][view][q] for side, view, _ in bars], width, label=q)
+    for n, (side, view, _) in enumerate(bars):
+        if view == "first":
+            calls = first[side]["management_calls"]["per_first_view"]
+            ax.annotate(f"{calls:.2f} calls", (n, first[side]["server_ms"][view]["p99"]),
+                        textcoords="offset points", xytext=(0, 4), ha="center",
+                        fontsize="small")  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(bars)), [label for _, _, label in bars])
+    ax.set_ylabel("ms (log scale)")
+    ax.set_title("First view after sign-in (server time)")
+    ax.legend(fontsize="small")
 
 
 if __name__ == "__main__":
