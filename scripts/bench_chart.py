@@ -105,6 +105,7 @@ def draw_first_view(ax, first: dict, width: float) -> None:
                         textcoords="offset points", xytext=(0, 4), ha="center",
                         fontsize="small")  # fmt: skip
     ax.set_yscale("log")
+    ax.set_ylim(top=ax.get_ylim()[1] * 2)  # room for the labels above the bars
     ax.set_xticks(range(len(bars)), [label for _, _, label in bars])
     ax.set_ylabel("ms (log scale)")
     ax.set_title("First view after sign-in (server time)")
