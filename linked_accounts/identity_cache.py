@@ -77,7 +77,7 @@ def _not_seedable(user_id: str, value: object, issued_at: object, max_age: float
     if not isinstance(issued_at, (int, float)) or time.time() - issued_at > max_age:
         return "the sign-in is older than the cache period"
     try:
-        size = len(json.dumps(value, separators=(",", ":")).encode())
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
         listed = parse_identities(value)
     except (TypeError, ValueError, IdentityFormatError):
         return "not Auth0's identities array"
