@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask import current_app
+
 from . import events, identity_cache, metrics, refusals, separated, single_flight, verified_email
 from .auth0 import management as m
 from .auth0 import scopes
@@ -31,6 +33,7 @@ from .names import display_name, identity_name
 from .purposes import Resumable, Trip
 from .refusals import AlreadyUnlinked, Refusal
 from .separated import Separated
+from .signals import list_refreshed
 from .signin import reauth, trips
 from .signin.account import Account
 from .signin.reauth import FreshLogin, Unproven
@@ -113,10 +116,14 @@ def _read(acct: Account) -> list[dict[str, Any]]:
 
 
 def refresh(acct: Account) -> Sequence[Identity]:
-    """Re-read the identities from Auth0, at most once per REFRESH_MIN_INTERVAL."""
+    """Re-read the identities from Auth0, at most once per REFRESH_MIN_INTERVAL, and have
+    everything else the page shows checked again (`list_refreshed`)."""
     last = identity_cache.read_at(acct.user_id)
     due = last is None or time.time() - last >= state().settings.refresh_interval
-    return identities(acct, reread=due)
+    listed = identities(acct, reread=due)
+    if due:
+        list_refreshed.send(current_app._get_current_object(), user_id=acct.user_id)
+    return listed
 
 
 def secondary(acct: Account, key: str) -> Identity:

@@ -17,3 +17,6 @@ accounts_merged = namespace.signal("accounts-merged")
 # After the extension signs a person in (its own login, not a re-authentication): `claims` are
 # the verified ID token's. Optional features listen (the at-login door reads its merge claim).
 login_finished = namespace.signal("login-finished")
+# After the person asked to re-read their list and it was read from Auth0 (`user_id`): whatever
+# else the page shows is checked again too (an optional feature listens: the suggestions).
+list_refreshed = namespace.signal("list-refreshed")

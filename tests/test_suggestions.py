@@ -427,3 +427,26 @@ def test_in_host_sign_in_mode_the_suggestion_forms_refuse_a_post_without_their_t
     assert cross_site("restore").status_code == 400
     assert offered not in customer.get("/settings/accounts/").text  # still dismissed
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+
+
+def test_refresh_checks_the_suggestions_again_too(make_app, serve, tenant):
+    """Refresh re-reads everything the page shows: an account deleted at Auth0 since the lookup
+    is no longer suggested (the lookup is kept for a cache period otherwise)."""
+    visitor = Visitor(serve(make_app(**SUGGEST, REFRESH_MIN_INTERVAL="0")))
+    page = visitor.login("Maya Patel")
+    assert 'aria-label="Link GitHub (maya@example.com)"' in page.text
+    token = requests.post(
+        f"{tenant}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "dev-m2m",
+              "client_secret": "dev-m2m-secret", "audience": f"{tenant}/api/v2/"},
+        timeout=5,
+    ).json()["access_token"]  # fmt: skip
+    requests.delete(
+        f"{tenant}/api/v2/users/{quote(t.MAYA_GITHUB, safe='')}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).raise_for_status()
+    assert 'aria-label="Link GitHub (maya@example.com)"' in visitor.get("/account/").text  # kept
+    refreshed = visitor.press(visitor.get("/account/"), "Refresh")
+    assert refreshed.status_code == 200
+    assert 'aria-label="Link GitHub (maya@example.com)"' not in refreshed.text

@@ -26,7 +26,7 @@ from ..i18n import _
 from ..identities import Identity, split_user_id
 from ..names import display_name
 from ..refusals import Refusal
-from ..signals import accounts_merged
+from ..signals import accounts_merged, list_refreshed
 from ..signin.account import Account
 from ..state import state
 from . import dismissals
@@ -97,12 +97,17 @@ def init_app(
     suggester = Suggester(settings, m2m, choose_primary, app_metadata)
     app.extensions[EXTENSION] = suggester
     accounts_merged.connect(_forget_merged, sender=app, weak=False)
+    list_refreshed.connect(_forget_refreshed, sender=app, weak=False)
     return suggester
 
 
 def _forget_merged(sender: Flask, primary_id: str, merged_id: str, **_: object) -> None:
     for user_id in (primary_id, merged_id):
         forget(user_id)
+
+
+def _forget_refreshed(sender: Flask, user_id: str, **_: object) -> None:
+    forget(user_id)  # Refresh re-checks the suggestions too, not only the list
 
 
 def suggester() -> Suggester:
