@@ -63,19 +63,8 @@ class Admin:
     """The tenant's Actions Management API, with the M2M client's token."""
 
     def __init__(self, url: str) -> None:
-        token = requests.post(
-            f"{url}/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "dev-m2m",
-                "client_secret": "dev-m2m-secret",
-                "audience": f"{url}/api/v2/",
-            },
-            timeout=5,
-        )
-        token.raise_for_status()
         self.url = f"{url}/api/v2/actions"
-        self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        self.headers = {"Authorization": f"Bearer {t.m2m_token(url)}"}
 
     def call(self, method: str, path: str, **kwargs) -> dict:
         r = requests.request(method, f"{self.url}{path}", headers=self.headers, timeout=5, **kwargs)

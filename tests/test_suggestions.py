@@ -435,12 +435,7 @@ def test_refresh_checks_the_suggestions_again_too(make_app, serve, tenant):
     visitor = Visitor(serve(make_app(**SUGGEST, REFRESH_MIN_INTERVAL="0")))
     page = visitor.login("Maya Patel")
     assert 'aria-label="Link GitHub (maya@example.com)"' in page.text
-    token = requests.post(
-        f"{tenant}/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": "dev-m2m",
-              "client_secret": "dev-m2m-secret", "audience": f"{tenant}/api/v2/"},
-        timeout=5,
-    ).json()["access_token"]  # fmt: skip
+    token = t.m2m_token(tenant)
     requests.delete(
         f"{tenant}/api/v2/users/{quote(t.MAYA_GITHUB, safe='')}",
         headers={"Authorization": f"Bearer {token}"},

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from tests.support.tenant import m2m_token
 from tests.support.tenant_api import (
     ADA,
     BEN,
@@ -141,16 +142,7 @@ def test_each_oidc_endpoint_can_be_faulted(tenant, endpoint):
 def test_fault_only_hits_its_own_management_operation(tenant, ada_token):
     add_fault(tenant, endpoint="delete_user", status=500, times=None)
     assert http.get(user_url(tenant, ADA), headers=auth(ada_token)).status_code == 200
-    m2m = requests.post(
-        f"{tenant}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "dev-m2m",
-            "client_secret": "dev-m2m-secret",
-            "audience": f"{tenant}/api/v2/",
-        },
-        timeout=10,
-    ).json()["access_token"]
+    m2m = m2m_token(tenant)
     assert http.delete(user_url(tenant, EVE), headers=auth(m2m)).status_code == 500
     assert stored_user(tenant, EVE).status_code == 200
 

@@ -85,10 +85,10 @@ def withhold_scopes(tenant: str, scopes: list[str]) -> None:
     requests.post(f"{tenant}/__dev/scopes", json={"withhold": scopes}, timeout=5).raise_for_status()
 
 
-def set_app_metadata(tenant: str, user_id: str, value: dict) -> None:
-    """Set a user's app_metadata as a product's back end would: the Management API, with the
-    development tenant's M2M client."""
-    token = requests.post(
+def m2m_token(tenant: str) -> str:
+    """A Management API token of the development tenant's M2M client (client credentials), as a
+    product's back end gets one."""
+    answer = requests.post(
         f"{tenant}/oauth/token",
         data={
             "grant_type": "client_credentials",
@@ -96,11 +96,18 @@ def set_app_metadata(tenant: str, user_id: str, value: dict) -> None:
             "client_secret": "dev-m2m-secret",
             "audience": f"{tenant}/api/v2/",
         },
-        timeout=5,
-    ).json()["access_token"]
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return answer.json()["access_token"]
+
+
+def set_app_metadata(tenant: str, user_id: str, value: dict) -> None:
+    """Set a user's app_metadata as a product's back end would: the Management API, with the
+    development tenant's M2M client."""
     requests.patch(
         f"{tenant}/api/v2/users/{quote(user_id, safe='')}",
         json={"app_metadata": value},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {m2m_token(tenant)}"},
         timeout=5,
     ).raise_for_status()
