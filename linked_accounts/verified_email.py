@@ -30,7 +30,9 @@ def own_email_verified(acct: Account) -> bool:
     if isinstance(kept, bool):
         return kept
     st = state()
-    if not single_flight.claim(sum(st.management.timeout), KIND + ":" + acct.user_id):
+    # Keyed by the user's hash, as every per-user entry is: no user id (an email) in key names.
+    flight = f"{KIND}:{per_user.user_hash(acct.user_id)}"
+    if not single_flight.claim(sum(st.management.timeout), flight):
         return False  # another request is asking right now: not verified until it knows
     return remember(acct.user_id, st.management.get_user(acct.access_token, acct.user_id))
 
