@@ -47,6 +47,7 @@ class Fault:
     malformed: bool = False
     after: bool = False
     times: int | None = None
+    skip: int = 0  # calls to let through first (to fail, say, the second of two PATCHes)
 
     @property
     def replaces(self) -> bool:
@@ -78,6 +79,9 @@ def parse_fault(data: Any, fault_id: int) -> Fault:
         delay = float(data.get("delay") or 0)
     except (TypeError, ValueError) as exc:
         raise FaultSpecError("delay must be a number") from exc
+    skip = data.get("skip", 0)
+    if not isinstance(skip, int) or skip < 0:
+        raise FaultSpecError("skip must be a whole number")
     return Fault(
         id=fault_id,
         endpoint=endpoint,
@@ -89,6 +93,7 @@ def parse_fault(data: Any, fault_id: int) -> Fault:
         malformed=bool(data.get("malformed", False)),
         after=bool(data.get("after", False)),
         times=times,
+        skip=skip,
     )
 
 
@@ -125,6 +130,9 @@ class FaultRegistry:
         with self.lock:
             for fault in self.faults:
                 if fault.endpoint in ("*", endpoint):
+                    if fault.skip:
+                        fault.skip -= 1
+                        return None  # this call goes through as it would without the fault
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:

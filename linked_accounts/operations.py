@@ -265,13 +265,18 @@ def link(
     if st.before_merge is not None:
         _prepare_merge(st.before_merge, primary.user_id, secondary.user_id)
     added: list[tuple[str, str, list[str]]] = []  # (kind, token, keys) copied into the primary
-    if copy_metadata:
-        added.append(("user_metadata", primary.token, _copy_metadata(client, secondary, primary)))
-    if app_metadata_token:  # both read and written with the M2M token
-        source = Party(secondary.user_id, app_metadata_token)
-        target = Party(primary.user_id, app_metadata_token)
-        keys = _copy_metadata(client, source, target, "app_metadata")
-        added.append(("app_metadata", app_metadata_token, keys))
+    try:
+        if copy_metadata:
+            keys = _copy_metadata(client, secondary, primary)
+            added.append(("user_metadata", primary.token, keys))
+        if app_metadata_token:  # both read and written with the M2M token
+            source = Party(secondary.user_id, app_metadata_token)
+            target = Party(primary.user_id, app_metadata_token)
+            keys = _copy_metadata(client, source, target, "app_metadata")
+            added.append(("app_metadata", app_metadata_token, keys))
+    except m.ManagementError:
+        _undo_copy(client, primary, added)  # nothing was linked: take back what was copied
+        raise
     try:
         raw = client.link(primary.token, primary.user_id, link_with)
         _check(raw)  # a malformed answer is as good as a lost one: read again below

@@ -279,3 +279,18 @@ def test_a_withheld_metadata_scope_is_said_before_any_sign_in(make_app, serve, t
     assert answer.status_code == 403, answer.text[:300]
     assert "Continue as" not in answer.text  # no trip to Auth0 was started
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+
+
+def test_a_copy_that_fails_halfway_takes_back_what_it_copied(make_app, serve, tenant, merges):
+    """The user_metadata copy is made, then the app_metadata copy is refused: nothing is linked,
+    and the user_metadata keys copied are taken back."""
+    t.set_app_metadata(tenant, t.MAYA_GITHUB, {"beta": True})
+    visitor = Visitor(serve(make_app(MERGE_APP_METADATA="1")))
+    proof = to_the_proof(visitor, "signed in with the older account")
+    # The first PATCH (user_metadata) goes through; the second (app_metadata) is refused.
+    t.fault(tenant, "update_user", times=1, skip=1, status=500, body={"statusCode": 500})
+    done = visitor.press(proof, "Continue as maya-patel")
+    assert done.status_code == 502, done.text[:300]
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert t.user(tenant, t.MAYA)["user_metadata"] == MAYA_OWN
+    assert merges == []

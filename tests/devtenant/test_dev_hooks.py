@@ -273,3 +273,11 @@ def test_an_action_denies_after_the_login_with_its_own_reason_until_removed(tena
 )
 def test_the_refusals_hook_refuses_what_it_does_not_know(tenant, body):
     assert http.post(f"{tenant}/__dev/refusals", json=body).status_code == 400
+
+
+def test_a_fault_with_skip_lets_that_many_calls_through_first(tenant, ada_token):
+    add_fault(tenant, endpoint="get_user", status=500, times=1, skip=2)
+    codes = [http.get(user_url(tenant, ADA), headers=auth(ada_token)).status_code for _ in range(4)]
+    assert codes == [200, 200, 500, 200]
+    refused = http.post(f"{tenant}/__dev/faults", json={"endpoint": "get_user", "skip": -1})
+    assert refused.status_code == 400 and "skip must be a whole number" in refused.text
