@@ -113,9 +113,10 @@ def on_exit(server) -> None:
 
 
 def when_ready(server) -> None:
-    """Compile the app's templates in the master, once, and load each language's catalog and
-    date data, so the workers share them instead of each building its own on first use (the app
-    itself is loaded by preload_app)."""
+    """Compile the app's templates in the master, once, load each language's catalog and date
+    data, and check a throwaway ID token (which sets up OpenSSL's RSA code), so the workers share
+    them instead of each building its own on first use (the app itself is loaded by
+    preload_app)."""
     app = getattr(server.app, "callable", None)  # None unless preloaded
     env = getattr(app, "jinja_env", None)
     if env is None:
@@ -123,9 +124,11 @@ def when_ready(server) -> None:
     for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
         env.get_template(name)
     if "linked_accounts" in app.extensions:
+        from linked_accounts.signin import trips
         from linked_accounts.web import templating
 
         templating.warm(app)
+        trips.warm()
 
 
 def pre_fork(server, worker) -> None:

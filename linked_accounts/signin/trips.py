@@ -15,7 +15,10 @@ from typing import Any
 import requests
 from authlib.integrations.base_client import OAuthError
 from flask import render_template, request, session, url_for
+from joserfc import jwt
 from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+from joserfc.jws import JWSRegistry
 
 from .. import metrics
 from ..auth0 import management as m
@@ -226,3 +229,15 @@ def _access_denied(description: str) -> str:
         "This site's sign-in rules did not let this account in. If you think that is wrong, "
         "contact the site's support."
     )
+
+
+def warm() -> None:
+    """Check one throwaway RS256 ID token the way the callback checks Auth0's (joserfc, as Authlib
+    does), so that a pre-forking server's master sets up OpenSSL's RSA code and joserfc's
+    registries once (see gunicorn.conf.py): done in each worker instead, on its first sign-in,
+    they cost every worker about 2 MB of memory of its own. Nothing is fetched and nothing kept."""
+    key = RSAKey.generate_key(2048, private=True)
+    keys = KeySet.import_key_set({"keys": [key.as_dict(private=False, kid="warm")]})
+    claims = {"iss": "warm", "aud": "warm", "sub": "warm", "iat": 0, "exp": 2**31}
+    signed = jwt.encode({"alg": "RS256", "kid": "warm"}, claims, key)
+    jwt.decode(signed, keys, registry=JWSRegistry(algorithms=["RS256"]))
