@@ -1,16 +1,22 @@
 """Translations: every string the user sees goes through the `linked_accounts` gettext domain.
 
-The catalogs ship in `translations/` (English is the source language; German is complete). The
-domain is our own, so the extension works in a host with its own Flask-Babel (and catalogs) or
-with none:
+The catalogs ship in `translations/` (English is the source language; German, French, Spanish and
+Arabic are complete). The domain is our own, so the extension works in a host with its own
+Flask-Babel (and catalogs) or with none:
 - a host without Flask-Babel: `init_app` creates one whose locale comes from `Accept-Language`,
-  among LINKED_ACCOUNTS_LOCALES (default ["en", "de"]); LINKED_ACCOUNTS_LOCALE_SELECTOR (a
+  among LINKED_ACCOUNTS_LOCALES (default: every shipped catalog); LINKED_ACCOUNTS_LOCALE_SELECTOR (a
   callable returning a locale or None) overrides that choice, e.g. from the user's profile;
 - a host that already runs Flask-Babel (created before the extension): its own locale_selector
   decides, and LINKED_ACCOUNTS_LOCALES / LINKED_ACCOUNTS_LOCALE_SELECTOR are not used.
 
 Templates call `la_("...", name=...)` and `la_n(singular, plural, n)`: the message is trusted
-markup from our catalog, the variables are escaped. `la_locale()` gives `<html lang>`.
+markup from our catalog, the variables are escaped. `la_locale()` gives `<html lang>` and
+`la_dir()` its `dir` ("rtl" for Arabic).
+
+In a right-to-left language every variable but a number is set in Unicode's isolates (FSI ... PDI,
+what `<bdi>` is in plain text), in templates and in Python alike: an email address, a name or a
+time keeps its own direction and cannot pull the punctuation around it into it. They work where
+a tag cannot: in attributes (aria-label), flash messages, the JSON API and the security email.
 """
 
 from __future__ import annotations
@@ -29,7 +35,21 @@ from werkzeug.http import parse_accept_header
 TRANSLATIONS = Path(__file__).parent / "translations"
 SOURCE_LOCALE = "en"
 
-domain = Domain(translation_directories=str(TRANSLATIONS), domain="linked_accounts")
+# Unicode's FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE: <bdi>, in plain text.
+FSI, PDI = "\u2068", "\u2069"
+
+
+class _IsolatingDomain(Domain):
+    """Flask-Babel's domain, with each variable isolated in a right-to-left language."""
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        return super().gettext(string, **isolated(variables))
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        return super().ngettext(singular, plural, num, **isolated(variables))
+
+
+domain = _IsolatingDomain(translation_directories=str(TRANSLATIONS), domain="linked_accounts")
 _ = domain.gettext
 gettext = domain.gettext
 ngettext = domain.ngettext
@@ -48,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(template_gettext, "la_")
     app.add_template_global(template_ngettext, "la_n")
     app.add_template_global(html_lang, "la_locale")
+    app.add_template_global(html_dir, "la_dir")
     app.context_processor(_catalog_for_this_page)
 
 
@@ -110,14 +131,29 @@ def template_ngettext(singular: str, plural: str, num: int, **variables: Any) ->
 def _translate(catalog: Any, message: str, variables: dict[str, Any]) -> Markup:
     # Our own catalog is trusted markup (it may hold <strong>); Markup's % escapes the variables.
     text = Markup(catalog.ugettext(message))  # noqa: S704
-    return text % variables if variables else text
+    return text % isolated(variables) if variables else text
 
 
 def _translate_n(
     catalog: Any, singular: str, plural: str, num: int, variables: dict[str, Any]
 ) -> Markup:
     text = Markup(catalog.ungettext(singular, plural, num))  # noqa: S704
-    return text % {"num": num, **variables}
+    return text % {"num": num, **isolated(variables)}
+
+
+def isolated(variables: dict[str, Any]) -> dict[str, Any]:
+    """Return `variables` for a message in this request's language: in a right-to-left one, each
+    one but a number between FSI and PDI (Markup stays Markup, so it is not escaped again)."""
+    if not variables or html_dir() != "rtl":
+        return variables
+    return {
+        name: value if isinstance(value, int | float) else FSI + _text(value) + PDI
+        for name, value in variables.items()
+    }
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)  # a lazy string, read now
 
 
 def html_lang() -> str:
@@ -128,6 +164,23 @@ def html_lang() -> str:
     return "-".join(part for part in (locale.language, locale.territory) if part)
 
 
+def html_dir() -> str:
+    """Return the direction our text is written in, for `<html dir>`: "rtl" or "ltr"."""
+    return _direction(html_lang())
+
+
 @cache  # the shipped catalogs do not change while the app runs
 def _has_catalog(language: str) -> bool:
     return language == SOURCE_LOCALE or (TRANSLATIONS / language).is_dir()
+
+
+@cache  # one answer per language shown
+def _direction(tag: str) -> str:
+    order = Locale.parse(tag.replace("-", "_")).character_order
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
+def shipped_locales() -> tuple[str, ...]:
+    """Return the language of every catalog that ships, the source language first."""
+    found = sorted(p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/*.mo"))
+    return (SOURCE_LOCALE, *found)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .i18n import DEFAULT_PROVIDER_NAME, lazy_gettext
+from .i18n import DEFAULT_PROVIDER_NAME, lazy_gettext, shipped_locales
 
 # Host names that are this machine, whatever they resolve to; any loopback IP address is too
 # (`is_loopback`). Plain http is accepted only for these.
@@ -57,7 +57,7 @@ DEFAULTS: Mapping[str, Any] = {
     "LINKED_ACCOUNTS_PROVIDER_NAME": DEFAULT_PROVIDER_NAME,
     # Host sign-in mode: where the default layout's "Back to <app name>" link goes ("" = none).
     "LINKED_ACCOUNTS_HOME_URL": "",
-    "LINKED_ACCOUNTS_LOCALES": ("en", "de"),  # the catalogs shipped
+    "LINKED_ACCOUNTS_LOCALES": shipped_locales(),  # every catalog shipped, English first
     "LINKED_ACCOUNTS_LOCALE_SELECTOR": None,  # a callable returning a locale, or None
     # Seconds a session lasts from its start, however active (sessions.init_sessions, which a
     # host calls first, reads it; unset there, its default is this one).

@@ -1,5 +1,6 @@
-"""Translations: German on every page when the browser asks for it, English otherwise, the host's
-choice first, and a German catalog that is complete and compiled."""
+"""Translations: every page in the reader's language (German, French, Spanish, Arabic; English
+otherwise), laid out right to left for Arabic, the host's choice first, and every shipped catalog
+complete, compiled, with its placeholders kept."""
 
 from __future__ import annotations
 
@@ -17,15 +18,26 @@ from flask import Flask
 from flask_babel import Babel
 
 from linked_accounts import LinkedAccounts, init_sessions
+from linked_accounts.i18n import FSI, PDI
 from tests.support import tenant as t
 from tests.support.visitor import Visitor
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "linked_accounts" / "translations"
 POT = TRANSLATIONS / "linked_accounts.pot"
-PO = TRANSLATIONS / "de" / "LC_MESSAGES" / "linked_accounts.po"
-MO = TRANSLATIONS / "de" / "LC_MESSAGES" / "linked_accounts.mo"
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "la_": None, "la_n": (1, 2)}
+LOCALES = ("de", "fr", "es", "ar")  # every catalog that ships (English is the source)
+RIGHT_TO_LEFT = {"ar"}
+ACCEPT = {
+    "de": "de-DE,de;q=0.9,en;q=0.5",
+    "fr": "fr-FR,fr;q=0.9,en;q=0.5",
+    "es": "es-ES,es;q=0.9,en;q=0.5",
+    "ar": "ar-EG,ar;q=0.9,en;q=0.5",
+}
+
+
+def _po(lang: str) -> Path:
+    return TRANSLATIONS / lang / "LC_MESSAGES" / "linked_accounts.po"
 
 
 def _read_po(path: Path):
@@ -33,7 +45,8 @@ def _read_po(path: Path):
         return read_po(f)
 
 
-GERMAN = _read_po(PO)
+CATALOGS = {lang: _read_po(_po(lang)) for lang in LOCALES}
+GERMAN = CATALOGS["de"]
 
 
 def _fragments(text: str) -> list[str]:
@@ -41,26 +54,26 @@ def _fragments(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"%\(\w+\)[sd]|<[^>]+>", text) if p.strip()]
 
 
-def _english_fragments() -> list[str]:
-    """Return every English piece of the catalog that its German translation does not keep
-    (brand names such as "GitHub" or a shared "Browser:" are the same in both)."""
+def _english_fragments(catalog) -> list[str]:
+    """Return every English piece of the catalog that its translation does not keep (brand
+    names such as "GitHub" or a shared "Browser:" are the same in both)."""
     found = set()
-    for message in GERMAN:
+    for message in catalog:
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        german = " ".join(strings)
+        translated = " ".join(strings)
         for msgid in ids:
             found.update(
                 f
                 for f in _fragments(msgid)
-                if re.search("[A-Za-z]{2}", f) and f.strip(".:;?,()") not in german
+                if re.search("[A-Za-z]{2}", f) and f.strip(".:;?,()") not in translated
             )
     return sorted(found, key=len, reverse=True)
 
 
-ENGLISH = _english_fragments()
+ENGLISH = {lang: _english_fragments(catalog) for lang, catalog in CATALOGS.items()}
 
 
 def _page_text(html: str) -> str:
@@ -71,32 +84,48 @@ def _page_text(html: str) -> str:
     return " ".join(html_lib.unescape(f"{text} {labels}").split())
 
 
-def assert_german(html: str, *phrases: str) -> None:
-    """The page is German: `lang`, the phrases given, and no English message of ours left."""
-    assert '<html lang="de">' in html, html[:300]
+def _html_tag(lang: str) -> str:
+    return f'<html lang="{lang}" dir="{"rtl" if lang in RIGHT_TO_LEFT else "ltr"}">'
+
+
+def assert_language(lang: str, html: str, *phrases: str) -> None:
+    """The page is in `lang`: `lang` and `dir`, the phrases given (read without the isolates
+    around variables), and no English message of ours left."""
+    assert _html_tag(lang) in html, html[:300]
     text = _page_text(html)
+    plain = text.replace(FSI, "").replace(PDI, "")
     for phrase in phrases:
-        assert phrase in text, f"{phrase!r} not in {text!r}"
+        assert phrase in plain, f"{phrase!r} not in {plain!r}"
     words = set(re.findall(r"[\w'-]+", text))
     left = [
         fragment
-        for fragment in ENGLISH
+        for fragment in ENGLISH[lang]
         if (fragment in text if " " in fragment else fragment.strip(".:;?,") in words)
     ]
-    assert not left, f"English left on the German page: {left}\n{text}"
+    assert not left, f"English left on the {lang} page: {left}\n{text}"
+
+
+def assert_german(html: str, *phrases: str) -> None:
+    assert_language("de", html, *phrases)
 
 
 def assert_english(html: str, *phrases: str) -> None:
-    assert '<html lang="en">' in html, html[:300]
+    assert _html_tag("en") in html, html[:300]
     text = _page_text(html)
+    assert FSI not in text and PDI not in text  # isolates only in a right-to-left language
     for phrase in phrases:
         assert phrase in text, f"{phrase!r} not in {text!r}"
+
+
+def reader(visitor: Visitor, lang: str) -> Visitor:
+    """From now on the visitor's browser prefers `lang`."""
+    visitor.http.headers["Accept-Language"] = ACCEPT[lang]
+    return visitor
 
 
 def german(visitor: Visitor) -> Visitor:
     """From now on the visitor's browser prefers German."""
-    visitor.http.headers["Accept-Language"] = "de-DE,de;q=0.9,en;q=0.5"
-    return visitor
+    return reader(visitor, "de")
 
 
 # --- Every page in German ---------------------------------------------------------------------
@@ -241,6 +270,16 @@ def test_the_plural_of_the_rate_limit_message(make_app):
         ("de", 30, "in 30 Sekunden erneut"),
         ("en", 1, "try again in 1 second."),
         ("en", 30, "try again in 30 seconds."),
+        ("fr", 1, "réessayer dans 1 seconde."),
+        ("fr", 30, "réessayer dans 30 secondes."),
+        ("es", 1, "dentro de 1 segundo."),
+        ("es", 30, "dentro de 30 segundos."),
+        # Arabic has six forms: one and two say no number, 3-10 and 11-99 their own words.
+        ("ar", 1, "بعد ثانية واحدة."),
+        ("ar", 2, "بعد ثانيتين."),
+        ("ar", 3, "بعد 3 ثوانٍ."),
+        ("ar", 11, "بعد 11 ثانية."),
+        ("ar", 100, "بعد 100 ثانية."),
     ]:
         with app.test_request_context(headers={"Accept-Language": language}):
             failure = from_auth0(m.RateLimited(reset_at=100 + wait), now=100)
@@ -260,17 +299,114 @@ def test_how_long_ago_a_list_was_read_in_each_language_to_the_second(make_app):
         ("en", now - 125.3, "2 minutes ago"),
         ("en", now - 3 * 3600, "3 hours ago"),
         ("en", now + 30, "in 30 seconds"),  # a clock ahead of ours
+        ("fr", now - 5.3, "il y a 5 secondes"),
+        ("es", now - 125.3, "hace 2 minutos"),
+        ("ar", now - 125.3, "قبل دقيقتين"),  # the dual
+        ("ar", now - 5.3, "قبل 5 ثوانِ"),
     ]
     for language, at, expected in cases:
         with app.test_request_context(headers={"Accept-Language": language}):
             assert la_ago(at) == expected
 
 
+# --- French, Spanish and Arabic -----------------------------------------------------------------
+
+# What each page must say, word for word, in each language: the words a person reads first.
+PHRASES = {
+    "fr": {
+        "home": ["Vos moyens de connexion, au même endroit", "Bienvenue · Paramètres du compte",
+                 "Aller au contenu", "Se connecter"],
+        "settings": ["Comptes associés · Paramètres du compte", "Principal",
+                     "Dissocier GitHub (ada@users.noreply.github.com)", "Associer un autre compte",
+                     "Actualiser la liste", "Dernière lecture il y a", "Se déconnecter"],
+        "confirm": ["Dissocier GitHub ? · Paramètres du compte", "Une fois dissocié :",
+                    "Votre profil et ses autres moyens de connexion restent inchangés.", "Annuler"],
+        "unlink": "Dissocier GitHub",
+        "unlinked": ["GitHub (ada@users.noreply.github.com) a été dissocié."],
+        "primary": ["C’est votre compte principal", "Retour aux comptes associés"],
+        "failed": ["La connexion n’a pas abouti", "Réessayer"],
+        "api": "Veuillez d’abord vous connecter.",
+    },
+    "es": {
+        "home": ["Sus métodos de inicio de sesión, en un solo lugar",
+                 "Le damos la bienvenida · Configuración de la cuenta",
+                 "Saltar al contenido", "Iniciar sesión"],
+        "settings": ["Cuentas vinculadas · Configuración de la cuenta", "Principal",
+                     "Desvincular GitHub (ada@users.noreply.github.com)", "Vincular otra cuenta",
+                     "Actualizar la lista", "Leída por última vez hace", "Cerrar sesión"],
+        "confirm": ["¿Desvincular GitHub? · Configuración de la cuenta",
+                    "Después de desvincularla:",
+                    "Su perfil y sus otros métodos de inicio de sesión se quedan como están.",
+                    "Cancelar"],
+        "unlink": "Desvincular GitHub",
+        "unlinked": ["Se desvinculó GitHub (ada@users.noreply.github.com)."],
+        "primary": ["Esta es su cuenta principal", "Volver a las cuentas vinculadas"],
+        "failed": ["No se completó el inicio de sesión", "Volver a intentarlo"],
+        "api": "Inicie sesión primero.",
+    },
+    "ar": {
+        "home": ["طرق تسجيل دخولك في مكان واحد", "مرحبًا · إعدادات الحساب",
+                 "انتقل إلى المحتوى", "تسجيل الدخول"],
+        "settings": ["الحسابات المرتبطة · إعدادات الحساب", "رئيسي",
+                     "إلغاء ربط GitHub (ada@users.noreply.github.com)", "ربط حساب آخر",
+                     "تحديث القائمة", "آخر قراءة قبل", "تسجيل الخروج"],
+        "confirm": ["هل تريد إلغاء ربط GitHub؟ · إعدادات الحساب", "بعد إلغاء الربط:",
+                    "يبقى ملفك الشخصي وطرق تسجيل الدخول الأخرى كما هي.", "إلغاء"],
+        "unlink": f"إلغاء ربط {FSI}GitHub{PDI}",
+        "unlinked": ["أُلغي ربط GitHub (ada@users.noreply.github.com)."],
+        "primary": ["هذا هو حسابك الرئيسي", "العودة إلى الحسابات المرتبطة"],
+        "failed": ["لم يكتمل تسجيل الدخول", "حاول مرة أخرى"],
+        "api": "يُرجى تسجيل الدخول أولًا.",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", PHRASES)
+def test_every_page_of_a_visit_is_in_the_readers_language(visitor, tenant, lang):
+    said = PHRASES[lang]
+    stranger = reader(Visitor(visitor.base), lang)
+    assert_language(lang, stranger.get("/").text, *said["home"])
+    failed = stranger.get("/account/callback?state=not-a-trip")
+    assert failed.status_code == 400
+    assert_language(lang, failed.text, *said["failed"])
+    assert stranger.get("/account/api/identities").json()["error"]["message"] == said["api"]
+    reader(visitor.login() and visitor, lang)
+    assert_language(lang, visitor.get("/account/").text, *said["settings"])
+    primary = visitor.confirm_page(t.ADA)
+    assert primary.status_code == 400
+    assert_language(lang, primary.text, *said["primary"])
+    confirm = visitor.confirm_page(t.ADA_GITHUB)
+    assert_language(lang, confirm.text, *said["confirm"])
+    unlinked = visitor.press(confirm, said["unlink"])
+    assert_language(lang, unlinked.text, *said["unlinked"])
+    assert t.ADA_GITHUB not in t.identity_keys(tenant, t.ADA)
+
+
+def test_in_arabic_every_name_and_address_keeps_its_own_direction(visitor):
+    """Isolated (FSI ... PDI, <bdi> in plain text) in the text, in the labels and in the
+    messages from Python: "GitHub (ada@...)" cannot take the Arabic sentence's punctuation."""
+    visitor.login()
+    page = reader(visitor, "ar").get("/account/")
+    email = "ada@users.noreply.github.com"
+    assert f'aria-label="إلغاء ربط {FSI}GitHub{PDI} ({FSI}{email}{PDI})"' in page.text
+    assert f"({FSI}ada@example.com{PDI})" in page.text  # the lead's address, in the text
+    unlinked = visitor.press(visitor.confirm_page(t.ADA_GITHUB), PHRASES["ar"]["unlink"])
+    assert f"أُلغي ربط {FSI}GitHub{PDI} ({FSI}{email}{PDI})." in _page_text(unlinked.text)
+    english = Visitor(visitor.base)
+    english.login()
+    assert FSI not in english.get("/account/").text  # left to right: nothing added
+
+
+def test_the_default_languages_are_every_shipped_catalog(make_app):
+    assert make_app().config["LINKED_ACCOUNTS_LOCALES"] == ("en", "ar", "de", "es", "fr")
+    assert {p.name for p in TRANSLATIONS.iterdir() if p.is_dir()} == set(LOCALES)
+
+
 # --- English by default -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("accept", ["en", "fr-FR,fr;q=0.9", "", "*"])
-def test_english_unless_german_is_asked_for(visitor, accept):
+@pytest.mark.parametrize("accept", ["en", "ja-JP,ja;q=0.9", "he", "", "*"])
+def test_english_unless_a_shipped_language_is_asked_for(visitor, accept):
     visitor.http.headers["Accept-Language"] = accept
     page = visitor.get("/")
     assert_english(page.text, "Your sign-in methods, in one place", "Welcome · Account settings")
@@ -326,34 +462,50 @@ def test_the_template_holds_every_string_the_code_marks():
     assert in_template - marked == set(), "run `make translations-update`"
 
 
-def test_every_message_has_a_german_translation():
+def _placeholders(text: str) -> list[str]:
+    return sorted(re.findall(r"%\(\w+\)[sd]|</?\w+[^>]*>", text))
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_every_message_has_a_translation_that_keeps_its_placeholders(lang):
+    catalog = CATALOGS[lang]
     template = [m for m in _read_po(POT) if m.id]
     assert len(template) > 100
     for message in template:
-        translated = GERMAN.get(message.id)
+        translated = catalog.get(message.id)
         assert translated is not None, message.id
         strings = (
             translated.string if isinstance(translated.string, tuple) else (translated.string,)
         )
         assert strings and all(s.strip() for s in strings), message.id
         assert not translated.fuzzy, message.id
-    assert not GERMAN.fuzzy
-    problems = [(m.id, errors) for m, errors in GERMAN.check()]
-    assert problems == []  # placeholders and plural forms match the English
+        if isinstance(message.id, str):
+            assert _placeholders(strings[0]) == _placeholders(message.id), (lang, message.id)
+        else:
+            # Every form keeps every variable and tag; a form for one number alone (Arabic's
+            # "one" and "two") may say it in words instead of %(num)d; the last form shows it.
+            kept = [p for p in _placeholders(message.id[1]) if p != "%(num)d"]
+            for form in strings:
+                assert [p for p in _placeholders(form) if p != "%(num)d"] == kept, (lang, form)
+            assert "%(num)d" in strings[-1], (lang, message.id)
+    assert not catalog.fuzzy
+    problems = [(m.id, errors) for m, errors in catalog.check()]
+    assert problems == []  # placeholder types and the language's number of plural forms
 
 
 def _hashable(value):
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
-def test_the_committed_mo_is_the_compiled_po(tmp_path):
+@pytest.mark.parametrize("lang", LOCALES)
+def test_the_committed_mo_is_the_compiled_po(tmp_path, lang):
     fresh = tmp_path / "linked_accounts.mo"
     with fresh.open("wb") as f:
-        write_mo(f, GERMAN)
+        write_mo(f, CATALOGS[lang])
 
     def messages(path: Path) -> dict:
         with path.open("rb") as f:
             catalog = read_mo(f)
         return {_hashable(m.id): _hashable(m.string) for m in catalog if m.id}
 
-    assert messages(MO) == messages(fresh)
+    assert messages(_po(lang).with_suffix(".mo")) == messages(fresh)

@@ -27,7 +27,7 @@ def test_the_404_page_is_german_for_a_german_reader(visitor):
     visitor.http.headers["Accept-Language"] = "de"
     page = visitor.get("/account/nothing-here")
     assert page.status_code == 404
-    assert '<html lang="de">' in page.text and "Seite nicht gefunden" in page.text
+    assert '<html lang="de" dir="ltr">' in page.text and "Seite nicht gefunden" in page.text
 
 
 def test_a_wrong_method_under_the_prefix_is_a_styled_405_naming_the_allowed_ones(visitor):
