@@ -1,6 +1,7 @@
 """`make screenshots`: regenerate the README's pictures of the settings and confirmation pages
-(light and dark, desktop and a 375 px phone), of a link suggestion (Maya Patel's two accounts)
-and of the themed example host.
+(light and dark, desktop and a 375 px phone), of a link suggestion (Maya Patel's two accounts),
+of the themed example host, and of the settings page in French, Spanish and Arabic (right to left,
+desktop and phone).
 
 Serves a development tenant and the app on free loopback ports, logs in as Ada Lovelace in
 Chromium (Debian's when on PATH, else Playwright's own) and writes docs/screenshots/*.png.
@@ -39,7 +40,17 @@ NAMES = (
     "suggestion.png",
     "confirm-suggestion.png",
     "themed.png",
+    "settings-fr.png",
+    "settings-es.png",
+    "settings-ar.png",
+    "settings-ar-phone.png",
 )
+# A browser set to each language, and what its front page's Log in link says.
+LANGUAGES = {
+    "fr": ("fr-FR", "Se connecter"),
+    "es": ("es-ES", "Iniciar sesión"),
+    "ar": ("ar-EG", "تسجيل الدخول"),
+}
 SUGGEST = {
     "SUGGEST_LINKS": "1",
     "AUTH0_M2M_CLIENT_ID": "dev-m2m",  # the development tenant's published M2M client
@@ -79,11 +90,16 @@ def logged_in_page(
     who: str = "Ada Lovelace",
     viewport=VIEWPORT,
     color_scheme: str = "light",
+    language: str = "en",
 ):
-    """Open a page, log in from the front page, and land on the settings."""
-    page = browser.new_page(viewport=viewport, device_scale_factor=1, color_scheme=color_scheme)
+    """Open a page in a browser set to `language`, log in from the front page, and land on the
+    settings."""
+    locale, log_in = LANGUAGES.get(language, ("en-US", "Log in"))
+    page = browser.new_page(
+        viewport=viewport, device_scale_factor=1, color_scheme=color_scheme, locale=locale
+    )
     page.goto(base + "/")
-    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name=log_in).click()
     page.get_by_role("button", name=f"Continue as {who}").click()
     expect(page).to_have_url(base + settings_path)
     return page
@@ -130,6 +146,12 @@ def shoot(browser, app: str, example: str) -> None:
 
     page = logged_in_page(browser, example, "/settings/sign-in/")
     snap(page, "themed.png")
+
+    for language in LANGUAGES:
+        page = logged_in_page(browser, app, "/account/", language=language)
+        snap(page, f"settings-{language}.png")
+    page = logged_in_page(browser, app, "/account/", viewport=PHONE, language="ar")
+    snap(page, "settings-ar-phone.png")
 
 
 if __name__ == "__main__":
