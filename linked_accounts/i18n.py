@@ -21,6 +21,7 @@ a tag cannot: in attributes (aria-label), flash messages, the JSON API and the s
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,12 @@ class _IsolatingDomain(Domain):
     """Flask-Babel's domain, with each variable isolated in a right-to-left language."""
 
     def gettext(self, string: str, **variables: Any) -> str:
-        return super().gettext(string, **isolated(variables))
+        text = self.get_translations().ugettext(string)
+        return text % isolated(variables, text) if variables else text
 
     def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
-        return super().ngettext(singular, plural, num, **isolated(variables))
+        text = self.get_translations().ungettext(singular, plural, num)
+        return text % {"num": num, **isolated(variables, text)}
 
 
 domain = _IsolatingDomain(translation_directories=str(TRANSLATIONS), domain="linked_accounts")
@@ -131,25 +134,32 @@ def template_ngettext(singular: str, plural: str, num: int, **variables: Any) ->
 def _translate(catalog: Any, message: str, variables: dict[str, Any]) -> Markup:
     # Our own catalog is trusted markup (it may hold <strong>); Markup's % escapes the variables.
     text = Markup(catalog.ugettext(message))  # noqa: S704
-    return text % isolated(variables) if variables else text
+    return text % isolated(variables, text) if variables else text
 
 
 def _translate_n(
     catalog: Any, singular: str, plural: str, num: int, variables: dict[str, Any]
 ) -> Markup:
     text = Markup(catalog.ungettext(singular, plural, num))  # noqa: S704
-    return text % {"num": num, **isolated(variables)}
+    return text % {"num": num, **isolated(variables, text)}
 
 
-def isolated(variables: dict[str, Any]) -> dict[str, Any]:
-    """Return `variables` for a message in this request's language: in a right-to-left one, each
-    one but a number between FSI and PDI (Markup stays Markup, so it is not escaped again)."""
+def isolated(variables: dict[str, Any], message: str) -> dict[str, Any]:
+    """Return `variables` for `message` in this request's language: in a right-to-left one, each
+    one that is read as text between FSI and PDI (Markup stays Markup, so it is not escaped
+    again). A number needs none; a value inside a tag (`<a href="%(url)s">`) is no text."""
     if not variables or html_dir() != "rtl":
         return variables
+    in_tags = set(_IN_TAG.findall(message))
     return {
-        name: value if isinstance(value, int | float) else FSI + _text(value) + PDI
+        name: value
+        if isinstance(value, int | float) or name in in_tags
+        else FSI + _text(value) + PDI
         for name, value in variables.items()
     }
+
+
+_IN_TAG = re.compile(r"<[^>]*?%\((\w+)\)[sd]")
 
 
 def _text(value: Any) -> str:

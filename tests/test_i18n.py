@@ -397,6 +397,17 @@ def test_in_arabic_every_name_and_address_keeps_its_own_direction(visitor):
     assert FSI not in english.get("/account/").text  # left to right: nothing added
 
 
+def test_in_arabic_a_value_inside_a_tag_is_not_isolated(make_app):
+    """A support link's address stays an address: only what is read as text is isolated."""
+    from linked_accounts.i18n import gettext, template_gettext
+
+    message = '<a href="%(url)s">%(name)s</a>'  # not in the catalog: it stays as it is
+    expected = f'<a href="https://help.example/">{FSI}Acme{PDI}</a>'
+    with make_app().test_request_context(headers={"Accept-Language": "ar"}):
+        assert template_gettext(message, url="https://help.example/", name="Acme") == expected
+        assert gettext(message, url="https://help.example/", name="Acme") == expected
+
+
 def test_the_default_languages_are_every_shipped_catalog(make_app):
     assert make_app().config["LINKED_ACCOUNTS_LOCALES"] == ("en", "ar", "de", "es", "fr")
     assert {p.name for p in TRANSLATIONS.iterdir() if p.is_dir()} == set(LOCALES)
