@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from devtenant import actions_event, confirmation, login_flow, sso
+from devtenant import account_chooser, actions_event, confirmation, login_flow, sso
 from devtenant.clients import non_verifiable
 from devtenant.responses import error_page, page, redirect_with
 from devtenant.state import TenantState, tenant
@@ -123,11 +123,7 @@ def authorize() -> Response:
 def login_page(st: TenantState, txn: dict[str, Any]) -> Response:
     """Render the account chooser for a new server-side transaction."""
     txn_id, csrf = start_transaction(st, txn, "login")
-    accounts = st.store.login_choices(txn["connection"])
-    hint = txn["login_hint"].strip().lower()
-    if hint:
-        # A stable sort keeps the seed order otherwise.
-        accounts.sort(key=lambda a: 0 if str(a["email"]).lower() == hint else 1)
+    accounts = account_chooser.choices(st.store.login_choices(txn["connection"]), txn["login_hint"])
     html = render_template(
         "devtenant/login.html",
         accounts=accounts,

@@ -7,11 +7,16 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+# `method`: how the login page names the way of signing in, where two accounts look alike.
 CONNECTIONS: dict[str, dict[str, Any]] = {
-    "Username-Password-Authentication": {"provider": "auth0", "isSocial": False},
-    "google-oauth2": {"provider": "google-oauth2", "isSocial": True},
-    "github": {"provider": "github", "isSocial": True},
-    "acme-saml": {"provider": "samlp", "isSocial": False},
+    "Username-Password-Authentication": {
+        "provider": "auth0",
+        "isSocial": False,
+        "method": "password",
+    },
+    "google-oauth2": {"provider": "google-oauth2", "isSocial": True, "method": "Google"},
+    "github": {"provider": "github", "isSocial": True, "method": "GitHub"},
+    "acme-saml": {"provider": "samlp", "isSocial": False, "method": "Acme SAML"},
 }
 
 # Profile fields copied into profileData when a user becomes a secondary identity, and back out
