@@ -11,6 +11,12 @@ an HTTP status, a trip's purpose, an action) or a refusal code, which must look 
 case, digits and `_`: no `|`, `@` or `.`). Anything else becomes "other", so no user id, email or
 token can reach a label, whatever a caller passes.
 
+Every series whose labels come from a fixed set is there from start-up, at zero (`init_app`), so
+that the first rate limit, timeout or merge is an increase Prometheus sees, not a series appearing
+at 1 (which `rate()` and `increase()` miss). Labels from open sets (an HTTP status, most refusal
+codes) have their series from the first time they are counted, except the ones alerts watch: the
+429s and Auth0's failures.
+
 Exposing them: `scrape(accept)` renders the text format, aggregating every gunicorn worker when
 `PROMETHEUS_MULTIPROC_DIR` is set (prometheus_client's multiprocess mode; gunicorn.conf.py sets it
 up). A host app with its own single-process registry calls `register(registry)` instead.
@@ -18,7 +24,9 @@ up). A host app with its own single-process registry calls `register(registry)` 
 
 from __future__ import annotations
 
+import platform
 import re
+from importlib import metadata
 from urllib.parse import urlsplit
 
 import requests
@@ -26,6 +34,7 @@ from flask import Flask, after_this_request, current_app, g, has_request_context
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from .purposes import Trip
 from .settings import flag
@@ -109,6 +118,34 @@ TRIPS_FINISHED = Counter(
     ["purpose"],
     registry=None,
 )
+# The suggestions (an optional feature) count through these: metrics never imports it.
+SUGGESTIONS_SHOWN = Counter(
+    "linked_accounts_suggestions_shown",
+    "Suggested accounts shown: one per account offered by a settings page or JSON listing.",
+    registry=None,
+)
+SUGGESTIONS_DISMISSED = Counter(
+    "linked_accounts_suggestions_dismissed",
+    'Suggestions dismissed, by reason ("Not now" or "Not mine").',
+    ["reason"],
+    registry=None,
+)
+MERGES = Counter(
+    "linked_accounts_merges",
+    "Suggested accounts merged, by which account stayed (the signed-in one or the suggested "
+    "one) and why; manual links are not merges.",
+    ["kept", "reason"],
+    registry=None,
+)
+BUILD_INFO = Gauge(
+    "linked_accounts_build_info",
+    "Always 1: the extension's version and the Python running it, as labels.",
+    ["version", "python"],
+    # Every process reports the same 1: the largest reading is that 1, and a worker's file is
+    # folded as any other when it exits (standalone/metrics_files.py).
+    multiprocess_mode="max",
+    registry=None,
+)
 COLLECTORS = (
     PAGE_VIEWS,
     CHANGES,
@@ -121,17 +158,67 @@ COLLECTORS = (
     SINGLE_FLIGHT_WAITS,
     TRIPS_STARTED,
     TRIPS_FINISHED,
+    SUGGESTIONS_SHOWN,
+    SUGGESTIONS_DISMISSED,
+    MERGES,
+    BUILD_INFO,
 )
 
 OTHER = "other"
-ACTIONS = ("link", "unlink", "delete_separated")
+# A merge ends in a link too (the one every link goes through), but is counted apart from the
+# links a person starts with a "Link" button.
+ACTIONS = ("link", "unlink", "delete_separated", "merge")
 # The trip purposes whose finishing is itself a change attempt.
-# A merge's sign-ins end in a link (of a suggested account): counted as one.
 _TRIP_ACTIONS = {
     Trip.LINK: "link",
     Trip.DELETE_SEPARATED: "delete_separated",
-    Trip.MERGE: "link",
+    Trip.MERGE: "merge",
 }
+DISMISS_REASONS = ("not_now", "not_mine")  # the suggestions' own (dismissals.REASONS)
+MERGE_REASONS = ("older", "newer", "has_links", "host")  # merging.Reason's values
+# Which account stays, for each reason it can stay for.
+_MERGE_OUTCOMES = (
+    ("signed_in", "older"),
+    ("signed_in", "has_links"),
+    ("signed_in", "host"),
+    ("suggested", "newer"),
+    ("suggested", "host"),
+)
+# Every Management API (and M2M token) call the extension makes, as endpoint_template names it.
+ENDPOINTS = (
+    "GET /api/v2/users/{id}",
+    "PATCH /api/v2/users/{id}",
+    "DELETE /api/v2/users/{id}",
+    "POST /api/v2/users/{id}/identities",
+    "DELETE /api/v2/users/{id}/identities/{provider}/{user_id}",
+    "GET /api/v2/users-by-email",
+    "POST /oauth/token",
+)
+# The refusals an operator alerts on, there at zero from start-up: Auth0's rate limit, Auth0
+# failing or out of reach, and a tenant that withholds a scope (a setup to fix).
+WATCHED_REFUSALS = (
+    "rate_limited",
+    "auth0_timeout",
+    "auth0_unreachable",
+    "auth0_error",
+    "auth0_bad_answer",
+    "auth0_forbidden",
+    "scope_not_granted",
+)
+# Every labelled counter and histogram, with the label values it has from start-up.
+_FROM_START = (
+    (PAGE_VIEWS, [("cached",), ("auth0",)]),
+    (CHANGES, [(action, "done") for action in ACTIONS]),
+    (REFUSALS, [(code,) for code in WATCHED_REFUSALS]),
+    (AUTH0_REQUESTS, [(endpoint, "429") for endpoint in ENDPOINTS]),
+    (AUTH0_LATENCY, [(endpoint,) for endpoint in ENDPOINTS]),
+    (AUTH0_RATE_LIMITED, [(endpoint,) for endpoint in ENDPOINTS]),
+    (CACHE_LOOKUPS, [("hit",), ("miss",)]),
+    (TRIPS_STARTED, [(trip.value,) for trip in Trip]),
+    (TRIPS_FINISHED, [(trip.value,) for trip in Trip]),
+    (SUGGESTIONS_DISMISSED, [(reason,) for reason in DISMISS_REASONS]),
+    (MERGES, list(_MERGE_OUTCOMES)),
+)
 # Refusal codes are identifiers the code base writes as literals: lower-case words.
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _METHODS = ("GET", "POST", "PATCH", "DELETE")
@@ -151,6 +238,7 @@ def init_app(app: Flask, management_http: requests.Session) -> None:
         (separated_deleted, "delete_separated"),
     ):
         signal.connect(_done(action), sender=app, weak=False)
+    present()
 
 
 def register(registry: CollectorRegistry) -> None:
@@ -164,16 +252,35 @@ def register(registry: CollectorRegistry) -> None:
         registry.register(collector)
 
 
-def scrape(accept: str | None = None) -> tuple[bytes, str]:
-    """Render every metric in the format `accept` asks for (the text format by default);
-    return (body, content type). In multiprocess mode, every worker's figures added up."""
+def scrape(accept: str | None = None, extra: tuple[Collector, ...] = ()) -> tuple[bytes, str]:
+    """Render every metric in the format `accept` asks for (the text format by default), and the
+    app's own `extra` collectors; return (body, content type). In multiprocess mode, every
+    worker's figures added up (`extra` among them: they write to the same files)."""
     registry = CollectorRegistry(auto_describe=True)
     if multiprocess():
+        # A worker forked from a master that loaded the app (preload) writes its file on its
+        # first count: this scrape may come first, so it writes it now, with every zero.
+        present()
         MultiProcessCollector(registry)
     else:
         register(registry)
+        for collector in extra:
+            registry.register(collector)
     encode, content_type = choose_encoder(accept or "")
     return encode(registry), content_type
+
+
+def present() -> None:
+    """Give every series of a fixed label set its value in this process (zero until counted),
+    and the build info its 1.
+
+    Under multiprocess mode a process's first write, after a fork, also writes every value the
+    process holds to its own file: the master's zeros were in the master's file, which gunicorn
+    empties once it starts (gunicorn.conf.py `on_starting`)."""
+    for collector, label_sets in _FROM_START:
+        for values_ in label_sets:
+            collector.labels(*values_)
+    BUILD_INFO.labels(_version(), platform.python_version()).set(1)
 
 
 def multiprocess() -> bool:
@@ -245,6 +352,26 @@ def trip_finished(purpose: Trip) -> None:
         attempt(_TRIP_ACTIONS[purpose])
 
 
+def suggestions_shown(count: int) -> None:
+    """Count `count` suggested accounts shown on a page or listed by the JSON API."""
+    if _on() and count > 0:
+        SUGGESTIONS_SHOWN.inc(count)
+
+
+def suggestion_dismissed(reason: str) -> None:
+    """Count a suggestion dismissed: "not_now" or "not_mine"."""
+    if _on():
+        SUGGESTIONS_DISMISSED.labels(_choice(reason, DISMISS_REASONS)).inc()
+
+
+def merged(*, keep_signed_in: bool, reason: str) -> None:
+    """Count a merge made: which account stayed (the signed-in one, or the suggested one), and
+    the reason the plan gave (`merging.Reason`)."""
+    if _on():
+        kept = "signed_in" if keep_signed_in else "suggested"
+        MERGES.labels(kept, _choice(str(reason), MERGE_REASONS)).inc()
+
+
 def endpoint_template(method: str, url: str) -> str:
     """Name a Management API call by method and path template, never by the ids in it:
     `DELETE https://t/api/v2/users/auth0%7C1/identities/github/9` -> `DELETE
@@ -286,11 +413,22 @@ def _count_answer(response: requests.Response, *args, **kwargs) -> None:
 
 def _done(action: str):
     def count(sender, **extra) -> None:
-        CHANGES.labels(action, "done").inc()
+        done = action
         if has_request_context():
+            # A merge links too: the link it ends in is counted as the merge it is.
+            if action == "link" and g.get("_la_metrics_action") == "merge":
+                done = "merge"
             g._la_metrics_action = None
+        CHANGES.labels(done, "done").inc()
 
     return count
+
+
+def _version() -> str:
+    try:
+        return metadata.version("linked-accounts")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def _on() -> bool:

@@ -3,7 +3,13 @@ and never a user id, email or token in a label (whatever a caller passes)."""
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,9 +18,16 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from linked_accounts import metrics
+from linked_accounts.auth0 import management
+from linked_accounts.refusals import from_auth0
+from scripts.bench_servers import running
 from tests.support import tenant as t
+from tests.support.servers import free_port, wait_for
 from tests.support.visitor import Visitor
 from tests.test_single_flight import concurrent_views
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOYING = ROOT / "docs" / "deploying.md"
 
 TOKEN = "m" * 40
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -227,3 +240,188 @@ def test_a_host_registers_the_same_collectors_on_its_own_registry():
         "linked_accounts_trips_started",
         "linked_accounts_trips_finished",
     } <= names
+
+
+# Present from start-up: a fresh process's first scrape, before anything was counted.
+
+
+def fresh_env(tenant: str, redis_url: str) -> dict[str, str]:
+    """The standalone app's environment for a process of its own, with metrics on."""
+    return {
+        "DEV_AUTH0_DOMAIN": tenant,
+        "DEV_TENANT": "1",
+        "APP_SECRET_KEY": "s" * 40,
+        "METRICS": "1",
+        "METRICS_TOKEN": TOKEN,
+        "REDIS_URL": redis_url,
+    }
+
+
+@contextmanager
+def one_process(env: dict[str, str], log: Path) -> Iterator[str]:
+    """Serve the standalone app from a fresh interpreter, one process (Flask's own server, no
+    PROMETHEUS_MULTIPROC_DIR): nothing any other test counted is in it. Yield its base URL."""
+    port = free_port()
+    env = {**os.environ, **env}
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "AUTH0_DOMAIN"):
+        env.pop(name, None)
+    args = [sys.executable, "-m", "flask", "--app", "app:create_app()", "run",
+            "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"]  # fmt: skip
+    with running(args, env=env, log=log) as process:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/healthz", process)
+        yield base
+
+
+@pytest.fixture(scope="module")
+def first_scrape(tenant_server, redis_server, tmp_path_factory) -> str:
+    """The first scrape of a fresh single-process app (only the start-up wait's /healthz came
+    before it)."""
+    log = tmp_path_factory.mktemp("one-process") / "log"
+    with one_process(fresh_env(tenant_server, redis_server), log) as base:
+        return scrape(base)
+
+
+def table() -> dict[str, dict[str, list[str]]]:
+    """The metric table of docs/deploying.md: each metric's full name, with the values listed
+    for each label written `label` = `a` / `b` (the values present from start-up)."""
+    rows = re.findall(r"^\| (`linked_accounts_[^|]+)\|([^|]*)\|.*\|$", DEPLOYING.read_text(), re.M)
+    documented = {}
+    for names, labels in rows:
+        listed = {
+            label: re.findall(r"`([^`]+)`", values)
+            for label, values in re.findall(r"`(\w+)` = (`[^`]+`(?: / `[^`]+`)*)", labels)
+        }
+        for name in re.findall(r"`(linked_accounts_\w+)`", names):
+            documented[name] = listed
+    return documented
+
+
+def documented_endpoints() -> list[str]:
+    listing = DEPLOYING.read_text().partition("The endpoint templates:")[2].partition(";")[0]
+    return re.findall(r"`([^`]+)`", listing)
+
+
+def served(text: str) -> dict[str, list]:
+    """Every metric a scrape serves, by the name the table gives it (a counter's with _total)."""
+    return {
+        family.name + ("_total" if family.type == "counter" else ""): family.samples
+        for family in text_string_to_metric_families(text)
+    }
+
+
+def not_at_zero(got: dict) -> list:
+    """The series of a fixed label set that a scrape's `got` does not have at 0 (a histogram's
+    by its count)."""
+    wrong = []
+    for collector, label_sets in metrics._FROM_START:
+        (family,) = collector.collect()
+        name = family.name + ("_total" if family.type == "counter" else "_count")
+        for values in label_sets:
+            key = (name, tuple(sorted(zip(collector._labelnames, values, strict=True))))
+            if got.get(key) != 0:
+                wrong.append(key)
+    return wrong
+
+
+def test_every_counter_is_served_at_zero_from_start_up(first_scrape):
+    got = samples(first_scrape)
+    assert not_at_zero(got) == []
+    # The rate limit an alert watches, before the first 429: a series at 0, not none.
+    assert got[("linked_accounts_refusals_total", (("code", "rate_limited"),))] == 0
+    calls = (("endpoint", GET_USER), ("status", "429"))
+    assert got[("linked_accounts_auth0_requests_total", calls)] == 0
+    assert got[("linked_accounts_auth0_rate_limited_total", (("endpoint", GET_USER),))] == 0
+    assert got[("linked_accounts_trips_started_total", (("purpose", "merge"),))] == 0
+    merge = {"action": "merge", "result": "done"}
+    assert got[("linked_accounts_changes_total", tuple(sorted(merge.items())))] == 0
+    assert got[("linked_accounts_suggestions_shown_total", ())] == 0
+    assert got[("linked_accounts_single_flight_waits_total", ())] == 0
+    # No reading of Auth0's budget before Auth0 said one: a 0 would set off the alert on it.
+    assert not served(first_scrape)["linked_accounts_auth0_ratelimit_remaining"]
+
+
+def test_the_build_info_is_one_series_at_1_naming_the_version(first_scrape):
+    (build,) = served(first_scrape)["linked_accounts_build_info"]
+    assert build.value == 1
+    assert build.labels["version"] == metrics.metadata.version("linked-accounts")
+    assert re.fullmatch(r"3\.\d+\.\d+", build.labels["python"])
+
+
+def test_no_created_series_is_served(first_scrape):
+    names = {s.name for samples_ in served(first_scrape).values() for s in samples_}
+    assert names and not [n for n in names if n.endswith("_created")]
+    assert "_created" not in first_scrape
+
+
+def test_the_metric_table_is_what_metrics_serves(first_scrape):
+    documented, got = table(), served(first_scrape)
+    assert sorted(documented) == sorted(got)  # every row served, nothing served left out
+    for name, listed in documented.items():
+        for label, values in listed.items():
+            present = {sample.labels[label] for sample in got[name]}
+            assert sorted(values) == sorted(present), (name, label)
+    endpoints = {s.labels["endpoint"] for s in got["linked_accounts_auth0_rate_limited_total"]}
+    assert sorted(documented_endpoints()) == sorted(endpoints) == sorted(metrics.ENDPOINTS)
+
+
+def test_the_known_label_values_are_the_ones_the_code_uses():
+    from linked_accounts.suggestions import dismissals, merging
+
+    assert metrics.DISMISS_REASONS == dismissals.REASONS
+    assert sorted(metrics.MERGE_REASONS) == sorted(reason.value for reason in merging.Reason)
+    for endpoint in metrics.ENDPOINTS:
+        method, path = endpoint.split(" ")
+        url = "https://t.example" + path.format(id="auth0%7C1", provider="github", user_id="9")
+        assert metrics.endpoint_template(method, url) == endpoint
+    # Every failure of Auth0 a refusal names is watched from start-up.
+    failures = [e(status=500) for e in vars(management).values()
+                if isinstance(e, type) and issubclass(e, management.ManagementError)]  # fmt: skip
+    codes = {from_auth0(error).code for error in failures} - {"login_required", "conflict"}
+    codes -= {"auth0_bad_request", "auth0_not_found"}  # what the person asked for, not Auth0
+    assert codes <= set(metrics.WATCHED_REFUSALS), codes - set(metrics.WATCHED_REFUSALS)
+
+
+# The app's own requests.
+
+
+def test_requests_are_counted_by_route_template_method_and_status(metered):
+    before = samples(scrape(metered))
+    ok = requests.get(metered + "/account/la-static/linked-accounts.css", timeout=5)
+    assert ok.status_code == 200
+    assert requests.get(metered + "/static/ada@example.com", timeout=5).status_code == 404
+    assert requests.get(metered + "/users/auth0%7C6500a1b2c3d4e5f6", timeout=5).status_code == 404
+    assert requests.request("BREW", metered + "/account/", timeout=5).status_code == 405
+    text = scrape(metered)
+    after = samples(text)
+
+    name = "linked_accounts_http_requests_total"
+    css = {"route": "/account/la-static/<path:filename>", "method": "GET"}
+    assert delta(before, after, name, **css, status="200") == 1
+    static = {"route": "/static/<path:filename>", "method": "GET", "status": "404"}
+    assert delta(before, after, name, **static) == 1
+    assert delta(before, after, name, route="unmatched", method="GET", status="404") == 1
+    assert delta(before, after, name, route="unmatched", method="other", status="405") == 1
+    assert delta(before, after, name, route="/metrics", method="GET", status="200") == 1
+    latency = "linked_accounts_http_request_duration_seconds_count"
+    assert delta(before, after, latency, **css) == 1
+    assert delta(before, after, latency, route="/metrics", method="GET") == 1
+    routes = {v for (_, pairs) in after for k, v in pairs if k == "route"}
+    assert not [r for r in routes if "@" in r or "6500a1b2" in r or "BREW" in r]
+    assert "BREW" not in text and not [s for s in SECRETS if s in text]
+
+
+def test_a_page_answered_with_a_429_is_counted_by_its_route(make_app, serve, tenant):
+    base = serve(make_app(METRICS="1", METRICS_TOKEN=TOKEN, IDENTITIES_CACHE_SECONDS="0"))
+    ada = Visitor(base)
+    ada.login()
+    before = samples(scrape(base))
+    t.fault(tenant, "get_user", status=429, headers={"x-ratelimit-remaining": "0"}, times=1)
+    assert ada.get("/account/").status_code == 429
+    after = samples(scrape(base))
+    page = {"route": "/account/", "method": "GET"}
+    name = "linked_accounts_http_requests_total"
+    assert delta(before, after, name, **page, status="429") == 1
+    assert delta(before, after, name, **page, status="200") == 0
+    latency = "linked_accounts_http_request_duration_seconds_count"
+    assert delta(before, after, latency, **page) == 1

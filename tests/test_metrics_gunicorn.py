@@ -20,7 +20,7 @@ from scripts.bench_servers import gunicorn
 from standalone import metrics_files
 from tests.support import tenant as t
 from tests.support.visitor import Visitor
-from tests.test_metrics import AUTH, GET_USER, SECRETS, TOKEN, UNLINK, samples
+from tests.test_metrics import AUTH, GET_USER, SECRETS, TOKEN, UNLINK, not_at_zero, samples
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +53,9 @@ def test_two_workers_report_the_same_figures_of_both(tenant, tmp_path, redis_url
         "REDIS_URL": redis_url,
     }
     with gunicorn("app:create_app()", env, tmp_path / "log") as (base, _):
+        # Before anything was counted (the app loaded in the master, whose files gunicorn
+        # emptied as it started), every series of a fixed label set is there, at 0.
+        first = samples(requests.get(base + "/metrics", headers=AUTH, timeout=5).text)
         calls_before = t.stats(tenant)["management_calls_total"]
         ada, ben = Visitor(base), Visitor(base)
         ada.login("Ada Lovelace")
@@ -72,9 +75,15 @@ def test_two_workers_report_the_same_figures_of_both(tenant, tmp_path, redis_url
 
     assert len(writers) == 2, writers  # both workers counted (the old run's file is gone)
     assert {s.status_code for s in scrapes} == {200}
-    figures = [samples(s.text) for s in scrapes]
-    assert all(f == figures[0] for f in figures)  # whichever worker answered
-    got = figures[0]
+    # Whichever worker answered, the same figures; but for the scrapes, each counting itself.
+    figures = [
+        {k: v for k, v in samples(s.text).items() if ("route", "/metrics") not in k[1]}
+        for s in scrapes
+    ]
+    assert all(f == figures[0] for f in figures)
+    got = samples(scrapes[-1].text)
+    scraped = {"route": "/metrics", "method": "GET", "status": "200"}
+    assert total(got, "linked_accounts_http_requests_total", **scraped) == 6  # the first, 5 more
     assert total(got, "linked_accounts_trips_started_total", purpose="login") == 2
     assert total(got, "linked_accounts_trips_finished_total", purpose="login") == 2
     # Two landings, two concurrent views, the landing after the unlink; not the 429.
@@ -96,6 +105,56 @@ def test_two_workers_report_the_same_figures_of_both(tenant, tmp_path, redis_url
     # The 429's header was the latest reading of any worker.
     assert total(got, "linked_accounts_auth0_ratelimit_remaining", endpoint=GET_USER) == 0
     assert not [s for s in SECRETS if s in scrapes[0].text]
+    # The app's own requests, by route, added up across both workers: six views of the page
+    # (two landings, two at once, the landing after the unlink, the 429).
+    page = {"route": "/account/", "method": "GET"}
+    assert total(got, "linked_accounts_http_requests_total", **page, status="200") == 5
+    assert total(got, "linked_accounts_http_requests_total", **page, status="429") == 1
+    assert total(got, "linked_accounts_http_request_duration_seconds_count", **page) == 6
+    assert not [name for name, _ in got if name.endswith("_created")]
+
+    assert not_at_zero(first) == []
+    assert first[("linked_accounts_single_flight_waits_total", ())] == 0
+    assert first[("linked_accounts_refusals_total", (("code", "rate_limited"),))] == 0
+    build = [value for (name, _), value in first.items() if name == "linked_accounts_build_info"]
+    assert build == [1]  # one series, whichever worker answered, however many have files
+
+
+# As gunicorn runs it with preload: the app loaded in the master, the master's files removed as
+# gunicorn starts (on_starting), a worker forked, and a scrape the first thing it answers.
+PRELOADED_THEN_FORKED = """
+import glob, os, sys
+import requests
+from flask import Flask
+from linked_accounts import metrics
+app = Flask("master")
+app.config[metrics.CONFIG_KEY] = True
+metrics.init_app(app, requests.Session())
+for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+    os.remove(path)
+pid = os.fork()
+if pid == 0:
+    sys.stdout.write(metrics.scrape()[0].decode())
+    sys.stdout.flush()
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+def test_a_workers_first_answer_being_a_scrape_still_serves_every_series_at_zero(tmp_path):
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", PRELOADED_THEN_FORKED],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    got = samples(done.stdout)
+    assert not_at_zero(got) == []
+    assert [v for (name, _), v in got.items() if name == "linked_accounts_build_info"] == [1]
 
 
 def test_gunicorn_makes_its_own_metrics_directory_and_removes_it_on_exit(monkeypatch):

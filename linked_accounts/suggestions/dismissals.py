@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from .. import per_user
+from .. import metrics, per_user
 from .settings import SuggestSettings
 
 KIND = "dismissed"
@@ -35,6 +35,7 @@ def dismiss(user_id: str, other: str, reason: str, settings: SuggestSettings) ->
     while len(entries) > MAX_ENTRIES:
         entries.pop(next(iter(entries)))
     per_user.put(KIND, user_id, entries, KEEP_SECONDS)
+    metrics.suggestion_dismissed(reason)
 
 
 def restore(user_id: str) -> int:

@@ -100,7 +100,7 @@ def start(
     acct: Account, decided: Plan, identities: Sequence[Identity], proof: FreshLogin | None = None
 ) -> str:
     """Return the URL of the first trip to Auth0 of the sequence, which carries `decided`."""
-    metrics.attempt("link")
+    metrics.attempt("merge")
     operations.require_scope(scopes.UPDATE_IDENTITIES, acct.scope)
     if decided.keep_signed_in and lookup.suggester().settings.merge_metadata:
         # The person's own token writes the copied settings: say so now, not after two sign-ins.
@@ -190,6 +190,7 @@ def after_proof(
             copy_metadata=copy,
             app_metadata_token=app_token,
         )
+        metrics.merged(keep_signed_in=True, reason=decided.reason)
         return Merged(joined.primary_id, joined.secondary_id, other.method, other.email, False)
     operations.require_scope(scopes.UPDATE_IDENTITIES, token.get("scope") or "")
     joined = operations.link(
@@ -201,6 +202,7 @@ def after_proof(
         copy_metadata=copy,
         app_metadata_token=app_token,
     )
+    metrics.merged(keep_signed_in=False, reason=decided.reason)
     # The person is now the older account: its token, its ID token's claims, its session.
     account.sign_in(token, claims)
     found = find(joined.identities, acct.user_id)

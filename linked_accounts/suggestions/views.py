@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from .. import operations, verified_email
+from .. import metrics, operations, verified_email
 from ..i18n import _, ngettext
 from ..identities import primary
 from ..names import icon_url, identity_name
@@ -47,6 +47,7 @@ def for_page() -> Suggestions | None:
     if acct is None or acct.token_expired:
         return None
     found = suggestions.for_user(acct, operations.identities(acct))
+    metrics.suggestions_shown(len(found.candidates))
     return found if (found.candidates or found.dismissed or found.unavailable) else None
 
 
@@ -165,6 +166,7 @@ def api_list():
     """List the signed-in user's link suggestions (JSON)."""
     acct = signed_in()
     found = suggestions.for_user(acct, operations.identities(acct))
+    metrics.suggestions_shown(len(found.candidates))
     return jsonify(
         {
             "enabled": suggestions.enabled(),
