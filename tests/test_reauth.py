@@ -120,3 +120,32 @@ def test_a_link_is_refused_when_the_primary_login_is_no_longer_fresh(app, base, 
     page = submit(ben.http, login_page, "Continue as Grace Hopper")
     assert "no longer recent enough" in page.text
     assert t.identity_keys(tenant, t.BEN) == [t.BEN]
+
+
+@pytest.mark.parametrize(
+    ("max_age", "words", "sign_ins"),
+    [
+        ("300", "Next you sign in to the other account to prove it is yours.", ["Grace Hopper"]),
+        (
+            "0",
+            "Next you sign in twice: once more with Email and password, to confirm it is you, "
+            "then to the other account, to prove it is yours.",
+            ["Ben Carter", "Grace Hopper"],
+        ),
+    ],
+    ids=["fresh", "stale"],
+)
+def test_the_link_confirmation_says_how_many_sign_ins_follow_and_so_many_do(
+    make_app, serve, tenant, max_age, words, sign_ins
+):
+    visitor = Visitor(serve(make_app(REAUTH_MAX_AGE=max_age, LINK_CONNECTIONS="github")))
+    visitor.login("Ben Carter")
+    page = visitor.press(visitor.get("/account/"), "Link GitHub")
+    assert words in page.text
+    assert ("sign in twice" in page.text) == (len(sign_ins) == 2)
+    page = visitor.press(page, "Sign in and link")
+    for name in sign_ins:  # one login page each, then no other
+        assert page.url.startswith(tenant + "/authorize"), page.url
+        page = visitor.press(page, f"Continue as {name}")
+    assert page.url.split("?")[0] == visitor.base + "/account/"
+    assert "GitHub (grace@example.com) is now linked" in page.text

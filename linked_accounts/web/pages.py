@@ -120,6 +120,7 @@ def confirm_link(acct: Account, connection: str):
         name=dict(operations.link_options()).get(connection, ""),
         own_method=identity_name(own) if own else "",
         own_email=acct.email or "",
+        **_why_sign_in(acct),
     )
 
 
