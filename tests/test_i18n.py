@@ -168,8 +168,8 @@ def test_the_settings_page_and_its_link_section_are_german(visitor):
         "Weiteres Konto verknüpfen",
         "Fügen Sie eine Anmeldemethode hinzu.",
         "Liste aktualisieren",
-        "Zuletzt vor ",
-        " abgerufen, um ",
+        "Aktualisiert vor ",
+        ", um ",
         "Abmelden",
     )
     assert 'aria-label="Verknüpfung mit GitHub (' in page.text
@@ -318,7 +318,7 @@ PHRASES = {
                  "Aller au contenu", "Se connecter"],
         "settings": ["Comptes associés · Paramètres du compte", "Principal",
                      "Dissocier GitHub (ada@users.noreply.github.com)", "Associer un autre compte",
-                     "Actualiser la liste", "Dernière lecture il y a", "Se déconnecter"],
+                     "Actualiser la liste", "Mise à jour il y a", "Se déconnecter"],
         "confirm": ["Dissocier GitHub ? · Paramètres du compte", "Une fois dissocié :",
                     "Votre profil et ses autres moyens de connexion restent inchangés.", "Annuler"],
         "unlink": "Dissocier GitHub",
@@ -333,7 +333,7 @@ PHRASES = {
                  "Saltar al contenido", "Iniciar sesión"],
         "settings": ["Cuentas vinculadas · Configuración de la cuenta", "Principal",
                      "Desvincular GitHub (ada@users.noreply.github.com)", "Vincular otra cuenta",
-                     "Actualizar la lista", "Leída por última vez hace", "Cerrar sesión"],
+                     "Actualizar la lista", "Actualizada hace", "Cerrar sesión"],
         "confirm": ["¿Desvincular GitHub? · Configuración de la cuenta",
                     "Después de desvincularla:",
                     "Su perfil y sus otros métodos de inicio de sesión se quedan como están.",
@@ -349,7 +349,7 @@ PHRASES = {
                  "انتقل إلى المحتوى", "تسجيل الدخول"],
         "settings": ["الحسابات المرتبطة · إعدادات الحساب", "رئيسي",
                      "إلغاء ربط GitHub (ada@users.noreply.github.com)", "ربط حساب آخر",
-                     "تحديث القائمة", "آخر قراءة قبل", "تسجيل الخروج"],
+                     "تحديث القائمة", "حُدّثت قبل", "تسجيل الخروج"],
         "confirm": ["هل تريد إلغاء ربط GitHub؟ · إعدادات الحساب", "بعد إلغاء الربط:",
                     "يبقى ملفك الشخصي وطرق تسجيل الدخول الأخرى كما هي.", "إلغاء"],
         "unlink": f"إلغاء ربط {FSI}GitHub{PDI}",
@@ -438,7 +438,7 @@ def test_a_host_with_its_own_babel_chooses_the_locale(tenant, app_config, tmp_pa
     LinkedAccounts(app, url_prefix="/x")
     client = app.test_client()
     headers = {"Accept-Language": "en"}
-    page = client.get("/x/callback?state=not-a-trip", headers=headers)
+    page = client.get("/x/callback?state=not-a-trip", headers=headers, follow_redirects=True)
     assert_german(page.text, "Anmeldung nicht abgeschlossen · Ihr Konto")
     api = client.get("/x/api/identities", headers=headers)
     assert api.json["error"]["message"] == "Bitte melden Sie sich zuerst an."
