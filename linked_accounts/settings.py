@@ -57,12 +57,20 @@ DEFAULTS: Mapping[str, Any] = {
     "LINKED_ACCOUNTS_PROVIDER_NAME": DEFAULT_PROVIDER_NAME,
     # Host sign-in mode: where the default layout's "Back to <app name>" link goes ("" = none).
     "LINKED_ACCOUNTS_HOME_URL": "",
+    # Where people reach this site's support (an https:// page or a mailto: address): linked
+    # where the pages tell them to turn to support, e.g. about an account that is not theirs.
+    # Empty: the pages say "contact this site's support" without a link.
+    "LINKED_ACCOUNTS_SUPPORT_URL": "",
     "LINKED_ACCOUNTS_LOCALES": shipped_locales(),  # every catalog shipped, English first
     "LINKED_ACCOUNTS_LOCALE_SELECTOR": None,  # a callable returning a locale, or None
     # Seconds a session lasts from its start, however active (sessions.init_sessions, which a
     # host calls first, reads it; unset there, its default is this one).
     "LINKED_ACCOUNTS_SESSION_MAX_AGE": 8 * 3600,
 }
+
+
+# What a support link may be: a page or an email address, never a script.
+SUPPORT_SCHEMES = ("https", "http", "mailto")
 
 
 class ConfigError(Exception):
@@ -99,6 +107,7 @@ class Settings:
     m2m_client_secret: str = ""
     smtp_url: str = ""
     smtp_from: str = ""
+    support_url: str = ""
     # Per-connection display names and icons (same-origin paths), e.g. for enterprise logins.
     connection_names: Mapping[str, str] = field(default_factory=dict)
     connection_icons: Mapping[str, str] = field(default_factory=dict)
@@ -246,6 +255,7 @@ def load_settings(config: Mapping[str, Any], *checks: Check) -> Settings:
         m2m_client_secret=text("AUTH0_M2M_CLIENT_SECRET"),
         smtp_url=text("LINKED_ACCOUNTS_SMTP_URL"),
         smtp_from=text("LINKED_ACCOUNTS_SMTP_FROM"),
+        support_url=text("LINKED_ACCOUNTS_SUPPORT_URL"),
         connection_names={k: v["name"] for k, v in custom.items() if "name" in v},
         connection_icons={k: v["icon"] for k, v in custom.items() if "icon" in v},
     )
@@ -259,6 +269,10 @@ def load_settings(config: Mapping[str, Any], *checks: Check) -> Settings:
         )
     if settings.smtp_url and urlsplit(settings.smtp_url).scheme not in ("smtp", "smtps"):
         problems.append("LINKED_ACCOUNTS_SMTP_URL must look like smtp://host:port or smtps://...")
+    if settings.support_url and urlsplit(settings.support_url).scheme not in SUPPORT_SCHEMES:
+        problems.append(
+            "LINKED_ACCOUNTS_SUPPORT_URL must be an https:// (or http://) address or a mailto: one"
+        )
     for check in checks:
         problems.extend(check(config))
     if problems:

@@ -89,7 +89,7 @@ def test_the_newer_account_is_asked_and_the_proof_answers_link_with_the_older_pr
     assert page.status_code == 200, page.text[:300]
     assert page.url == visitor.base + "/account/at-login"  # the token is out of the address
     assert "Is this also you?" in page.text
-    assert "The Email and password account stays" in page.text  # the older one, as everywhere
+    assert "You keep the Email and password account" in page.text  # the older one, as everywhere
     assert "It was created first" in page.text
     proof = visitor.press(page, "Sign in and link")
     assert "Username-Password-Authentication" in proof.text  # the candidate's own connection
@@ -110,7 +110,7 @@ def test_the_newer_account_is_asked_and_the_proof_answers_link_with_the_older_pr
 
 def test_the_older_account_signing_in_keeps_itself_primary(visitor, tenant):
     page = open_door(visitor, action_token(tenant, MAYA_OLD, [MAYA_NEW]))
-    assert "<strong>This profile stays</strong>" in page.text
+    assert "<strong>You keep this profile</strong>" in page.text
     proof = visitor.press(page, "Sign in and link")
     done = submit(visitor.http, proof, "Continue as maya-patel")
     claims = answer_of(done, tenant)
@@ -295,3 +295,10 @@ def test_in_host_sign_in_mode_the_products_own_login_ends_merged_and_told_once(
     assert seen == [(t.MAYA, t.MAYA_GITHUB)]
     settings = customer.get("/settings/accounts/")
     assert "Unlink GitHub (maya@example.com)" in settings.text
+
+
+def test_the_question_says_what_to_do_when_the_account_is_not_yours(make_app, serve, tenant):
+    app = make_app(AT_LOGIN_SECRET=SECRET, SUPPORT_URL="mailto:help@example.com")
+    page = open_door(Visitor(serve(app)), action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    assert "someone else may have signed up with your email address" in page.text
+    assert '<a href="mailto:help@example.com">tell this site\'s support</a>' in page.text

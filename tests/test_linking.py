@@ -129,10 +129,12 @@ def test_a_confirmation_says_what_linking_does_before_anything_happens(visitor, 
     page = visitor.press(visitor.get("/account/"), "Link GitHub")
     assert page.status_code == 200
     assert "Link GitHub?" in page.text
-    assert "<strong>This profile stays</strong> (Email and password, ben@example.com)" in page.text
+    assert (
+        "<strong>You keep this profile</strong> (Email and password, ben@example.com)" in page.text
+    )
     assert "<strong>stops being a separate account</strong>" in page.text
-    assert "<strong>is not kept</strong>" in page.text
-    assert "<strong>does not move by itself</strong>" in page.text
+    assert "<strong>are lost</strong>" in page.text and "<strong>is lost</strong>" in page.text
+    assert "contact this site's support" in page.text
     assert "Continue as" not in page.text  # not at Auth0 yet
     back = visitor.get("/account/")
     assert back.status_code == 200 and t.identity_keys(tenant, t.BEN) == [t.BEN]

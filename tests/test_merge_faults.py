@@ -88,7 +88,7 @@ def to_the_proof(visitor: Visitor, direction: str):
     page (the last step before the link)."""
     who, method, proof_button, _ = DIRECTIONS[direction]
     page = visitor.login(who)
-    href = page.text.split(f'aria-label="Link {method} (maya@example.com)"')[0]
+    href = page.text.split(f'aria-label="Link the {method} account (maya@example.com)"')[0]
     href = href.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     page = visitor.press(visitor.get(href), "Sign in and link")
     if who == "maya-patel":  # the newer account proves itself first: its ID token is linked
@@ -251,15 +251,15 @@ def test_a_refused_link_takes_the_copied_app_metadata_back(make_app, serve, tena
 
 
 @pytest.mark.parametrize(("merge_app_metadata", "words"), [
-    ("0", "(such as its plan or roles) <strong>is not kept</strong>"),
-    ("1", "(such as its plan or roles) is copied to the one that stays"),
+    ("0", "(such as its plan or roles) <strong>is lost</strong>"),
+    ("1", "(such as its plan or roles) is copied to the one you keep"),
 ])  # fmt: skip
 def test_the_confirmation_says_what_becomes_of_what_the_site_kept(
     make_app, serve, merge_app_metadata, words
 ):
     visitor = Visitor(serve(make_app(MERGE_APP_METADATA=merge_app_metadata)))
     page = visitor.login("Maya Patel")
-    href = page.text.split('aria-label="Link GitHub (maya@example.com)"')[0]
+    href = page.text.split('aria-label="Link the GitHub account (maya@example.com)"')[0]
     href = href.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     assert words in visitor.get(href).text
 
@@ -271,7 +271,7 @@ def test_a_withheld_metadata_scope_is_said_before_any_sign_in(make_app, serve, t
     try:
         visitor = Visitor(serve(make_app()))
         page = visitor.login("Maya Patel")
-        href = page.text.split('aria-label="Link GitHub (maya@example.com)"')[0]
+        href = page.text.split('aria-label="Link the GitHub account (maya@example.com)"')[0]
         href = href.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
         answer = visitor.press(visitor.get(href), "Sign in and link")
     finally:

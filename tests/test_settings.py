@@ -147,3 +147,14 @@ def test_without_auth0_domain_the_app_runs_on_the_development_tenant(monkeypatch
     page = app.test_client().get("/")
     assert b"Development tenant" in page.data
     assert (tmp_path / "dev-secret-key").stat().st_mode & 0o077 == 0  # a key of its own, private
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "ftp://help.example.com/", "help.example.com"]
+)
+def test_a_support_address_must_be_a_page_or_an_email_address(url):
+    with pytest.raises(ConfigError, match="LINKED_ACCOUNTS_SUPPORT_URL"):
+        load_settings({**VALID, "LINKED_ACCOUNTS_SUPPORT_URL": url})
+    for good in ("https://help.example.com/", "mailto:help@example.com"):
+        assert load_settings({**VALID, "LINKED_ACCOUNTS_SUPPORT_URL": good}).support_url == good
+

@@ -59,7 +59,7 @@ def merges(app):
 
 def confirm(visitor: Visitor, page: requests.Response, method: str) -> requests.Response:
     """Open a suggestion's confirmation page from the settings page."""
-    href = page.text.split(f'aria-label="Link {method} (maya@example.com)"')[0]
+    href = page.text.split(f'aria-label="Link the {method} account (maya@example.com)"')[0]
     href = href.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     confirmed = visitor.get(href)
     assert confirmed.status_code == 200, confirmed.text[:300]
@@ -73,7 +73,7 @@ def session_user(visitor: Visitor) -> str:
 def test_the_older_account_is_suggested_to_the_newer_one_and_the_look_alike_never(visitor):
     page = visitor.login("maya-patel")
     assert "Is this also you?" in page.text
-    assert 'aria-label="Link Email and password (maya@example.com)"' in page.text
+    assert 'aria-label="Link the Email and password account (maya@example.com)"' in page.text
     assert "Google" not in page.text.split("Is this also you?")[1].split("</section>")[0]
     listing = Spa(visitor).call("GET", "/suggestions").json()
     assert [s["user_id"] for s in listing["suggestions"]] == [t.MAYA]
@@ -83,9 +83,9 @@ def test_the_older_account_is_suggested_to_the_newer_one_and_the_look_alike_neve
 def test_merge_from_the_newer_account_keeps_the_older_one_primary(visitor, tenant, merges):
     page = visitor.login("maya-patel")
     page = confirm(visitor, page, "Email and password")
-    assert "The Email and password account stays" in page.text
+    assert "You keep the Email and password account" in page.text
     assert "It was created first" in page.text
-    assert "does not move by itself" in page.text and "is not kept" in page.text
+    assert "it is told about the merge" in page.text and "<strong>are lost</strong>" in page.text
     # First a fresh sign-in of the signed-in GitHub account (its ID token is the link_with)...
     self_login = visitor.press(page, "Sign in and link")
     assert "with the <strong>github</strong> connection" in self_login.text
@@ -105,7 +105,7 @@ def test_merge_from_the_newer_account_keeps_the_older_one_primary(visitor, tenan
 
 def test_merge_from_the_older_account_keeps_it_primary(visitor, tenant, merges):
     page = confirm(visitor, visitor.login("Maya Patel"), "GitHub")
-    assert "<strong>This profile stays</strong>" in page.text
+    assert "<strong>You keep this profile</strong>" in page.text
     assert "It was created before the GitHub account" in page.text
     proof = visitor.press(page, "Sign in and link")  # signed in just now: no re-login first
     assert "with the <strong>github</strong> connection" in proof.text
@@ -139,7 +139,7 @@ def test_a_host_rule_decides_which_account_stays(make_app, serve, tenant, merges
     )
     visitor = Visitor(serve(app))
     page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
-    assert "<strong>This profile stays</strong>" in page.text
+    assert "<strong>You keep this profile</strong>" in page.text
     done = visitor.press(visitor.press(page, "Sign in and link"), "Continue as Maya Patel")
     assert "is now linked" in done.text
     assert t.identity_keys(tenant, t.MAYA_GITHUB) == [t.MAYA_GITHUB, t.MAYA]
@@ -201,7 +201,7 @@ def test_a_suggestion_not_offered_cannot_be_linked(visitor, tenant):
 def test_metadata_of_the_merged_account_is_kept_the_primary_winning(make_app, serve, tenant):
     visitor = Visitor(serve(make_app(**SUGGEST, MERGE_METADATA="1")))
     page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
-    assert "are copied to the one that stays" in page.text
+    assert "are copied to the one you keep" in page.text
     self_login = visitor.press(page, "Sign in and link")
     done = visitor.press(
         visitor.press(self_login, "Continue as maya-patel"), "Continue as Maya Patel"
@@ -231,14 +231,17 @@ def test_a_dismissal_holds_in_another_session_until_shown_again(make_app, serve,
     laptop, phone = Visitor(app_url), Visitor(app_url)
     page = laptop.press(laptop.login("Maya Patel"), "Not mine")
     assert "will not be suggested again" in page.text
-    assert "Is this also you?" in page.text and "You dismissed 1 suggestion." in page.text
-    assert 'aria-label="Link GitHub' not in page.text
+    assert (
+        "Is this also you?" in page.text
+        and "1 account is hidden for good, as not yours." in page.text
+    )
+    assert 'aria-label="Link the GitHub' not in page.text
     page = phone.login("Maya Patel")
-    assert 'aria-label="Link GitHub' not in page.text
-    assert "You dismissed 1 suggestion." in page.text
+    assert 'aria-label="Link the GitHub' not in page.text
+    assert "1 account is hidden for good, as not yours." in page.text
     page = phone.press(page, "Show dismissed suggestions again")
-    assert 'aria-label="Link GitHub (maya@example.com)"' in page.text
-    assert 'aria-label="Link GitHub (maya@example.com)"' in laptop.get("/account/").text
+    assert 'aria-label="Link the GitHub account (maya@example.com)"' in page.text
+    assert 'aria-label="Link the GitHub account (maya@example.com)"' in laptop.get("/account/").text
 
 
 def test_not_now_hides_a_suggestion_for_a_while(visitor):
@@ -301,7 +304,7 @@ def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(
     customer = Customer(serve(create_quickstart(config)), tenant)
     customer.sign_in("maya-patel")
     page = customer.get("/settings/accounts/")
-    assert 'aria-label="Link Email and password (maya@example.com)"' in page.text
+    assert 'aria-label="Link the Email and password account (maya@example.com)"' in page.text
     page = customer.get(f"/settings/accounts/suggestions/link?candidate={quote(t.MAYA)}")
     self_login = submit(customer.http, page, "Sign in and link")
     proof = submit(customer.http, self_login, "Continue as maya-patel")
@@ -405,7 +408,7 @@ def test_in_host_sign_in_mode_the_suggestion_forms_refuse_a_post_without_their_t
     assert "csrf" not in app.extensions  # no global CSRFProtect: the forms are on their own
     customer = Customer(serve(app), tenant)
     customer.sign_in("Maya Patel")
-    offered = 'aria-label="Link GitHub (maya@example.com)"'
+    offered = 'aria-label="Link the GitHub account (maya@example.com)"'
     assert offered in customer.get("/settings/accounts/").text
     base = customer.base + "/settings/accounts/suggestions/"
 
@@ -434,14 +437,42 @@ def test_refresh_checks_the_suggestions_again_too(make_app, serve, tenant):
     is no longer suggested (the lookup is kept for a cache period otherwise)."""
     visitor = Visitor(serve(make_app(**SUGGEST, REFRESH_MIN_INTERVAL="0")))
     page = visitor.login("Maya Patel")
-    assert 'aria-label="Link GitHub (maya@example.com)"' in page.text
+    assert 'aria-label="Link the GitHub account (maya@example.com)"' in page.text
     token = t.m2m_token(tenant)
     requests.delete(
         f"{tenant}/api/v2/users/{quote(t.MAYA_GITHUB, safe='')}",
         headers={"Authorization": f"Bearer {token}"},
         timeout=5,
     ).raise_for_status()
-    assert 'aria-label="Link GitHub (maya@example.com)"' in visitor.get("/account/").text  # kept
+    assert (
+        'aria-label="Link the GitHub account (maya@example.com)"' in visitor.get("/account/").text
+    )  # kept
     refreshed = visitor.press(visitor.get("/account/"), "Refresh")
     assert refreshed.status_code == 200
-    assert 'aria-label="Link GitHub (maya@example.com)"' not in refreshed.text
+    assert 'aria-label="Link the GitHub account (maya@example.com)"' not in refreshed.text
+
+
+def test_each_suggestion_says_which_account_is_older_as_the_confirmation_does(make_app, serve):
+    older = Visitor(serve(make_app(**SUGGEST))).login("Maya Patel")
+    assert "Newer than this profile: linking keeps this profile." in older.text
+    newer = Visitor(serve(make_app(**SUGGEST))).login("maya-patel")
+    assert "Older than this profile: linking keeps this account" in newer.text
+    # The method is named as a person would, never "Link Email and password".
+    assert ">Link this account</a>" in newer.text
+    assert "Link Email and password" not in newer.text
+
+
+def test_not_mine_says_what_it_may_mean_and_where_to_turn(make_app, serve):
+    visitor = Visitor(serve(make_app(**SUGGEST, SUPPORT_URL="https://help.example.com/")))
+    page = visitor.press(visitor.login("Maya Patel"), "Not now")
+    assert "1 suggestion is hidden for now." in page.text
+    assert "not yours" not in page.text and "help.example.com" not in page.text
+    page = visitor.press(page, "Show dismissed suggestions again")
+    page = visitor.press(page, "Not mine")
+    assert "1 account is hidden for good, as not yours." in page.text
+    assert "hidden for now" not in page.text
+    assert "someone else signed up with your email address" in page.text
+    assert '<a href="https://help.example.com/">tell this site\'s support</a>' in page.text
+    # Without a support address, the same next step in words.
+    fallback = Visitor(serve(make_app(**SUGGEST))).login("Maya Patel")
+    assert "Please tell this site's support about it" in fallback.text

@@ -151,3 +151,48 @@ def test_a_host_that_wants_the_vendor_named_gets_it(make_app):
     assert failure.message == (
         "There is no connection to Auth0 just now. Please try again in a moment."
     )
+
+
+def test_a_profile_with_one_sign_in_method_does_not_speak_of_the_others(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app()))
+    alone = visitor.login("Ben Carter")  # one sign-in method, nothing linked
+    assert "Your profile's main account: it cannot be unlinked." in alone.text
+    assert "the others are linked to it" not in alone.text
+    several = Visitor(serve(make_app())).login("Ada Lovelace")
+    assert "the others are linked to it, so it cannot be unlinked." in several.text
+
+
+def test_the_list_says_when_it_was_updated(make_app, serve, tenant):
+    page = Visitor(serve(make_app())).login("Ada Lovelace")
+    assert re.search(r'<p class="la-read-at">Updated [^<]* ago, at <time', page.text), page.text
+    assert "Last read" not in page.text
+
+
+def _link_confirmation(make_app, serve, **config):
+    visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github", **config)))
+    visitor.login("Ben Carter")
+    return visitor.press(visitor.get("/account/"), "Link GitHub").text
+
+
+def test_a_merge_says_what_the_person_keeps_and_loses_in_their_words(make_app, serve, tenant):
+    page = _link_confirmation(make_app, serve)
+    text = _page_text(page)
+    for plumbing in ("user id", "metadata", "does not move by itself", "so that it can move it"):
+        assert plumbing not in text, plumbing
+    assert "You keep this profile (Email and password, ben@example.com)" in text
+    assert "and everything you have here" in text
+    assert "Your settings and preferences from the account that stops being separate are lost" in (
+        text
+    )
+    assert "If something is missing afterwards, contact this site's support." in text
+
+
+def test_the_sites_support_is_linked_where_the_pages_send_people_to_it(make_app, serve, tenant):
+    page = _link_confirmation(make_app, serve, SUPPORT_URL="https://help.example.com/?a=1&b=2")
+    assert (
+        '<a href="https://help.example.com/?a=1&amp;b=2">contact this site\'s support</a>' in page
+    )
+    visitor = Visitor(serve(make_app(SUPPORT_URL="mailto:help@example.com")))
+    visitor.login("Ada Lovelace")
+    unlink = visitor.confirm_page(t.ADA_GITHUB).text
+    assert 'ask <a href="mailto:help@example.com">this site\'s support</a> to delete' in unlink

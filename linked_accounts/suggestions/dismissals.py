@@ -20,10 +20,15 @@ KEEP_SECONDS = 10 * 365 * 24 * 3600  # "Not mine" is for good; the store still n
 MAX_ENTRIES = 50  # a person has a handful of duplicates; a flood of forms must not grow it
 
 
-def hidden(user_id: str) -> set[str]:
-    """Return the suggestions (other users' ids) the user dismissed and that are still hidden."""
+def hidden(user_id: str) -> dict[str, str]:
+    """Return the suggestions (other users' ids) the user dismissed and that are still hidden,
+    each with its reason ("not_now" or "not_mine": the page tells them apart)."""
     now = time.time()
-    return {k for k, v in _entries(user_id).items() if v.get("until") is None or v["until"] > now}
+    return {
+        k: str(v.get("reason"))
+        for k, v in _entries(user_id).items()
+        if v.get("until") is None or v["until"] > now
+    }
 
 
 def dismiss(user_id: str, other: str, reason: str, settings: SuggestSettings) -> None:

@@ -82,6 +82,12 @@ class Suggestions:
     candidates: list[Candidate]
     dismissed: int = 0
     unavailable: bool = False  # Auth0 could not be asked just now
+    not_mine: int = 0  # of the dismissed, those the person said are not theirs
+
+    @property
+    def not_now(self) -> int:
+        """How many of the dismissed are only hidden for a while."""
+        return self.dismissed - self.not_mine
 
 
 def init_app(
@@ -132,16 +138,17 @@ def for_user(acct: Account, identities: Sequence[Identity]) -> Suggestions:
         return Suggestions([], unavailable=True)
     linked = {i.key for i in identities}
     hidden = dismissals.hidden(acct.user_id)
-    candidates, dismissed = [], 0
+    candidates, dismissed, not_mine = [], 0, 0
     for user in users or []:
         candidate = _candidate(user)
         if candidate is None or candidate.user_id == acct.user_id or candidate.user_id in linked:
             continue
         if candidate.user_id in hidden:
             dismissed += 1
+            not_mine += hidden[candidate.user_id] == "not_mine"
             continue
         candidates.append(candidate)
-    return Suggestions(candidates, dismissed)
+    return Suggestions(candidates, dismissed, not_mine=not_mine)
 
 
 def find(acct: Account, key: str, identities: Sequence[Identity]) -> Candidate:

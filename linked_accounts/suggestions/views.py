@@ -55,6 +55,12 @@ def candidate_icon(candidate: Candidate) -> str:
     return icon_url(candidate.provider, candidate.connection)
 
 
+def plan_for_page(candidate: Candidate) -> merging.Plan:
+    """Which account linking `candidate` would keep, and why (its card says which is older)."""
+    acct = signed_in()
+    return merging.plan(acct, candidate, operations.identities(acct))
+
+
 def confirm():
     """Say what linking the suggested account will do, before anything happens."""
     acct = signed_in()
@@ -201,3 +207,4 @@ def register(app: Flask, html: Blueprint, json_api: Blueprint) -> None:
     json_api.add_url_rule("/suggestions", "suggestions", call(api_list), methods=["GET"])
     app.add_template_global(for_page, "la_link_suggestions")
     app.add_template_global(candidate_icon, "la_candidate_icon")
+    app.add_template_global(plan_for_page, "la_suggestion_plan")

@@ -88,6 +88,19 @@ def la_breakable(text: str) -> Markup:
     return Markup(escaped.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S704
 
 
+def la_unbroken(text: str) -> Markup:
+    """`text` (an email address in a heading) kept on one line: it moves to the next line whole
+    and the stylesheet shrinks it to the heading's width. One too long to fit even so may wrap
+    (`la-unbroken--long`), so a phone never scrolls sideways."""
+    long = " la-unbroken--long" if len(text) > UNBROKEN_MAX else ""
+    return Markup('<span class="la-unbroken%s">%s</span>') % (long, text)
+
+
+# The longest address the stylesheet's shrinking fits on a phone's line (at 4.5% of the heading's
+# width a character is about 2.5%): a longer one may wrap rather than overflow.
+UNBROKEN_MAX = 36
+
+
 def _babel_locale() -> Locale:
     return _locale(i18n.html_lang())
 
@@ -133,6 +146,7 @@ def init_app(app: Flask, st: State) -> None:
     app.add_template_filter(la_ago)
     app.add_template_filter(la_when)
     app.add_template_filter(la_breakable)
+    app.add_template_filter(la_unbroken)
     app.add_template_global(la_part)
 
     @app.context_processor
@@ -143,6 +157,7 @@ def init_app(app: Flask, st: State) -> None:
             "la_provider": i18n.provider_name(),
             "la_home_url": app.config["LINKED_ACCOUNTS_HOME_URL"],
             "la_logo_url": app.config["LINKED_ACCOUNTS_LOGO_URL"],
+            "la_support_url": st.settings.support_url,
             "la_dev_tenant": st.settings.dev_tenant,
             "la_delete_mode": st.settings.delete_separated_mode,
             "la_offer_delete": st.settings.offer_delete_separated,

@@ -81,7 +81,7 @@ def test_signed_in_with_the_newer_account_she_ends_as_the_older_one_merged(
     app_url, merges = door
     start_login(page, app_url, "maya-patel")  # her GitHub account's first login
     expect(page.get_by_role("heading", level=1)).to_have_text("Is this also you?")
-    expect(page.get_by_text("The Email and password account stays")).to_be_visible()
+    expect(page.get_by_text("You keep the Email and password account")).to_be_visible()
     assert Axe().run(page).violations_count == 0
     page.get_by_role("button", name="Sign in and link").click()
     page.get_by_role("button", name="Continue as Maya Patel").click()  # the proof
@@ -99,7 +99,7 @@ def test_signed_in_with_the_older_account_the_newer_one_is_merged_into_it(page: 
     app_url, merges = door
     make_due(tenant, t.MAYA)
     start_login(page, app_url, "Maya Patel")
-    expect(page.get_by_text("This profile stays")).to_be_visible()
+    expect(page.get_by_text("You keep this profile")).to_be_visible()
     page.get_by_role("button", name="Sign in and link").click()
     # The proof is the GitHub account's own first login: the Action does not send it to the
     # page again (it is marked as the page's proof).

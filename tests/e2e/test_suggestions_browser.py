@@ -17,8 +17,8 @@ SUGGEST = {
     "AUTH0_M2M_CLIENT_ID": "dev-m2m",
     "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret",
 }
-PASSWORD = "Link Email and password (maya@example.com)"
-GITHUB = "Link GitHub (maya@example.com)"
+PASSWORD = "Link the Email and password account (maya@example.com)"
+GITHUB = "Link the GitHub account (maya@example.com)"
 
 
 def test_the_newer_account_merges_into_the_older_one(page: Page, serve_app, tenant, tmp_path):
@@ -30,9 +30,9 @@ def test_the_newer_account_merges_into_the_older_one(page: Page, serve_app, tena
         assert Axe().run(page).violations_count == 0
         section.get_by_role("link", name=PASSWORD).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Link Email and password (maya@example.com)?"
+            "Link the Email and password account (maya@example.com)?"
         )
-        expect(page.get_by_text("The Email and password account stays")).to_be_visible()
+        expect(page.get_by_text("You keep the Email and password account")).to_be_visible()
         assert Axe().run(page).violations_count == 0
         page.get_by_role("button", name="Sign in and link").click()
         page.get_by_role("button", name="Continue as maya-patel").click()  # herself, again
@@ -56,7 +56,7 @@ def test_not_mine_holds_in_another_browser_until_shown_again(
 
         phone = browser.new_context().new_page()
         log_in(phone, app_url, "Maya Patel")
-        expect(phone.get_by_text("You dismissed 1 suggestion.")).to_be_visible()
+        expect(phone.get_by_text("1 account is hidden for good, as not yours.")).to_be_visible()
         expect(phone.get_by_role("link", name=GITHUB)).to_have_count(0)
         phone.get_by_role("button", name="Show dismissed suggestions again").click()
         expect(phone.get_by_role("link", name=GITHUB)).to_be_visible()
@@ -64,7 +64,7 @@ def test_not_mine_holds_in_another_browser_until_shown_again(
 
         page.reload()
         page.get_by_role("link", name=GITHUB).click()
-        expect(page.get_by_text("This profile stays")).to_be_visible()
+        expect(page.get_by_text("You keep this profile")).to_be_visible()
         page.get_by_role("button", name="Sign in and link").click()
         page.get_by_role("button", name="Continue as maya-patel").click()
         expect(page.get_by_role("status")).to_contain_text(

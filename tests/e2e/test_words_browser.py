@@ -29,7 +29,7 @@ def test_the_read_time_is_shown_in_the_readers_own_time_zone(new_context, app_ur
     expect(when).to_contain_text(expected)
     assert "UTC" not in when.inner_text()
     assert str(local.year) in when.get_attribute("title")  # the full date, on hover
-    expect(page.locator(".la-read-at")).to_contain_text(re.compile(r"Last read .*ago, at "))
+    expect(page.locator(".la-read-at")).to_contain_text(re.compile(r"Updated .*ago, at "))
 
 
 def test_without_javascript_the_time_still_reads_in_utc(new_context, app_url: str):
@@ -174,3 +174,48 @@ def test_the_github_icon_stands_out_from_its_card(page: Page, app_url: str, sche
     points = [(round(x * scale), round(y * scale)) for x, y in (tile, beside)]
     tile_rgb, card_rgb = _pixels(page, shot, points)
     assert _contrast(tile_rgb, card_rgb) >= 3, (scheme, tile_rgb, card_rgb)
+
+
+# The top of each character of the element's text, by the browser's own layout.
+_CHAR_TOPS = """el => {
+  const tops = [];
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (rect && node.data[i].trim()) tops.push(Math.round(rect.top));
+    }
+  }
+  return tops;
+}"""
+
+# Whether the brackets around the element sit on its line: their boxes overlap its first box.
+_BRACKETS_BESIDE = """el => {
+  const box = el.getClientRects()[0];
+  const beside = (node, at) => {
+    const range = document.createRange();
+    range.setStart(node, at); range.setEnd(node, at + 1);
+    const r = range.getClientRects()[0];
+    return r.top < box.bottom && r.bottom > box.top;
+  };
+  const before = el.previousSibling, after = el.nextSibling;
+  return [beside(before, before.data.lastIndexOf("(")), beside(after, after.data.indexOf(")"))];
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 320])
+def test_on_a_phone_a_heading_keeps_its_email_address_on_one_line(
+    new_context, app_url: str, width: int
+):
+    page = new_context(viewport={"width": width, "height": 740}).new_page()
+    log_in(page, app_url)
+    unlink_control(page, "GitHub").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Unlink GitHub (ada@users.noreply.github.com)?")
+    email = heading.locator(".la-unbroken")
+    expect(email).to_have_text("ada@users.noreply.github.com")
+    assert len(set(email.evaluate(_CHAR_TOPS))) == 1, "the address broke across lines"
+    assert email.evaluate(_BRACKETS_BESIDE) == [True, True], "a bracket was left on another line"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
