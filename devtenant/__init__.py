@@ -11,6 +11,7 @@ from devtenant import (
     admin,
     authorize,
     confirmation,
+    connections,
     continue_login,
     discovery,
     grants,
@@ -33,6 +34,7 @@ OIDC_OPERATIONS = {
     "grants.token": "token",
     "userinfo.userinfo": "userinfo",
     "users_by_email.users_by_email": "users_by_email",
+    "connections.connections": "connections",
 }
 
 
@@ -44,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.extensions["devtenant"] = TenantState(app.config)
     modules = (discovery, authorize, grants, userinfo, logout, management, users_by_email, admin)
-    for module in modules + (confirmation, continue_login, actions_api):
+    for module in modules + (confirmation, continue_login, actions_api, connections):
         app.register_blueprint(module.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)

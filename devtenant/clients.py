@@ -31,6 +31,7 @@ DEFAULT_CLIENTS: list[dict[str, Any]] = [
             "delete:users",
             "update:users",
             "update:users_app_metadata",  # MERGE_APP_METADATA's merge
+            "read:connections",  # CONNECTION_DISPLAY_NAMES: the administrator's names
             "read:actions",
             "create:actions",
             "update:actions",

@@ -21,6 +21,7 @@ ENDPOINTS = (
     "delete_user",
     "update_user",
     "users_by_email",
+    "connections",
     "token",
     "authorize",
     "discovery",

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask
 
-from . import atlogin, i18n, metrics, suggestions
+from . import atlogin, i18n, metrics, names, suggestions
 from . import settings as settings_module
 from .atlogin import merged_at_login
 from .auth0 import scopes
@@ -144,6 +144,9 @@ class LinkedAccounts:
             before_merge=before_merge,
         )
         app.extensions[EXTENSION] = st
+        if settings.connection_display_names:
+            connections = _m2m(settings, management, scopes.READ_CONNECTIONS)
+            app.extensions[names.TENANT_NAMES] = names.TenantNames(management, connections)
         metrics.init_app(app, management.http)  # only if LINKED_ACCOUNTS_METRICS is set
 
         html = Blueprint(

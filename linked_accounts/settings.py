@@ -45,6 +45,9 @@ DEFAULTS: Mapping[str, Any] = {
     "LINKED_ACCOUNTS_DELETE_SEPARATED_MODE": "client",  # or "server" (M2M)
     "LINKED_ACCOUNTS_DELETE_SEPARATED_WINDOW": 600,
     "LINKED_ACCOUNTS_CONNECTIONS": {},  # {"acme-saml": {"name": "Acme SSO", "icon": "/..."}}
+    # Name connections as the tenant's administrator did (their display names at Auth0), where
+    # LINKED_ACCOUNTS_CONNECTIONS names none: the M2M client needs read:connections.
+    "LINKED_ACCOUNTS_CONNECTION_DISPLAY_NAMES": False,
     "LINKED_ACCOUNTS_SMTP_URL": "",  # security emails after every change
     "LINKED_ACCOUNTS_SMTP_FROM": "",
     "LINKED_ACCOUNTS_DEV_TENANT": False,  # shows the development tenant's banner
@@ -108,6 +111,7 @@ class Settings:
     smtp_url: str = ""
     smtp_from: str = ""
     support_url: str = ""
+    connection_display_names: bool = False  # read the tenant's display names (M2M)
     # Per-connection display names and icons (same-origin paths), e.g. for enterprise logins.
     connection_names: Mapping[str, str] = field(default_factory=dict)
     connection_icons: Mapping[str, str] = field(default_factory=dict)
@@ -256,6 +260,7 @@ def load_settings(config: Mapping[str, Any], *checks: Check) -> Settings:
         smtp_url=text("LINKED_ACCOUNTS_SMTP_URL"),
         smtp_from=text("LINKED_ACCOUNTS_SMTP_FROM"),
         support_url=text("LINKED_ACCOUNTS_SUPPORT_URL"),
+        connection_display_names=flag(get("LINKED_ACCOUNTS_CONNECTION_DISPLAY_NAMES")),
         connection_names={k: v["name"] for k, v in custom.items() if "name" in v},
         connection_icons={k: v["icon"] for k, v in custom.items() if "icon" in v},
     )
@@ -266,6 +271,14 @@ def load_settings(config: Mapping[str, Any], *checks: Check) -> Settings:
         problems.append(
             "LINKED_ACCOUNTS_DELETE_SEPARATED_MODE=server needs AUTH0_M2M_CLIENT_ID and "
             "AUTH0_M2M_CLIENT_SECRET (a machine-to-machine client with delete:users)"
+        )
+    if settings.connection_display_names and not (
+        settings.m2m_client_id and settings.m2m_client_secret
+    ):
+        problems.append(
+            "LINKED_ACCOUNTS_CONNECTION_DISPLAY_NAMES needs AUTH0_M2M_CLIENT_ID and "
+            "AUTH0_M2M_CLIENT_SECRET (a machine-to-machine client with read:connections: no "
+            "user token can read the connections)"
         )
     if settings.smtp_url and urlsplit(settings.smtp_url).scheme not in ("smtp", "smtps"):
         problems.append("LINKED_ACCOUNTS_SMTP_URL must look like smtp://host:port or smtps://...")

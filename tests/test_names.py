@@ -86,3 +86,40 @@ def test_the_hosts_name_holds_on_every_page_message_and_email(make_app, tenant, 
 def _visible(html: str) -> str:
     """The page's text without attribute values (ids may name the connection)."""
     return re.sub(r"<[^>]*>", " ", html)
+
+
+M2M = {"AUTH0_M2M_CLIENT_ID": "dev-m2m", "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret"}
+
+
+def test_the_tenants_display_name_comes_before_the_connections_own(make_app, tenant):
+    from linked_accounts.names import display_name
+
+    app = make_app(CONNECTION_DISPLAY_NAMES="1", **M2M)
+    with app.test_request_context():
+        # The administrator named acme-saml at Auth0; the others' display name is their name.
+        assert display_name("samlp", "acme-saml") == "Acme Corp"
+        assert display_name("github", "github") == "GitHub"
+        assert display_name("auth0", "Username-Password-Authentication") == "Email and password"
+    with app.test_request_context():
+        assert display_name("samlp", "acme-saml") == "Acme Corp"
+    # Read once for every view and person (M2M calls, counted at the tenant), not per name.
+    assert t.stats(tenant)["management_calls"] == {"dev-m2m@clients": 1}
+    with make_app(
+        CONNECTION_DISPLAY_NAMES="1", LINKED_ACCOUNTS_CONNECTIONS=ACME, **M2M
+    ).test_request_context():
+        assert display_name("samlp", "acme-saml") == "Acme SSO"  # the host's name wins
+
+
+def test_the_tenants_display_name_is_on_the_page(make_app, serve, tenant):
+    visitor = Visitor(serve(make_app(CONNECTION_DISPLAY_NAMES="1", **M2M)))
+    page = visitor.login("Ada Lovelace")
+    assert 'aria-label="Unlink Acme Corp (ada@acme.test)"' in page.text
+    assert "Single sign-on" not in page.text
+
+
+def test_without_the_tenants_names_the_connection_is_named_as_before(make_app, serve, tenant):
+    t.fault(tenant, "connections", status=403)  # e.g. the M2M client lacks read:connections
+    visitor = Visitor(serve(make_app(CONNECTION_DISPLAY_NAMES="1", **M2M)))
+    page = visitor.login("Ada Lovelace")
+    assert page.status_code == 200
+    assert 'aria-label="Unlink Single sign-on (acme-saml) (ada@acme.test)"' in page.text

@@ -158,3 +158,7 @@ def test_a_support_address_must_be_a_page_or_an_email_address(url):
     for good in ("https://help.example.com/", "mailto:help@example.com"):
         assert load_settings({**VALID, "LINKED_ACCOUNTS_SUPPORT_URL": good}).support_url == good
 
+
+def test_the_tenants_connection_names_need_the_m2m_client():
+    with pytest.raises(ConfigError, match="read:connections"):
+        load_settings({**VALID, "LINKED_ACCOUNTS_CONNECTION_DISPLAY_NAMES": "1"})

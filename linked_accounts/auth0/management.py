@@ -224,6 +224,16 @@ class ManagementClient:
             raise BadResponse("users-by-email answer is not a JSON array of users", status=200)
         return body
 
+    def connections(
+        self, token: str, fields: str, page: int, per_page: int
+    ) -> list[dict[str, Any]]:
+        """GET one page of the tenant's connections, with `fields` only. Needs read:connections."""
+        params = {"fields": fields, "include_fields": "true", "page": page, "per_page": per_page}
+        body = self._call("GET", token, ("connections",), params=params)
+        if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
+            raise BadResponse("connections answer is not a JSON array of connections", status=200)
+        return body
+
     def update_user_metadata(
         self, token: str, user_id: str, metadata: dict[str, Any], *, kind: str = "user_metadata"
     ) -> dict[str, Any]:

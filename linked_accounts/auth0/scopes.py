@@ -10,6 +10,7 @@ DELETE_CURRENT_USER = "delete:current_user"  # which many tenants withhold
 # Machine-to-machine tokens, each used for one thing only.
 READ_USERS = "read:users"  # users-by-email, for link suggestions
 UPDATE_APP_METADATA = "update:users_app_metadata"  # an opt-in merge of app_metadata
+READ_CONNECTIONS = "read:connections"  # the connections' display names, when the host asks
 
 # What each kind of sign-in asks for.
 OPENID = "openid profile email"
