@@ -108,6 +108,8 @@ def _create_app(test_config: dict) -> Flask:
         form_action=(settings.issuer_origin,),
     )
     app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "base.html"
+    # Its layout shows no flashed messages: the pages' own message region shows them (once).
+    app.config["LINKED_ACCOUNTS_SHOW_FLASHES"] = True
     LinkedAccounts(app, url_prefix="/account")
     # /healthz and /readyz for load balancers; /readyz reuses its answer, and may be restricted.
     health.init_app(

@@ -52,6 +52,11 @@ DEFAULTS: Mapping[str, Any] = {
     "LINKED_ACCOUNTS_SMTP_FROM": "",
     "LINKED_ACCOUNTS_DEV_TENANT": False,  # shows the development tenant's banner
     "LINKED_ACCOUNTS_BASE_TEMPLATE": "linked_accounts/base.html",
+    # Whether the pages also show the host's flashed messages (`get_flashed_messages()`) beside
+    # their own outcomes. Off: a host layout shows its flashes itself, as nearly every Flask
+    # layout does, and each message appears once. On for a layout that shows none. The default
+    # layout shows none, so in it the pages always do.
+    "LINKED_ACCOUNTS_SHOW_FLASHES": False,
     "LINKED_ACCOUNTS_LOGO_URL": None,
     "LINKED_ACCOUNTS_APP_NAME": lazy_gettext("Your account"),  # in the page's language
     # What end users are told they sign in at, e.g. "Acme ID" (or "Auth0", if the host wants the

@@ -1,6 +1,8 @@
 """The pages in a host's own layout and templates: every view is drawn for its own request, so
 what a host's template reads (flashed messages as its call asks for them, the request's host and
-scheme, the query) is that request's, whatever the extension's own templates read."""
+scheme, the query) is that request's, whatever the extension's own templates read. Each message
+appears once: the host's flashes in its layout, the extension's outcomes in the page's own region
+(LINKED_ACCOUNTS_SHOW_FLASHES for a layout that shows no flashes)."""
 
 from __future__ import annotations
 
@@ -10,16 +12,18 @@ import pytest
 from flask import Flask, flash, redirect, url_for
 from jinja2 import ChoiceLoader, DictLoader
 
+from tests.support import tenant as t
 from tests.support.visitor import Visitor
 
 PAGE = "/account/"
 
 
-def host_app(make_app, **templates: str) -> Flask:
+def host_app(make_app, show_flashes: bool = False, **templates: str) -> Flask:
     """The standalone app as a host would mount it: its own layout (`layout.html`) and templates,
     found before the extension's own; `/saved` flashes two messages and comes to the page."""
     app = make_app()
     app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "layout.html"
+    app.config["LINKED_ACCOUNTS_SHOW_FLASHES"] = show_flashes  # a host's default: off
     app.jinja_loader = ChoiceLoader([DictLoader(templates), app.jinja_loader])
 
     @app.get("/saved")
@@ -69,7 +73,7 @@ def test_a_layout_gets_flashed_messages_as_its_own_call_asks(make_app, serve, ca
         page = ada.get("/saved")  # flashes, then the page shows them (and pops them)
         assert page.status_code == 200
         assert re.findall(r"<p class=flash>(.*?)</p>", header(page.text)) == expected
-        assert "la-message--warning" in page.text  # the extension's own list, with categories
+        assert "la-message--" not in page.text  # left to the layout: not drawn a second time
         assert re.findall(r"<p class=flash>", header(ada.get(PAGE).text)) == []  # shown once
 
 
@@ -105,3 +109,33 @@ def test_an_overridden_content_template_reads_each_visitors_own_query(make_app, 
     ]
     shown = [re.findall(r"<p class=ref>(.*?)</p>", page) for page in seen]
     assert shown == [["mail"], ["&lt;b&gt;news&lt;/b&gt;"], ["mail"]]
+
+
+SHOWS_FLASHES = layout(
+    "{% for m in get_flashed_messages() %}<p class=flash>{{ m }}</p>{% endfor %}"
+)
+
+
+def test_a_layout_that_shows_flashes_shows_each_message_once(make_app, serve):
+    ada = signed_in(host_app(make_app, **{"layout.html": SHOWS_FLASHES}), serve)
+    page = ada.get("/saved").text
+    assert page.count("Saved") == 1 and page.count("Careful") == 1
+    # The extension's own outcome is drawn by the page alone: the layout has no flash of it.
+    done = ada.press(ada.confirm_page(t.ADA_GITHUB), "Unlink GitHub")
+    assert done.text.count("was unlinked") == 1
+    assert re.findall(r"<p class=flash>", header(done.text)) == []
+
+
+def test_show_flashes_draws_them_for_a_layout_that_shows_none(make_app, serve):
+    app = host_app(make_app, show_flashes=True, **{"layout.html": layout("")})
+    page = signed_in(app, serve).get("/saved").text
+    assert page.count("Saved") == 1 and page.count("Careful") == 1
+    assert '<p class="la-message la-message--warning">Careful</p>' in page
+
+
+def test_the_default_layout_shows_them_itself(make_app, serve):
+    app = host_app(make_app, **{"layout.html": SHOWS_FLASHES})
+    app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] = "linked_accounts/base.html"  # no host layout
+    page = signed_in(app, serve).get("/saved").text
+    assert page.count("Saved") == 1 and page.count("Careful") == 1
+    assert '<p class="la-message la-message--success">Saved</p>' in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 import requests
@@ -332,3 +332,36 @@ def test_in_host_sign_in_mode_an_unlink_without_the_forms_token_is_refused(
         )
         assert forged.status_code == 400
     assert t.ADA_GITHUB in t.identity_keys(tenant, t.ADA)
+
+
+def test_a_merge_into_the_older_account_says_so_once_in_a_layout_that_shows_flashes(
+    tenant, app_config, serve, tmp_path
+):
+    """The product signs the person in again as the primary; the page's message survives that
+    sign-in and is drawn once, by the page: the product's layout shows its own flashes only."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    config = {
+        **app_config,
+        "AUTH0_DOMAIN": tenant,
+        "INSTANCE_PATH": str(tmp_path),
+        "LINKED_ACCOUNTS_SUGGEST_LINKS": "1",
+        "AUTH0_M2M_CLIENT_ID": "dev-m2m",
+        "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret",
+    }
+    app = create_quickstart(config)
+    flashes = "{% for m in get_flashed_messages() %}<p class=flash>{{ m }}</p>{% endfor %}"
+    layout = app.jinja_env.loader.get_source(app.jinja_env, "layout.html")[0]
+    shows_flashes = layout.replace("<main", flashes + "<main", 1)
+    app.jinja_loader = ChoiceLoader([DictLoader({"layout.html": shows_flashes}), app.jinja_loader])
+    customer = Customer(serve(app), tenant)
+    customer.sign_in("maya-patel")
+    page = customer.get(f"{SETTINGS}suggestions/link?candidate={quote(t.MAYA)}")
+    sign_in = submit(customer.http, page, "Sign in and link")
+    if "Continue as maya-patel" in sign_in.text:  # a sign-in of its own first, when it asks
+        sign_in = submit(customer.http, sign_in, "Continue as maya-patel")
+    done = submit(customer.http, sign_in, "Continue as Maya Patel")  # the older account
+    assert done.status_code == 200, done.text[:300]
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    assert done.text.count("Your accounts are merged") == 1
+    assert "<p class=flash>" not in done.text

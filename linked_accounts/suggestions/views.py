@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, Flask, jsonify, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
@@ -20,7 +20,6 @@ from ..purposes import Resumable
 from ..signin import account
 from ..signin.account import Account
 from ..signin.reauth import FreshLogin
-from ..state import state
 from ..web import api, pages
 from ..web.signin import coming_back_to, signed_in
 from ..web.templating import render
@@ -115,11 +114,6 @@ def finish_merge(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
             method=merged.method,
             email=merged.email,
         )
-        if state().host_signs_in:
-            # The host signs the person in again as the primary (README): an outcome sealed to
-            # this sign-in would be dropped with it, so the host's session carries the message.
-            flash(message, "success")
-            return redirect(url_for("linked_accounts.accounts"), 303)
     else:
         message = _(
             "%(method)s (%(email)s) is now linked to this profile. You can sign in with it.",

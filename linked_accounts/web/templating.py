@@ -24,6 +24,7 @@ from markupsafe import Markup
 from .. import i18n, outcomes
 from ..identities import Identity
 from ..names import display_name, icon_url
+from ..settings import DEFAULTS
 from ..signin import account
 from ..state import State, state
 from .forms import ActionForm
@@ -135,6 +136,15 @@ def warm(app: Flask) -> None:
             la_ago(time.time())
 
 
+def shows_flashes(app: Flask) -> bool:
+    """Tell whether the pages draw the flashed messages themselves: when asked to, or when they
+    are drawn in their own layout (no host layout to show them)."""
+    own_layout = (
+        app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"] == DEFAULTS["LINKED_ACCOUNTS_BASE_TEMPLATE"]
+    )
+    return bool(app.config["LINKED_ACCOUNTS_SHOW_FLASHES"]) or own_layout
+
+
 def init_app(app: Flask, st: State) -> None:
     """Give templates the helpers and the host's choices (layout, name, logo)."""
     app.add_template_global(identity_name)
@@ -153,6 +163,7 @@ def init_app(app: Flask, st: State) -> None:
     def linked_accounts_context() -> dict[str, Any]:
         return {
             "la_base_template": app.config["LINKED_ACCOUNTS_BASE_TEMPLATE"],
+            "la_show_flashes": shows_flashes(app),
             "la_app_name": app.config["LINKED_ACCOUNTS_APP_NAME"],
             "la_provider": i18n.provider_name(),
             "la_home_url": app.config["LINKED_ACCOUNTS_HOME_URL"],
