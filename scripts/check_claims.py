@@ -69,6 +69,8 @@ VIEWS = "linked_accounts/suggestions/views.py"
 MERGING = "linked_accounts/suggestions/merging.py"
 LOOKUP = "linked_accounts/suggestions/lookup.py"
 SUGGESTIONS = "tests/test_suggestions.py::"
+REAUTH = "linked_accounts/signin/reauth.py"
+KEPT = "tests/test_kept_login.py::"
 HOST = "tests/test_host_signin.py::"
 DOOR = "linked_accounts/atlogin/views.py"
 AT_LOGIN = "tests/test_at_login.py::"
@@ -192,6 +194,40 @@ CLAIMS: tuple[Claim, ...] = (
         "Both emails verified",
         (Edit(MERGING, 'if claims.get("email_verified") is not True:', "if False:"),),
         (SUGGESTIONS + "test_a_proof_sign_in_whose_email_is_no_longer_verified_links_nothing",),
+    ),
+    # The login's own ID token stands in for a sign-in only as that login's, while usable.
+    Claim(
+        "kept_login_sub",
+        "the login's own ID token, kept in the server-side session only",
+        (
+            Edit(
+                REAUTH,
+                "if kept is None or kept.user_id != acct.user_id or",
+                "if kept is None or",
+            ),
+        ),
+        (KEPT + "test_a_kept_token_of_another_account_is_never_the_link_with",),
+    ),
+    Claim(
+        "kept_login_auth_time",
+        "the login's own ID token, kept in the server-side session only",
+        (Edit(REAUTH, " or kept.auth_time != acct.auth_time:", ":"),),
+        (KEPT + "test_a_token_kept_by_another_login_of_the_same_account_is_not_used",),
+    ),
+    Claim(
+        "kept_login_expiry",
+        "the login's own ID token, kept in the server-side session only",
+        (Edit(REAUTH, " or kept.expires_at <= time.time() + trips.LIFETIME:", ":"),),
+        (KEPT + "test_an_id_token_that_could_expire_before_the_proof_is_back_is_not_used",),
+    ),
+    Claim(
+        "kept_login_forgotten_with_the_user",
+        "the login's own ID token, kept in the server-side session only",
+        (
+            # LOGIN no longer among the keys the extension drops when its user goes.
+            Edit("linked_accounts/storage/keys.py", "\n        LOGIN,\n", "\n"),
+        ),
+        (KEPT + "test_the_host_switching_user_forgets_the_kept_login",),
     ),
     # What a form names is looked up among the person's own, never taken as it is.
     Claim(

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from linked_accounts.storage import keys
 from standalone.logs import JsonFormatter
 from tests.support import tenant as t
 from tests.support.app_session import stored_session
@@ -134,3 +135,46 @@ def test_a_whole_visit_leaks_no_token_secret_or_session_id(
                 for token in tokens | {CLIENT_SECRET}:
                     assert token not in header
     assert app_cookies == {"session"}  # the only cookie the app sets is the session id
+
+
+def test_the_kept_login_id_token_never_reaches_a_cookie_a_page_or_a_log(
+    make_app, tenant, tmp_path, caplog
+):
+    """The login's ID token, kept server-side for a merge right after it, is the merge's
+    link_with without ever leaving the server: not in a page, a header, an address, a cookie or a
+    log line, on every page of the merge up to its end."""
+    caplog.set_level(logging.DEBUG)
+    app = make_app(
+        INSTANCE_PATH=str(tmp_path),
+        SUGGEST_LINKS="1",
+        AUTH0_M2M_CLIENT_ID="dev-m2m",
+        AUTH0_M2M_CLIENT_SECRET="dev-m2m-secret",
+    )
+    seen: list[requests.Response] = []
+    with serving(app) as base:
+        visitor = Visitor(base)
+        visitor.http.hooks["response"].append(lambda r, *a, **k: seen.append(r))
+        page = visitor.login("maya-patel")
+        kept = (stored_session(app, visitor.http.cookies.get("session")) or {})[keys.LOGIN]
+        id_token = kept["id_token"]
+        assert id_token.startswith("eyJ")  # the session store holds the login's real ID token
+        visitor.get("/account/api/session")
+        visitor.get("/account/api/suggestions")
+        assert "Is this also you?" in page.text
+        confirmation = visitor.get("/account/suggestions/link", params={"candidate": t.MAYA})
+        proof = visitor.press(confirmation, "Sign in and link")
+        done = visitor.press(proof, "Continue as Maya Patel")  # no other sign-in: it was used
+        assert "Your accounts are merged" in done.text
+        assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+        visitor.press(visitor.get("/account/"), "Log out")
+
+    assert any(r.url.startswith(base) for r in seen)
+    for response in seen:
+        headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+        for text in (response.url, response.text, headers):
+            assert id_token not in text, response.url
+    assert id_token not in str(visitor.http.cookies.get_dict())
+    records = [f"{r.getMessage()} {json.dumps(vars(r), default=str)}" for r in caplog.records]
+    assert any("/account/suggestions/link" in line for line in records)  # logs were captured
+    for line in records:
+        assert id_token not in line, line[:300]

@@ -45,16 +45,22 @@ def visitor(app, serve):
 
 
 @pytest.fixture
-def merges(app):
-    """Every accounts_merged signal the app sends, as (primary_id, merged_id)."""
+def stale(make_app, serve):
+    """A visitor whose login is never fresh enough for a change (REAUTH_MAX_AGE=0)."""
+    return Visitor(serve(make_app(**SUGGEST, REAUTH_MAX_AGE="0")))
+
+
+@pytest.fixture
+def merges():
+    """Every accounts_merged signal the test's apps send, as (primary_id, merged_id)."""
     seen: list[tuple[str, str]] = []
 
     def record(sender, primary_id, merged_id):
         seen.append((primary_id, merged_id))
 
-    accounts_merged.connect(record, app)
+    accounts_merged.connect(record)
     yield seen
-    accounts_merged.disconnect(record, app)
+    accounts_merged.disconnect(record)
 
 
 def confirm(visitor: Visitor, page: requests.Response, method: str) -> requests.Response:
@@ -68,6 +74,17 @@ def confirm(visitor: Visitor, page: requests.Response, method: str) -> requests.
 
 def session_user(visitor: Visitor) -> str:
     return Spa(visitor).call("GET", "/session").json()["user"]["user_id"]
+
+
+def signing_in(visitor: Visitor, tenant: str, page: requests.Response, *accounts: str):
+    """Press "Sign in and link" on `page`, then sign in at the tenant as each of `accounts`, in
+    order, one login page each; return where the last lands, which asks for no further sign-in."""
+    page = visitor.press(page, "Sign in and link")
+    for name in accounts:
+        assert page.url.startswith(tenant + "/authorize"), (name, page.url)
+        page = visitor.press(page, f"Continue as {name}")
+    assert not page.url.startswith(tenant), f"one more sign-in asked: {page.url}"
+    return page
 
 
 def test_the_older_account_is_suggested_to_the_newer_one_and_the_look_alike_never(visitor):
@@ -86,11 +103,9 @@ def test_merge_from_the_newer_account_keeps_the_older_one_primary(visitor, tenan
     assert "You keep the Email and password account" in page.text
     assert "It was created first" in page.text
     assert "it is told about the merge" in page.text and "<strong>are lost</strong>" in page.text
-    # First a fresh sign-in of the signed-in GitHub account (its ID token is the link_with)...
-    self_login = visitor.press(page, "Sign in and link")
-    assert "with the <strong>github</strong> connection" in self_login.text
-    proof = visitor.press(self_login, "Continue as maya-patel")
-    # ...then the proof sign-in of the older account, at its own connection.
+    # Signed in just now: the login's own ID token is the link_with, so the proof sign-in of the
+    # older account, at its own connection, is the only one.
+    proof = visitor.press(page, "Sign in and link")
     assert "Username-Password-Authentication" in proof.text
     done = visitor.press(proof, "Continue as Maya Patel")
     assert done.status_code == 200, done.text[:300]
@@ -126,6 +141,41 @@ def test_an_old_sign_in_signs_in_again_first_then_goes_on_to_the_proof(make_app,
     done = visitor.press(proof, "Continue as maya-patel")
     assert "GitHub (maya@example.com) is now linked" in done.text
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+
+
+# (signed in as, the suggestion, the proof sign-in's account, what the page says when done)
+DIRECTIONS = {
+    "older signed in": ("Maya Patel", "GitHub", "maya-patel", "GitHub (maya@example.com) is now"),
+    "newer signed in": ("maya-patel", "Email and password", "Maya Patel", "accounts are merged"),
+}
+ONE = "Next you sign in to the {method} account to prove it is yours."
+TWICE = "Next you sign in twice: once more with {own}, to confirm it is you, then to the {method}"
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_a_merge_right_after_login_takes_only_the_proof_sign_in(visitor, tenant, merges, direction):
+    who, method, other, done_text = DIRECTIONS[direction]
+    page = confirm(visitor, visitor.login(who), method)
+    assert ONE.format(method=method) in page.text and "sign in twice" not in page.text
+    done = signing_in(visitor, tenant, page, other)  # two sign-ins in all, counting the login
+    assert done_text in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    assert merges == [(t.MAYA, t.MAYA_GITHUB)]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_a_merge_after_a_stale_login_says_it_takes_two_sign_ins_and_takes_them(
+    stale, tenant, merges, direction
+):
+    who, method, other, done_text = DIRECTIONS[direction]
+    own = {"Maya Patel": "Email and password", "maya-patel": "GitHub"}[who]
+    page = confirm(stale, stale.login(who), method)
+    assert TWICE.format(own=own, method=method) in page.text
+    assert ONE.format(method=method) not in page.text
+    done = signing_in(stale, tenant, page, who, other)  # herself again, then the other
+    assert done_text in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    assert merges == [(t.MAYA, t.MAYA_GITHUB)]
 
 
 def test_a_host_rule_decides_which_account_stays(make_app, serve, tenant, merges):
@@ -173,11 +223,16 @@ def test_own_unverified_email_shows_no_suggestion(visitor):
         ("self", "Cancel", "cancelled"),
     ],
 )
-def test_a_refused_or_cancelled_proof_changes_nothing(visitor, tenant, merges, step, choice, text):
+def test_a_refused_or_cancelled_proof_changes_nothing(request, tenant, merges, step, choice, text):
+    # Right after login the proof is the first sign-in; the first one of the signed-in account
+    # itself comes only after a stale login.
+    visitor = request.getfixturevalue("stale" if step == "self" else "visitor")
     page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
     login_page = visitor.press(page, "Sign in and link")
-    if step == "proof":
-        login_page = visitor.press(login_page, "Continue as maya-patel")
+    if step == "self":
+        assert "with the <strong>github</strong> connection" in login_page.text
+    else:
+        assert "Username-Password-Authentication" in login_page.text
     done = visitor.press(login_page, choice)
     assert text in done.text
     assert "Nothing was changed" in done.text or "nothing was linked" in done.text
@@ -202,10 +257,7 @@ def test_metadata_of_the_merged_account_is_kept_the_primary_winning(make_app, se
     visitor = Visitor(serve(make_app(**SUGGEST, MERGE_METADATA="1")))
     page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
     assert "are copied to the one you keep" in page.text
-    self_login = visitor.press(page, "Sign in and link")
-    done = visitor.press(
-        visitor.press(self_login, "Continue as maya-patel"), "Continue as Maya Patel"
-    )
+    done = signing_in(visitor, tenant, page, "Maya Patel")
     assert "Your accounts are merged" in done.text
     assert t.user(tenant, t.MAYA)["user_metadata"] == {
         "newsletter": "monthly",
@@ -306,8 +358,9 @@ def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(
     page = customer.get("/settings/accounts/")
     assert 'aria-label="Link the Email and password account (maya@example.com)"' in page.text
     page = customer.get(f"/settings/accounts/suggestions/link?candidate={quote(t.MAYA)}")
-    self_login = submit(customer.http, page, "Sign in and link")
-    proof = submit(customer.http, self_login, "Continue as maya-patel")
+    # The product's sign-in just now is fresh: the proof sign-in is the only one.
+    proof = submit(customer.http, page, "Sign in and link")
+    assert proof.url.startswith(tenant + "/authorize") and "Continue as Maya Patel" in proof.text
     done = submit(customer.http, proof, "Continue as Maya Patel")
     # The product's handler of accounts_merged signed the person out of the merged id; its
     # login came straight back from Auth0 as the primary, and the page shows both methods.
@@ -323,7 +376,8 @@ def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(
 # (scripts/check_claims.py removes each in a scratch copy and runs these).
 
 
-def test_the_first_sign_in_of_a_merge_as_another_account_links_nothing(visitor, tenant, merges):
+def test_the_first_sign_in_of_a_merge_as_another_account_links_nothing(stale, tenant, merges):
+    visitor = stale  # a stale login: the signed-in account signs in again first
     page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
     self_login = visitor.press(page, "Sign in and link")
     assert "with the <strong>github</strong> connection" in self_login.text
@@ -343,7 +397,8 @@ def clock_behind(tenant: str) -> None:
     requests.post(f"{tenant}/__dev/clock", json={"offset": -600}, timeout=5).raise_for_status()
 
 
-def test_a_first_sign_in_of_a_merge_from_before_the_trip_links_nothing(visitor, tenant, merges):
+def test_a_first_sign_in_of_a_merge_from_before_the_trip_links_nothing(stale, tenant, merges):
+    visitor = stale  # a stale login: the signed-in account signs in again first
     page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
     self_login = visitor.press(page, "Sign in and link")
     clock_behind(tenant)

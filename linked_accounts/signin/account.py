@@ -10,7 +10,7 @@ among them: dropping the extension's keys never restarts the host's session life
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, session
@@ -76,6 +76,7 @@ def sign_in(token: dict[str, Any], claims: dict[str, Any]) -> Account:
         "email_verified": _verified(claims),
         **_token_fields(token),
     }
+    _keep_login(token, claims)
     _rotate_session_id()
     return current()  # type: ignore[return-value]
 
@@ -89,11 +90,51 @@ def renew_token(token: dict[str, Any], claims: dict[str, Any]) -> Account:
     data.update(_token_fields(token))
     if claims.get("auth_time"):
         data["auth_time"] = claims["auth_time"]
+        _keep_login(token, claims)  # a new login: its ID token replaces the older one's
     if "email_verified" in claims:  # the person may have verified their email since
         data["email_verified"] = _verified(claims)
     session[KEY] = data
     _rotate_session_id()
     return current()  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Login:
+    """The ID token of the sign-in that made the account's `auth_time`, kept server-side only."""
+
+    id_token: str = field(repr=False)
+    user_id: str
+    auth_time: float
+    expires_at: float  # the ID token's `exp`
+
+
+def kept_login() -> Login | None:
+    """Return the ID token kept from the session's own login, or None."""
+    data = session.get(keys.LOGIN)
+    try:
+        return Login(**data) if isinstance(data, dict) else None
+    except TypeError:
+        return None
+
+
+def _keep_login(token: dict[str, Any], claims: dict[str, Any]) -> None:
+    """Keep the ID token of a sign-in Authlib has just verified, with the claims that say whose,
+    when and until when; a sign-in that cannot say all of them leaves none kept (never an
+    older login's token beside a newer auth_time)."""
+    id_token, auth_time, exp = token.get("id_token"), claims.get("auth_time"), claims.get("exp")
+    if isinstance(id_token, str) and id_token and _number(auth_time) and _number(exp):
+        session[keys.LOGIN] = {
+            "id_token": id_token,
+            "user_id": str(claims["sub"]),
+            "auth_time": float(auth_time),  # type: ignore[arg-type]
+            "expires_at": float(exp),  # type: ignore[arg-type]
+        }
+    else:
+        session.pop(keys.LOGIN, None)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def keep_auth0_session(claims: dict[str, Any]) -> None:

@@ -64,6 +64,19 @@ def still_fresh(acct: Account) -> bool:
     return time.time() - acct.auth_time <= state().settings.reauth_max_age + trips.LIFETIME
 
 
+def login_id_token(acct: Account, proof: FreshLogin | None = None) -> str | None:
+    """Return the ID token of `acct`'s own login when it may stand in for signing in again (a
+    merge's `link_with`), else None: the login is fresh by `is_fresh`, the token is the one that
+    login gave this session (same user, same `auth_time`), and it stays valid for as long as the
+    trip it goes on may take (Auth0 refuses an expired `link_with`)."""
+    kept = account.kept_login()
+    if kept is None or kept.user_id != acct.user_id or kept.auth_time != acct.auth_time:
+        return None
+    if not is_fresh(acct, proof) or kept.expires_at <= time.time() + trips.LIFETIME:
+        return None
+    return kept.id_token
+
+
 class Unproven(StrEnum):
     """Why a sign-in that came back from Auth0 does not prove what its trip asked."""
 

@@ -22,6 +22,9 @@ DISMISSED = "linked_accounts.dismissed"
 EMAIL_VERIFIED = "linked_accounts.email-verified"
 # The at-login door this browser opened: a login suspended at Auth0, waiting for an answer.
 AT_LOGIN = "linked_accounts.at-login"
+# The ID token of the sign-in that made the account's `auth_time` (its user, auth_time and
+# expiry beside it): a merge right after it uses it as `link_with` instead of asking again.
+LOGIN = "linked_accounts.login"
 
 SESSION_KEYS = frozenset(
     {
@@ -33,6 +36,7 @@ SESSION_KEYS = frozenset(
         DISMISSED,
         EMAIL_VERIFIED,
         AT_LOGIN,
+        LOGIN,
     }
 )
 

@@ -12,12 +12,15 @@ checks that it still holds rather than deciding again. The steps, both ways (eac
 - Signed in with the older account (it stays): a fresh sign-in of it if the last is not recent
   (the usual re-authentication), then the proof sign-in of the other account; its ID token is the
   `link_with` of a link made with the signed-in user's own token.
-- Signed in with the newer account: first a fresh sign-in of the signed-in account itself, whose
-  ID token becomes the `link_with`; then the proof sign-in of the older account, which asks for a
-  Management API token of its own (`update:current_user_identities`). The link is made with that
-  token on the older account, and the person is then signed in as the older account, the primary;
-  the last sign-in at Auth0 is the primary's too.
-The link itself is `operations.link`, the one every link goes through.
+- Signed in with the newer account: its `link_with` is an ID token of the signed-in account from
+  a recent sign-in: the login's own, kept server-side, while the login is fresh by the same rule
+  as any change (`reauth.login_id_token`); otherwise first a fresh sign-in of the signed-in
+  account itself. Then the proof sign-in of the older account, which asks for a Management API
+  token of its own (`update:current_user_identities`). The link is made with that token on the
+  older account, and the person is then signed in as the older account, the primary; the last
+  sign-in at Auth0 is the primary's too.
+Which sign-ins a merge needs is decided once (`sign_ins`): the confirmation page words it and
+`start` follows it. The link itself is `operations.link`, the one every link goes through.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ..identities import Identity, find, primary
 from ..names import identity_name
 from ..operations import Party
 from ..purposes import Resumable, Trip
-from ..refusals import Refusal
+from ..refusals import Refusal, SessionRefreshRequired
 from ..signin import account, reauth, trips
 from ..signin.account import Account
 from ..signin.reauth import FreshLogin, Unproven
@@ -96,6 +99,21 @@ def plan(acct: Account, candidate: Candidate, identities: Sequence[Identity]) ->
     return Plan(candidate, not other_first, Reason.NEWER if other_first else Reason.OLDER)
 
 
+def sign_ins(acct: Account, decided: Plan, proof: FreshLogin | None = None) -> tuple[Step, ...]:
+    """Return the sign-ins the merge asks of the person, in order: the confirmation page says
+    these, and `start` sends the person to the first of them."""
+    return (Step.PROOF,) if _stand_in(acct, decided, proof) is not None else (Step.SELF, Step.PROOF)
+
+
+def _stand_in(acct: Account, decided: Plan, proof: FreshLogin | None) -> str | None:
+    """What spares the person signing in again as `acct`, or None: when `acct` stays, a fresh
+    login ("": its own token makes the link); when it merges into the other, its login's own ID
+    token (the `link_with`), which `reauth.login_id_token` gives only while that login is fresh."""
+    if decided.keep_signed_in:
+        return "" if reauth.is_fresh(acct, proof) else None
+    return reauth.login_id_token(acct, proof)
+
+
 def start(
     acct: Account, decided: Plan, identities: Sequence[Identity], proof: FreshLogin | None = None
 ) -> str:
@@ -105,9 +123,12 @@ def start(
     if decided.keep_signed_in and lookup.suggester().settings.merge_metadata:
         # The person's own token writes the copied settings: say so now, not after two sign-ins.
         operations.require_scope(scopes.UPDATE_METADATA, acct.scope)
+    stand_in = _stand_in(acct, decided, proof)
+    if stand_in is not None:
+        return _proof_trip(decided, link_with=stand_in)
     if decided.keep_signed_in:
-        reauth.require_fresh(acct, Resumable.MERGE, {"candidate": decided.candidate.user_id}, proof)
-        return _proof_trip(decided)
+        # The usual fresh login of any change; it resumes the merge, with its proof.
+        raise SessionRefreshRequired(Resumable.MERGE, {"candidate": decided.candidate.user_id})
     params: dict[str, Any] = {"prompt": "login", "max_age": 0, "scope": scopes.OPENID}
     params["login_hint"] = acct.email or ""
     own = primary(identities)

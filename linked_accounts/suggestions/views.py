@@ -71,6 +71,7 @@ def confirm():
     return render(
         "linked_accounts/confirm_suggestion.html",
         plan=plan,
+        sign_ins=merging.sign_ins(acct, plan),  # what the button will ask, as `start` decides
         candidate=candidate,
         own_method=identity_name(own) if own else "",
         own_email=acct.email or "",
