@@ -76,6 +76,7 @@ class LinkedAccounts:
         *,
         current_user: Callable[[], str | None] | None = None,
         login_url: str | None = None,
+        current_user_name: Callable[[], str | None] | None = None,
         choose_primary: suggestions.ChoosePrimary | None = None,
         before_merge: Callable[[str, str], None] | None = None,
     ) -> None:
@@ -83,7 +84,9 @@ class LinkedAccounts:
 
         Host sign-in mode: `current_user` returns the Auth0 user id (`sub`) of the person the host
         has signed in, or None; the host then owns sign-in and sign-out, and a visitor it has not
-        signed in is sent to `login_url` (a URL or an endpoint name) with `next`.
+        signed in is sent to `login_url` (a URL or an endpoint name) with `next`; optional
+        `current_user_name` returns how that person knows their account (an email or a name),
+        which the page names when Auth0 signs someone else in.
 
         `choose_primary(signed_in, other)` returns the user id of the account that stays when
         two merge (default: the one Auth0 created first); each is a users-by-email profile.
@@ -141,6 +144,7 @@ class LinkedAccounts:
             ),
             current_user=current_user,
             login_url=login_url,
+            current_user_name=current_user_name,
             before_merge=before_merge,
         )
         app.extensions[EXTENSION] = st

@@ -9,6 +9,10 @@ A sealed outcome also names the session that produced it (when it began, to the 
 value the session keeps from sign-in on, so two tabs agree on it), so a link holding one shows its
 message to nobody else: not even a genuine message ("...is now linked") can be sent to another
 visitor. The text itself is always ours, never a URL's.
+
+It is also how a page that answers something that cannot be reloaded (a callback from Auth0, a
+form post) ends on an address that can be: the failure is sealed, with its HTTP status, into the
+redirect to a plain GET page, which shows it again on a reload for as long as it lives.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import base64
 import hmac
 import json
 import time
+from typing import NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -29,15 +34,25 @@ PARAM = "done"
 LIFETIME = 300  # seconds: long enough for a slow redirect, short enough not to replay for long
 
 
-def seal(category: str, text: str) -> str:
+class Outcome(NamedTuple):
+    """What a page was sent to say: its category ("success", "error"...), the text, and the HTTP
+    status the page answers with (a failure shown on a page of its own keeps its status)."""
+
+    category: str
+    text: str
+    status: int = 200
+
+
+def seal(category: str, text: str, status: int = 200) -> str:
     """Return the outcome as an opaque URL-safe token, readable only in this session."""
     if STARTED not in session:
         session[STARTED] = time.time()
     binding = repr(session[STARTED])
-    return _fernet().encrypt(json.dumps([binding, category, str(text)]).encode()).decode()
+    sealed = [binding, category, str(text), int(status)]
+    return _fernet().encrypt(json.dumps(sealed).encode()).decode()
 
 
-def current() -> tuple[str, str] | None:
+def current() -> Outcome | None:
     """Return the outcome this page was sent with, if it is genuine, recent and this session's."""
     # Only a redirect after a change carries one: most views have no query string to parse.
     token = request.args.get(PARAM) if request.query_string else None
@@ -45,12 +60,15 @@ def current() -> tuple[str, str] | None:
         return None
     binding = repr(session[STARTED])
     try:
-        sealed_for, category, text = json.loads(_fernet().decrypt(token.encode(), ttl=LIFETIME))
+        sealed_for, category, text, *rest = json.loads(
+            _fernet().decrypt(token.encode(), ttl=LIFETIME)
+        )
+        status = int(rest[0]) if rest else 200  # sealed by the release before: no status
     except (InvalidToken, ValueError, TypeError):
         return None
     if not hmac.compare_digest(str(sealed_for), binding):
         return None
-    return str(category), str(text)
+    return Outcome(str(category), str(text), status)
 
 
 def _fernet() -> Fernet:

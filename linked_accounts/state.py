@@ -35,6 +35,8 @@ class State:
     # Host sign-in mode: the host's signed-in user's Auth0 id (or None), and where it signs in.
     current_user: Callable[[], str | None] | None = None
     login_url: str | None = None
+    # ...and how that user knows their account (an email or a name), to name it on a page.
+    current_user_name: Callable[[], str | None] | None = None
     # The host's preparation for a merge, before every link: (primary_id, merged_id).
     before_merge: Callable[[str, str], None] | None = None
 

@@ -54,7 +54,10 @@ def test_the_default_layout_shows_the_app_name_and_logo(tenant, tmp_path):
         LINKED_ACCOUNTS_LOGO_URL="/static/acme.svg",
     )
     LinkedAccounts(app, url_prefix="/account")
-    page = app.test_client().get("/account/callback?state=x&code=y").get_data(as_text=True)
+    client = app.test_client()
+    page = client.get("/account/callback?state=x&code=y", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert '<img class="la-site-logo" src="/static/acme.svg" alt=""' in page
     assert "Acme Account</span>" in page and "· Acme Account</title>" in page
 
@@ -66,7 +69,7 @@ def test_a_host_template_overrides_a_page(tenant, tmp_path):
     (templates / "login_failed.html").write_text("host's own page: {{ reason }}")
     app.template_folder = str(tmp_path / "templates")
     LinkedAccounts(app)
-    page = app.test_client().get("/account/callback?state=x&code=y")
+    page = app.test_client().get("/account/callback?state=x&code=y", follow_redirects=True)
     assert page.get_data(as_text=True).startswith("host's own page:")
 
 

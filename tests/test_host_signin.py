@@ -147,6 +147,28 @@ def test_when_auth0_is_signed_in_as_someone_else_nothing_is_kept(product, custom
     assert back.url == customer.base + SETTINGS and "Unlink GitHub" in back.text
 
 
+def test_the_someone_else_page_names_the_products_user_and_tries_the_sign_in_again(
+    product, customer
+):
+    app, _ = product
+    customer.sign_in("Ada Lovelace")
+    customer.http.cookies.pop("devtenant_sso")
+    page = submit(customer.http, customer.get(SETTINGS), "Continue as Ben Carter")
+    # A page of its own, not the callback's one-use address; it names who signed in at Auth0 and
+    # the account to sign in as (the product's user, as the product names them).
+    assert page.url == customer.base + SETTINGS + "signin/other-account"
+    assert page.status_code == 409
+    assert "ben@example.com" in page.text
+    assert "Try again, and sign in as ada@example.com." in page.text
+    again = customer.get(SETTINGS + "signin/other-account")
+    assert again.status_code == 409 and "sign in as ada@example.com" in again.text
+    assert "linked_accounts" not in customer.stored(app)
+    login_page = submit(customer.http, again, "Try again")  # the same sign-in, asking who
+    assert "prompt=login" in login_page.url
+    back = submit(customer.http, login_page, "Continue as Ada Lovelace")
+    assert back.url == customer.base + SETTINGS and "Unlink GitHub" in back.text
+
+
 def test_the_json_api_follows_the_products_user(customer, tenant):
     session = customer.http.get(customer.base + SETTINGS + "api/session", timeout=15).json()
     assert session["authenticated"] is False

@@ -112,13 +112,17 @@ def test_every_error_page_is_in_the_readers_language_without_the_vendor_name(mak
             drawn += 1
         for error, description in OAUTH_ERRORS:
             reason = trips._oauth_reason(OAuthError(error=error, description=description))
-            html, _status = trips.refuse(400, reason)
+            html = render("linked_accounts/login_failed.html", reason=reason)  # trips.refuse's
             _check(html, lang)
             drawn += 1
-        html = render(
-            "linked_accounts/other_account.html", who="grace@example.com", retry="/account/login"
-        )
-        _check(html, lang)
+        for for_change in (False, True):
+            html = render(
+                "linked_accounts/other_account.html",
+                who="grace@example.com",
+                asked_for="ada@example.com",
+                for_change=for_change,
+            )
+            _check(html, lang)
     assert drawn == len(_failures()) + len(OAUTH_ERRORS)
 
 

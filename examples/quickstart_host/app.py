@@ -91,6 +91,11 @@ def create_app(config: dict | None = None) -> Flask:
         """The Auth0 user id of the person this product has signed in, or None."""
         return ((session.get("user") or {}).get("userinfo") or {}).get("sub")
 
+    def current_user_name() -> str | None:
+        """How that person knows their account: named when Auth0 signs someone else in."""
+        userinfo = (session.get("user") or {}).get("userinfo") or {}
+        return userinfo.get("email") or userinfo.get("name")
+
     def accounts_were_merged(sender, primary_id: str, merged_id: str) -> None:
         """Auth0 linked `merged_id` into `primary_id`: the merged user id no longer exists.
         Move what the product keeps under it here (Acme Shop keeps nothing). If the person is
@@ -105,6 +110,7 @@ def create_app(config: dict | None = None) -> Flask:
         app,
         url_prefix="/settings/accounts",
         current_user=current_user,
+        current_user_name=current_user_name,
         login_url="login",  # your login endpoint (or URL); it gets ?next=<the page asked for>
     )
     return app

@@ -22,7 +22,7 @@ from ..navigation import to_accounts
 from ..purposes import Resumable, Trip
 from ..refusals import SessionRefreshRequired
 from ..state import state
-from . import account, trips
+from . import account, trips, wrong_account
 from .account import Account
 
 _MINT = object()  # FreshLogin's constructor token: never leaves this module
@@ -135,7 +135,11 @@ def finish(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, Any]):
         return redirect(url_for("linked_accounts.login"))
     problem = unproven(claims, trip, acct.user_id)
     if problem is Unproven.OTHER_ACCOUNT:
-        return _not_changed(_("You signed in as a different account, so nothing was changed."))
+        # Nothing changes; the page names the account to sign in as, and can try again.
+        asked_for = acct.email or acct.name or ""
+        args = {"action": trip.get("action"), "args": trip.get("args")}
+        wrong_account.remember(Trip.REAUTH, claims, asked_for, **args)
+        return redirect(url_for("linked_accounts.other_account"), 303)
     if problem is Unproven.NOT_AGAIN:
         return _not_changed(_("Your sign-in was not confirmed again, so nothing was changed."))
     acct = account.renew_token(token, claims)

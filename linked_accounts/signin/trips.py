@@ -14,13 +14,13 @@ from typing import Any
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from flask import render_template, request, session, url_for
+from flask import redirect, request, session, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 
-from .. import metrics
+from .. import metrics, outcomes
 from ..auth0 import management as m
 from ..i18n import _, provider_name
 from ..purposes import Trip
@@ -164,8 +164,11 @@ def _purpose(trip: dict[str, Any]) -> Trip | None:
 
 
 def refuse(status: int, reason: str):
-    """Show why a sign-in did not complete, changing nothing."""
-    return render_template("linked_accounts/login_failed.html", reason=reason), status
+    """Show why a sign-in did not complete, changing nothing: on a page of its own, not at the
+    callback's address, which works once (a reload would say "already used") and holds the
+    code and state in the address bar and the history."""
+    token = outcomes.seal("error", reason, status)
+    return redirect(url_for("linked_accounts.signin_failed", **{outcomes.PARAM: token}), 303)
 
 
 # Auth0's own descriptions of an `access_denied` the person chose (declining consent, or the

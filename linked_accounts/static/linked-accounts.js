@@ -24,9 +24,11 @@
   }
 
   // A page reached with ?done=<outcome> shows its message once: drop it from the address, so
-  // reloading or bookmarking the page does not say it again.
+  // reloading or bookmarking the page does not say it again. Not on a page whose content is the
+  // outcome ([data-la-outcome-page]: why a sign-in failed), which a reload shows again.
   function forgetShownOutcome() {
     if (!window.history || !window.history.replaceState || !window.URL) return;
+    if (document.querySelector("[data-la-outcome-page]")) return;
     var url = new URL(window.location.href);
     if (!url.searchParams.has("done")) return;
     url.searchParams.delete("done");

@@ -22,6 +22,9 @@ DISMISSED = "linked_accounts.dismissed"
 EMAIL_VERIFIED = "linked_accounts.email-verified"
 # The at-login door this browser opened: a login suspended at Auth0, waiting for an answer.
 AT_LOGIN = "linked_accounts.at-login"
+# A sign-in that came back as another account than the one asked for: what its page says, and
+# the trip its "Try again" starts (signin/wrong_account.py).
+WRONG_ACCOUNT = "linked_accounts.wrong-account"
 # The ID token of the sign-in that made the account's `auth_time` (its user, auth_time and
 # expiry beside it): a merge right after it uses it as `link_with` instead of asking again.
 LOGIN = "linked_accounts.login"
@@ -36,6 +39,7 @@ SESSION_KEYS = frozenset(
         DISMISSED,
         EMAIL_VERIFIED,
         AT_LOGIN,
+        WRONG_ACCOUNT,
         LOGIN,
     }
 )

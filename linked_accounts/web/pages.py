@@ -59,7 +59,17 @@ def refresh():
     """Re-read the identities from Auth0 (at most once per REFRESH_MIN_INTERVAL)."""
     acct = signed_in()
     require_valid(ActionForm())
-    operations.refresh(acct)
+    try:
+        operations.refresh(acct)
+    except m.TokenRejected:
+        raise  # renewed, and back to the page (coming_back_to)
+    except m.ManagementError as error:
+        # Back to the list (as last read) saying why: the address of a form post is no page to
+        # reload or share.
+        log_auth0_failure(error)
+        refusal = from_auth0(error)
+        metrics.refused(refusal)
+        return to_accounts(refusal.message, "error")
     return to_accounts(_("Your linked accounts are up to date."), "success")
 
 
@@ -97,8 +107,16 @@ def link():
     acct = signed_in()
     form = require_valid(LinkForm())
     if not form.confirmed.data:
-        return confirm_link(acct, form.connection.data or "")
+        # The confirmation is a page of its own, at an address that can be reloaded and shared.
+        connection = form.connection.data or None
+        return redirect(url_for("linked_accounts.confirm_link", connection=connection), 303)
     return fresh_or_reauthenticate(acct, Resumable.LINK, connection=form.connection.data or "")
+
+
+def confirm_linking():
+    """Ask the user to confirm linking an account of `connection` (one of LINK_CONNECTIONS, or
+    any at Auth0's chooser): everything else the page says is read from their own account."""
+    return confirm_link(signed_in(), request.args.get("connection", ""))
 
 
 def confirm_link(acct: Account, connection: str):
@@ -258,6 +276,7 @@ def register(bp) -> None:
     bp.add_url_rule("/refresh", view_func=page(refresh), methods=["POST"])
     bp.add_url_rule("/unlink", view_func=page(confirm_unlink), methods=["GET"])
     bp.add_url_rule("/unlink", view_func=page(unlink), methods=["POST"])
+    bp.add_url_rule("/link", "confirm_link", page(confirm_linking), methods=["GET"])
     bp.add_url_rule("/link", view_func=page(link), methods=["POST"])
     bp.add_url_rule("/separated/delete", view_func=page(confirm_delete), methods=["GET"])
     bp.add_url_rule("/separated/delete", view_func=page(delete), methods=["POST"])

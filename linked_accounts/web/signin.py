@@ -14,15 +14,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from flask import abort, current_app, redirect, render_template, request, url_for
+from authlib.common.urls import add_params_to_uri
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from .. import identity_cache
+from .. import identity_cache, outcomes
 from ..auth0 import management as m
+from ..i18n import _
 from ..navigation import return_path, safe_next
-from ..purposes import Trip
+from ..purposes import Resumable, Trip
 from ..refusals import GoElsewhere, LoginRequired, NotAuthenticated
 from ..signals import login_finished
-from ..signin import account, trips
+from ..signin import account, reauth, trips, wrong_account
 from ..signin.account import Account
 from ..state import state
 from .forms import ActionForm
@@ -137,14 +139,60 @@ def login_failed(trip: dict[str, Any], status: int, reason: str, error: str | No
     if state().host_signs_in and error in INTERACTION_NEEDED:
         return begin_login(trip.get("next"))
     account.sign_out()
-    return render_template("linked_accounts/login_failed.html", reason=reason), status
+    return trips.refuse(status, reason)
+
+
+def signin_failed():
+    """Show why a sign-in did not complete (sent here by `trips.refuse`, with the reason sealed):
+    an address that can be reloaded, and shows nothing to anyone else."""
+    outcome = outcomes.current()
+    if outcome is None or outcome.category != "error":
+        # Expired, or another browser's: the reason is not ours to show any more.
+        outcome = outcomes.Outcome("error", _("Signing in was not completed."), 400)
+    page = render_template("linked_accounts/login_failed.html", reason=outcome.text)
+    return page, outcome.status
 
 
 def other_account(claims: dict[str, Any], trip: dict[str, Any]):
-    """Say that Auth0 is signed in as another person than the host's user; offer a way out."""
-    who = claims.get("email") or claims.get("name") or str(claims.get("sub", ""))
-    retry = url_for("linked_accounts.login", next=trip.get("next"), prompt="login")
-    return render_template("linked_accounts/other_account.html", who=who, retry=retry), 409
+    """Auth0 is signed in as another person than the host's user: nothing is kept; say so on a
+    page of its own, which can try the same sign-in again."""
+    wrong_account.remember(
+        Trip.LOGIN, claims, wrong_account.known_as(), next=safe_next(trip.get("next"))
+    )
+    return redirect(url_for("linked_accounts.other_account"), 303)
+
+
+def other_account_page():
+    """Say who signed in at Auth0, and as whom to sign in instead; offer to try again."""
+    kept = wrong_account.kept()
+    if kept is None:  # tried again already, expired, or someone else's: nothing to say
+        return redirect(url_for("linked_accounts.accounts"))
+    page = render_template(
+        "linked_accounts/other_account.html",
+        who=kept["signed_in_as"],
+        asked_for=kept["asked_for"],
+        for_change=kept["purpose"] == Trip.REAUTH.value,
+    )
+    return page, 409
+
+
+def try_again():
+    """Start again the sign-in that came back as the wrong account: the same trip, from what the
+    session kept (the form only says "again")."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    kept = wrong_account.take()
+    if kept is None:
+        return redirect(url_for("linked_accounts.accounts"), 303)
+    trip = kept["trip"]
+    if kept["purpose"] != Trip.REAUTH.value:
+        return begin_login(trip.get("next"), prompt="login")
+    acct = signed_in(url_for("linked_accounts.accounts"))
+    try:
+        resume = Resumable(trip.get("action"))
+    except ValueError:  # kept by an older release: nothing to resume
+        return redirect(url_for("linked_accounts.accounts"), 303)
+    return redirect(reauth.start(acct, resume, trip.get("args") or {}), 303)
 
 
 def host_login_url(target: str | None) -> str:
@@ -200,6 +248,12 @@ def logout():
     acct = account.current()
     sid = acct.sid if acct else None
     account.sign_out()
+    # Said once, on the front page the browser lands on (the host's, shown by its layout): the
+    # session carries it, so the page's address stays plain and a reload does not repeat it.
+    flash(_("You are logged out."), "info")
+    # ...under a new id: the signed-in session's id names nothing from now on, and a request
+    # still in flight with it cannot write the sign-in back.
+    current_app.session_interface.regenerate(session)
     st = state()
     # Back to the host's front page: the accounts page itself would bounce to Auth0's login.
     home = request.url_root
@@ -210,12 +264,12 @@ def logout():
     if end_session:
         # logout_hint (the ID token's sid) with client_id spares the user Auth0's "log out?"
         # prompt; id_token_hint would too, but an ID token in a URL ends up in browser history
-        # and access logs. Built, not `logout_redirect()`, which would write state back into
-        # the session just emptied.
+        # and access logs. Built here, without `state`: Auth0 would hand it back on the front
+        # page's address, where nothing reads it (a logout has no answer to check).
         params = {"post_logout_redirect_uri": home, "client_id": st.settings.client_id}
         if sid:
             params["logout_hint"] = sid
-        url = st.auth0.create_logout_url(**params)["url"]
+        url = add_params_to_uri(end_session, params)
     else:
         # Tenants without RP-initiated logout discovery: Auth0's own endpoint, which does not ask.
         query = urlencode({"client_id": st.settings.client_id, "returnTo": home})
@@ -231,5 +285,8 @@ def register(bp, *, host_signs_in: bool) -> None:
     callback = coming_back_to(return_path)(trips.callback)
     bp.add_url_rule("/callback", view_func=callback, methods=["GET"])
     bp.add_url_rule("/relogin", "relogin_page", view_func=renew_page, methods=["GET"])
+    bp.add_url_rule("/signin/failed", view_func=signin_failed, methods=["GET"])
+    bp.add_url_rule("/signin/other-account", "other_account", other_account_page, methods=["GET"])
+    bp.add_url_rule("/signin/again", view_func=try_again, methods=["POST"])
     if not host_signs_in:
         bp.add_url_rule("/logout", view_func=logout, methods=["POST"])

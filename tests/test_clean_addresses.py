@@ -1,0 +1,140 @@
+"""Every address the pages end on can be reloaded and shared: a confirmation is a GET page, a
+sign-in that failed or came back as the wrong account ends on a page of its own (not at the
+callback's one-use address), a refresh that failed goes back to the list saying why, and logging
+out lands on the plain front page, which says so once."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from linked_accounts import outcomes
+from tests.support import tenant as t
+from tests.support.forms import submit
+from tests.support.visitor import Visitor
+
+ADA_ALL = [t.ADA, t.ADA_GOOGLE, t.ADA_GITHUB, t.ADA_SAML]
+
+
+@pytest.fixture
+def fresh_visitor(make_app, serve):
+    """Every change needs a login made for it (REAUTH_MAX_AGE=0)."""
+    return Visitor(serve(make_app(REAUTH_MAX_AGE="0")))
+
+
+def path_and_query(url: str) -> tuple[str, dict[str, list[str]]]:
+    parts = urlsplit(url)
+    return parts.path, parse_qs(parts.query)
+
+
+def test_the_link_confirmation_is_a_page_of_its_own_that_can_be_reloaded(base, tenant):
+    ben = Visitor(base)
+    ben.login("Ben Carter")
+    page = ben.press(ben.get("/account/"), "Link GitHub")
+    assert page.history[-1].status_code == 303  # the POST answered with the page's address
+    assert page.url == base + "/account/link?connection=github"
+    assert page.status_code == 200 and "Link GitHub?" in page.text
+    again = ben.get("/account/link?connection=github")
+    assert again.status_code == 200 and "Link GitHub?" in again.text
+    assert "Sign in and link" in again.text  # its button posts, with a CSRF token
+    assert t.identity_keys(tenant, t.BEN) == [t.BEN]
+
+
+def test_the_link_confirmation_takes_only_a_connection_offered_here(base):
+    ben = Visitor(base)
+    ben.login("Ben Carter")
+    page = ben.get("/account/link?connection=samlp-evil")
+    assert page.status_code == 400
+    assert "Linking that kind of account is not offered here." in page.text
+    any_account = ben.get("/account/link")  # Auth0's own chooser
+    assert any_account.status_code == 200 and "Link another account?" in any_account.text
+
+
+def test_the_link_confirmation_asks_a_visitor_to_log_in_and_comes_back_to_it(base):
+    response = Visitor(base).get("/account/link?connection=github", allow_redirects=False)
+    assert response.status_code == 302
+    path, query = path_and_query(response.headers["Location"])
+    assert path == "/account/login" and query["next"] == ["/account/link?connection=github"]
+
+
+def test_a_failed_sign_in_ends_on_a_page_of_its_own_which_can_be_reloaded(visitor, tenant):
+    login_page = visitor.get("/account/login")
+    page = submit(visitor.http, login_page, "Cancel")
+    path, query = path_and_query(page.url)
+    assert path == "/account/signin/failed" and set(query) == {outcomes.PARAM}
+    assert page.status_code == 400
+    assert "Signing in was cancelled." in page.text
+    again = visitor.get(page.url.removeprefix(visitor.base))
+    assert again.status_code == 400 and "Signing in was cancelled." in again.text
+    # Sealed for this browser: the same address shows someone else only the plain refusal.
+    shared = Visitor(visitor.base).get(page.url.removeprefix(visitor.base))
+    assert shared.status_code == 400 and "Sign-in did not complete" in shared.text
+    assert "cancelled" not in shared.text
+
+
+def test_a_failed_refresh_goes_back_to_the_list_saying_why(make_app, serve, tenant):
+    ada = Visitor(serve(make_app(REFRESH_MIN_INTERVAL="0")))
+    ada.login()
+    t.fault(tenant, "get_user", times=1, status=503, body={"statusCode": 503})
+    page = ada.press(ada.get("/account/"), "Refresh list")
+    assert page.history[-1].status_code == 303
+    path, query = path_and_query(page.url)
+    assert path == "/account/" and set(query) == {outcomes.PARAM}
+    assert page.status_code == 200
+    assert 'class="la-message la-message--error"' in page.text
+    assert "Unlink GitHub" in page.text  # the list, as last read
+    again = ada.get(page.url.removeprefix(ada.base))
+    assert again.status_code == 200 and 'la-message--error"' in again.text
+
+
+def test_logging_out_lands_on_the_plain_front_page_which_says_so_once(visitor, tenant):
+    visitor.login()
+    page = visitor.press(visitor.get("/account/"), "Log out")
+    assert page.url == visitor.base + "/"  # no `state`, nor anything else
+    assert page.text.count("You are logged out.") == 1
+    assert ">Log in<" in page.text
+    again = visitor.get("/")
+    assert again.url == visitor.base + "/" and "You are logged out." not in again.text
+
+
+def test_signing_in_again_as_another_account_names_the_one_asked_for_and_tries_again(
+    fresh_visitor, tenant
+):
+    visitor = fresh_visitor
+    visitor.login()
+    login_page = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Unlink")
+    page = visitor.press(login_page, "Continue as Ben Carter")
+    assert page.url == visitor.base + "/account/signin/other-account"
+    assert page.status_code == 409
+    assert "You signed in as a different account, so nothing was changed." in page.text
+    assert "Try again, and sign in as ada@example.com." in page.text
+    again = visitor.get("/account/signin/other-account")
+    assert again.status_code == 409 and "sign in as ada@example.com" in again.text
+    assert t.identity_keys(tenant, t.ADA) == ADA_ALL
+    # "Try again" starts the same sign-in, which then carries out the same unlink.
+    retry = visitor.press(again, "Try again")
+    assert "prompt=login" in retry.url and "Continue as Ada Lovelace" in retry.text
+    done = visitor.press(retry, "Continue as Ada Lovelace")
+    assert "GitHub (ada@users.noreply.github.com) was unlinked" in done.text
+    assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
+    # Tried once: the page has nothing more to say, and no trip to start again.
+    assert visitor.get("/account/signin/other-account").url == visitor.base + "/account/"
+
+
+def test_try_again_needs_the_csrf_token_and_starts_only_what_was_kept(fresh_visitor, tenant):
+    visitor = fresh_visitor
+    visitor.login()
+    login_page = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Unlink")
+    visitor.press(login_page, "Continue as Ben Carter")
+    forged = visitor.post("/account/signin/again", {}, allow_redirects=False)
+    assert forged.status_code == 400
+    # Nothing was kept for another visitor, whatever they post.
+    other = Visitor(visitor.base)
+    other.login("Ben Carter")
+    response = other.press(other.get("/account/"), "Refresh list")  # a page with a token
+    token = other.csrf_token()
+    nothing = other.post("/account/signin/again", {"csrf_token": token})
+    assert response.status_code == 200
+    assert nothing.url.split("?")[0] == other.base + "/account/"
+    assert "Continue as" not in nothing.text
