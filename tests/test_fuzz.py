@@ -141,7 +141,11 @@ def test_unlink_with_any_csrf_token_is_refused(ada, tenant, identity, token):
 def test_link_with_any_connection(ada, tenant, connection):
     app, visitor, client, csrf, seed = ada
     data = {"connection": connection, "csrf_token": csrf}
-    confirmation = client.post("/account/link", data=data)
+    asked = client.post("/account/link", data=data)
+    assert_answered(asked)
+    # The confirmation is a page of its own (reloadable): the POST answers 303 to it.
+    assert asked.status_code == 303
+    confirmation = client.get(asked.headers["Location"])
     assert_answered(confirmation)
     response = client.post("/account/link", data={**data, "confirmed": "1"})
     assert_answered(response)
@@ -187,6 +191,11 @@ def test_callback_with_any_state_code_and_error(anon_app, tenant, state, code, e
         params["error"] = error
     response = client.get("/account/callback", query_string=params)
     assert_answered(response)
-    assert response.status_code in (400, 502)  # nobody signed in from made-up answers
+    # Never a page at the one-use callback address: the reason is shown at an address of its own.
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/account/signin/failed"
+    failed = client.get(response.headers["Location"])
+    assert_answered(failed)
+    assert failed.status_code in (400, 502)  # nobody signed in from made-up answers
     assert client.get("/account/").status_code == 302
     assert identity_map(tenant) == seed

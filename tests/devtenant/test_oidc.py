@@ -390,6 +390,8 @@ def test_client_credentials(tenant):
         "delete:users",
         "update:users",
         "update:users_app_metadata",
+        # The connections' display names (LINKED_ACCOUNTS_CONNECTION_DISPLAY_NAMES).
+        "read:connections",
         # What `flask linked-accounts install-action` needs to deploy and bind the Action.
         "read:actions",
         "create:actions",
