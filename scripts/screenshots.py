@@ -140,7 +140,7 @@ def shoot(browser, app: str, example: str) -> None:
     expect(page.get_by_role("heading", name="Is this also you?")).to_be_visible()
     snap(page, "suggestion.png")
 
-    page.get_by_role("link", name="Link Email and password (maya@example.com)").click()
+    page.get_by_role("link", name="Link the Email and password account (maya@example.com)").click()
     expect(page.get_by_role("button", name="Sign in and link")).to_be_visible()
     snap(page, "confirm-suggestion.png")
 
