@@ -118,6 +118,12 @@ def test_the_older_account_signing_in_keeps_itself_primary(visitor, tenant):
     assert claims["secondary_identity"]["user_id"] == t.MAYA_GITHUB
 
 
+TRY_AGAIN = (
+    "To try again, choose “Sign in and link” and sign in with Email and password as "
+    "maya@example.com."
+)
+
+
 def test_a_proof_with_another_account_asks_again_and_answers_nothing(visitor, tenant):
     page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
     proof = visitor.press(page, "Sign in and link")
@@ -127,6 +133,45 @@ def test_a_proof_with_another_account_asks_again_and_answers_nothing(visitor, te
     assert "Is this also you?" in again.text  # the question again: try again, or go on
     done = submit(visitor.http, again, "Not now")
     assert answer_of(done, tenant)["action"] == "not_now"
+
+
+@pytest.mark.parametrize(
+    ("choice", "why"),
+    [
+        ("Continue as Ben Carter", "You signed in to a different account, so nothing was linked."),
+        ("Cancel", "Signing in was cancelled."),
+    ],
+)
+def test_a_proof_that_did_not_link_ends_on_the_question_naming_the_account_asked_for(
+    visitor, tenant, choice, why
+):
+    page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    again = visitor.press(visitor.press(page, "Sign in and link"), choice)
+    # The door's own address (why sealed in it), not the callback's one-use one.
+    parts = urlsplit(again.url)
+    assert parts.path == "/account/at-login" and set(parse_qs(parts.query)) == {"done"}
+    assert again.status_code == 400
+    assert why in again.text and TRY_AGAIN in again.text
+    reloaded = visitor.get(again.url.removeprefix(visitor.base))
+    assert reloaded.status_code == 400 and why in reloaded.text
+    # Its "Sign in and link" is the "Try again": the same proof, which then answers link.
+    retry = visitor.press(reloaded, "Sign in and link")
+    assert "Username-Password-Authentication" in retry.text
+    claims = answer_of(submit(visitor.http, retry, "Continue as Maya Patel"), tenant)
+    assert claims["action"] == "link" and claims["primary_identity"]["user_id"] == t.MAYA
+
+
+def test_the_answer_is_sent_from_a_page_of_its_own_which_can_be_reloaded(visitor, tenant):
+    page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    proof = visitor.press(page, "Sign in and link")
+    done = submit(visitor.http, proof, "Continue as Maya Patel")
+    assert done.url == visitor.base + "/account/at-login/continue"  # not /callback?code=...
+    assert answer_of(done, tenant)["action"] == "link"
+    again = visitor.get("/account/at-login/continue")
+    assert answer_of(again, tenant)["action"] == "link"
+    assert visitor.get("/account/at-login").status_code == 400  # the door itself is closed
+    # Another browser has no answer to send.
+    assert Visitor(visitor.base).get("/account/at-login/continue").status_code == 400
 
 
 @pytest.mark.parametrize(("button", "action"), [("Not now", "not_now"), ("Not mine", "not_mine")])

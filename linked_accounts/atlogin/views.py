@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from .. import outcomes
 from ..auth0 import scopes
 from ..i18n import _
 from ..names import display_name
@@ -52,7 +53,8 @@ class AnswerForm(FlaskForm):
 
 
 def door():
-    """Take the Action's token (once), then show the question on a clean, reloadable address."""
+    """Take the Action's token (once), then show the question on a clean, reloadable address;
+    after a proof sign-in that did not link, with why (sealed in the address by `_back`)."""
     if "session_token" in request.args:
         try:
             found = _take(request.args["session_token"], request.args.get("state", ""))
@@ -60,11 +62,13 @@ def door():
             log.warning("at-login token refused: %s", exc)
             return _refused()
         session[keys.AT_LOGIN] = _as_dict(found)
+        session.pop(keys.AT_LOGIN_ANSWER, None)  # an earlier login's answer is nothing to send
         return redirect(url_for("linked_accounts.at_login"), 303)
     found = _current_door()
     if found is None:
         return _refused()
-    return _ask(found)
+    outcome = outcomes.current()
+    return _ask(found, outcome.text if outcome and outcome.category == "error" else None)
 
 
 def prove():
@@ -111,17 +115,17 @@ def finish_proof(token_: dict[str, Any], claims: dict[str, Any], trip: dict[str,
     """The proof sign-in came back: answer "link" when it is the chosen account, just now."""
     found = _current_door()
     if found is None:
-        return _refused()
+        return _back()  # the door says it is closed
     chosen = next((c for c in found.candidates if c.user_id == trip.get("candidate")), None)
     if chosen is None:
-        return _refused()
+        return _back()
     problem = reauth.unproven(claims, trip, chosen.user_id)
     if problem is Unproven.OTHER_ACCOUNT:
-        return _ask(found, _("You signed in to a different account, so nothing was linked."))
+        return _back(_("You signed in to a different account, so nothing was linked."))
     if problem is Unproven.NOT_AGAIN:
-        return _ask(found, _("Your sign-in was not confirmed again, so nothing was linked."))
+        return _back(_("Your sign-in was not confirmed again, so nothing was linked."))
     if claims.get("email_verified") is not True:
-        return _ask(found, _("That account's email address is not verified, so it was not linked."))
+        return _back(_("That account's email address is not verified, so it was not linked."))
     keep = _plan(found, chosen).keep_signed_in
     primary, secondary = (found.current, chosen) if keep else (chosen, found.current)
     return _continue(
@@ -134,10 +138,21 @@ def finish_proof(token_: dict[str, Any], claims: dict[str, Any], trip: dict[str,
 
 def proof_failed(trip: dict[str, Any], status: int, reason: str, error: str | None = None):
     """The proof sign-in was cancelled or failed: ask again, saying why."""
-    found = _current_door()
-    if found is None:
+    return _back(reason)
+
+
+def continue_page():
+    """Send the browser back to Auth0's /continue with the signed answer `_continue` kept, by
+    POST (the page's script submits it; without script, one press)."""
+    kept = session.get(keys.AT_LOGIN_ANSWER)
+    if not isinstance(kept, dict) or kept.get("expires_at", 0) < time.time():
         return _refused()
-    return _ask(found, reason)
+    query = urlencode({"state": kept["state"]})
+    return render(
+        "linked_accounts/at_login_continue.html",
+        continue_url=f"{state().settings.issuer_url}/continue?{query}",
+        answer=kept["answer"],
+    )
 
 
 def register(html: Blueprint) -> None:
@@ -145,6 +160,7 @@ def register(html: Blueprint) -> None:
     html.add_url_rule("/at-login", "at_login", door, methods=["GET"])
     html.add_url_rule("/at-login/link", "at_login_link", prove, methods=["POST"])
     html.add_url_rule("/at-login/answer", "at_login_answer", answer, methods=["POST"])
+    html.add_url_rule("/at-login/continue", "at_login_continue", continue_page, methods=["GET"])
 
 
 def _take(raw: str, state_: str) -> Door:
@@ -194,6 +210,14 @@ def _plan(found: Door, chosen: AccountRef) -> merging.Plan:
     return merging.Plan(_candidate(chosen), not newer, reason)
 
 
+def _back(problem: str | None = None):
+    """End the proof's trip on the door's own address, which can be reloaded (the callback's
+    works once, and holds the code and state): with why nothing was linked, sealed for this
+    browser; the question's "Sign in and link" is how to try again."""
+    args = {outcomes.PARAM: outcomes.seal("error", problem, 400)} if problem else {}
+    return redirect(url_for("linked_accounts.at_login", **args), 303)
+
+
 def _ask(found: Door, problem: str | None = None):
     """The question, for the first candidate (more than one is rare: one at a time)."""
     chosen = found.candidates[0]
@@ -215,8 +239,8 @@ def _ask(found: Door, problem: str | None = None):
 
 
 def _continue(found: Door, action: str, **fields: Any):
-    """Send the person back to Auth0's /continue with the signed answer, by POST (the page's
-    script submits it; without script, one press); the door closes."""
+    """Sign the answer and close the door; the page that sends the answer to Auth0 is one of its
+    own (`continue_page`), at an address that can be reloaded, not the callback's or a form's."""
     session.pop(keys.AT_LOGIN, None)
     signed = token.answer(
         found,
@@ -225,12 +249,14 @@ def _continue(found: Door, action: str, **fields: Any):
         action=action,
         **fields,
     )
-    query = urlencode({"state": found.state})
-    return render(
-        "linked_accounts/at_login_continue.html",
-        continue_url=f"{state().settings.issuer_url}/continue?{query}",
-        answer=signed,
-    )
+    # Server-side, for as long as Auth0 takes the answer: the page puts it in its form only.
+    expires_at = time.time() + token.ANSWER_LIFETIME
+    session[keys.AT_LOGIN_ANSWER] = {
+        "state": found.state,
+        "answer": signed,
+        "expires_at": expires_at,
+    }
+    return redirect(url_for("linked_accounts.at_login_continue"), 303)
 
 
 def _refused():

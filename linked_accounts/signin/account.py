@@ -217,7 +217,7 @@ def forget_another_users_data() -> None:
         _forget_own_keys()
     elif kept_for is None and not host_user:
         # Nobody is signed in: a login suspended at Auth0 for the at-login door belongs to no
-        # one yet, and its proof sign-in must come back to it.
+        # one yet, and its proof sign-in must come back to it, as its answer to Auth0 must.
         _forget_own_keys(spare_door=True)
 
 
@@ -229,7 +229,7 @@ def _forget_own_keys(*, spare_door: bool = False) -> None:
         for state_, trip in trips.items()
         if spare_door and isinstance(trip, dict) and trip.get("purpose") == Trip.AT_LOGIN
     }
-    spared = {keys.AT_LOGIN} if spare_door else set()
+    spared = {keys.AT_LOGIN, keys.AT_LOGIN_ANSWER} if spare_door else set()
     spared |= {keys.authlib_state(state_) for state_ in door_trips}
     for key in keys.owned(list(session), trips):
         if key not in spared:

@@ -22,6 +22,8 @@ DISMISSED = "linked_accounts.dismissed"
 EMAIL_VERIFIED = "linked_accounts.email-verified"
 # The at-login door this browser opened: a login suspended at Auth0, waiting for an answer.
 AT_LOGIN = "linked_accounts.at-login"
+# ...and, once it is answered, the signed answer the page sends to Auth0's /continue.
+AT_LOGIN_ANSWER = "linked_accounts.at-login-answer"
 # A sign-in that came back as another account than the one asked for: what its page says, and
 # the trip its "Try again" starts (signin/wrong_account.py).
 WRONG_ACCOUNT = "linked_accounts.wrong-account"
@@ -39,6 +41,7 @@ SESSION_KEYS = frozenset(
         DISMISSED,
         EMAIL_VERIFIED,
         AT_LOGIN,
+        AT_LOGIN_ANSWER,
         WRONG_ACCOUNT,
         LOGIN,
     }
