@@ -117,15 +117,21 @@ class LinkedAccounts:
             trip_handlers=covering(
                 Trip,
                 {
-                    Trip.LOGIN: TripHandler(auth.finish_login, fail=auth.login_failed),
+                    Trip.LOGIN: TripHandler(
+                        auth.finish_login, fail=auth.login_failed, again=auth.login_again
+                    ),
                     Trip.RENEW: TripHandler(auth.finish_renewal, fail=auth.renewal_failed),
-                    Trip.REAUTH: TripHandler(reauth.finish, fail=pages.change_trip_failed),
+                    Trip.REAUTH: TripHandler(
+                        reauth.finish, fail=pages.change_trip_failed, again=auth.reauth_again
+                    ),
                     Trip.LINK: TripHandler(pages.finish_link, fail=pages.change_trip_failed),
                     Trip.DELETE_SEPARATED: TripHandler(
-                        pages.finish_delete, fail=pages.change_trip_failed
+                        pages.finish_delete, fail=pages.change_trip_failed, again=pages.delete_again
                     ),
                     Trip.MERGE: TripHandler(
-                        suggestion_pages.finish_merge, fail=pages.change_trip_failed
+                        suggestion_pages.finish_merge,
+                        fail=pages.change_trip_failed,
+                        again=suggestion_pages.merge_again,
                     ),
                     Trip.AT_LOGIN: TripHandler(
                         atlogin.views.finish_proof, fail=atlogin.views.proof_failed

@@ -31,10 +31,10 @@ from .identities import (
 )
 from .names import display_name, identity_name
 from .purposes import Resumable, Trip
-from .refusals import AlreadyUnlinked, Refusal
+from .refusals import AlreadyUnlinked, Refusal, SignedInAsOther
 from .separated import Separated
 from .signals import list_refreshed
-from .signin import reauth, trips
+from .signin import reauth, trips, wrong_account
 from .signin.account import Account
 from .signin.reauth import FreshLogin, Unproven
 from .state import state
@@ -377,12 +377,20 @@ def finish_delete_separated(
     target = separated_target(acct, trip["user"])
     problem = reauth.unproven(claims, trip, target.key, acct)
     if problem is Unproven.OTHER_ACCOUNT:
-        raise _not_deleted(
+        # Nothing is deleted; the page names the separate account, and "Try again" starts the
+        # deletion's sign-in again.
+        asked_for = target.detail or target.user_id
+        wrong_account.remember(
+            Trip.DELETE_SEPARATED, claims, asked_for, method=target.name, user=target.key
+        )
+        raise SignedInAsOther(
+            "not_deleted",
+            _("Not deleted"),
             _(
                 "You signed in to a different account, not the separate %(name)s account, "
                 "so nothing was deleted.",
                 name=target.name,
-            )
+            ),
         )
     if problem is Unproven.NOT_AGAIN:
         raise _not_deleted(_("Your sign-in was not confirmed again, so nothing was deleted."))

@@ -36,19 +36,24 @@ LIFETIME = 300  # seconds: long enough for a slow redirect, short enough not to 
 
 class Outcome(NamedTuple):
     """What a page was sent to say: its category ("success", "error"...), the text, and the HTTP
-    status the page answers with (a failure shown on a page of its own keeps its status)."""
+    status the page answers with (a failure shown on a page of its own keeps its status, and its
+    title and Retry-After when it had them)."""
 
     category: str
     text: str
     status: int = 200
+    title: str = ""
+    retry_after: int | None = None
 
 
-def seal(category: str, text: str, status: int = 200) -> str:
+def seal(
+    category: str, text: str, status: int = 200, *, title: str = "", retry_after: int | None = None
+) -> str:
     """Return the outcome as an opaque URL-safe token, readable only in this session."""
     if STARTED not in session:
         session[STARTED] = time.time()
     binding = repr(session[STARTED])
-    sealed = [binding, category, str(text), int(status)]
+    sealed = [binding, category, str(text), int(status), str(title), retry_after]
     return _fernet().encrypt(json.dumps(sealed).encode()).decode()
 
 
@@ -63,12 +68,15 @@ def current() -> Outcome | None:
         sealed_for, category, text, *rest = json.loads(
             _fernet().decrypt(token.encode(), ttl=LIFETIME)
         )
-        status = int(rest[0]) if rest else 200  # sealed by the release before: no status
+        # Sealed by an earlier release: no status, or no title and Retry-After.
+        status = int(rest[0]) if rest else 200
+        title = str(rest[1]) if len(rest) > 1 else ""
+        retry_after = int(rest[2]) if len(rest) > 2 and rest[2] is not None else None
     except (InvalidToken, ValueError, TypeError):
         return None
     if not hmac.compare_digest(str(sealed_for), binding):
         return None
-    return Outcome(str(category), str(text), status)
+    return Outcome(str(category), str(text), status, title, retry_after)
 
 
 def _fernet() -> Fernet:

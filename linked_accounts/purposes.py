@@ -34,7 +34,10 @@ class Resumable(StrEnum):
 class TripHandler(NamedTuple):
     """What to do when a trip comes back: `finish(token, claims, trip)` after Auth0 signed the
     user in, `fail(trip, status, reason, error)` when it did not (`error`: Auth0's error code
-    when Auth0 refused, e.g. `login_required`)."""
+    when Auth0 refused, e.g. `login_required`). `again(trip)`, for a trip that asks for one
+    account: start it again after it came back as another, from what it carried (the
+    wrong-account page's "Try again")."""
 
     finish: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], Any]
     fail: Callable[..., Any]
+    again: Callable[[dict[str, Any]], Any] | None = None

@@ -84,6 +84,16 @@ class SessionRefreshRequired(GoElsewhere):
         self.resume, self.resume_with = resume, args
 
 
+class SignedInAsOther(GoElsewhere):
+    """A sign-in came back as another account than the one its trip asked for: nothing was done,
+    and the browser goes to the page that says so and names the account asked for. What that page
+    says, and the trip its "Try again" starts, were kept before raising (signin/wrong_account.py);
+    `code` stays the refused change's own ("not_linked", "not_deleted")."""
+
+    def __init__(self, code: str, title: str, message: str) -> None:
+        super().__init__(code, title, message, 409, None)
+
+
 class AlreadyUnlinked(Refusal):
     """The identity is not (any more) linked to the user's profile: the pages say so quietly."""
 

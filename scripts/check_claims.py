@@ -156,8 +156,8 @@ CLAIMS: tuple[Claim, ...] = (
         (
             Edit(
                 MERGING,
-                'so nothing was linked."))\n    if problem is Unproven.NOT_AGAIN:',
-                'so nothing was linked."))\n    if False:',
+                "method, message)\n    if problem is Unproven.NOT_AGAIN:",
+                "method, message)\n    if False:",
             ),
         ),
         (SUGGESTIONS + "test_a_first_sign_in_of_a_merge_from_before_the_trip_links_nothing",),

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from linked_accounts import outcomes
+from linked_accounts.purposes import Trip
 from tests.support import tenant as t
 from tests.support.forms import submit
 from tests.support.visitor import Visitor
@@ -138,3 +139,150 @@ def test_try_again_needs_the_csrf_token_and_starts_only_what_was_kept(fresh_visi
     assert response.status_code == 200
     assert nothing.url.split("?")[0] == other.base + "/account/"
     assert "Continue as" not in nothing.text
+
+
+# Every trip to Auth0 comes back to the one callback, whose address works once and holds the
+# code and state: whatever its handler decides (done, refused, signed in as someone else), the
+# browser ends on an address of its own that can be reloaded. One or more ways each purpose ends,
+# each through the pages a person uses.
+SUGGEST = {
+    "SUGGEST_LINKS": "1",
+    "AUTH0_M2M_CLIENT_ID": "dev-m2m",
+    "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret",
+}
+
+
+def login_cancelled(make_app, serve, tenant, tmp_path):
+    visitor = Visitor(serve(make_app()))
+    return visitor, submit(visitor.http, visitor.get("/account/login"), "Cancel")
+
+
+def login_done(make_app, serve, tenant, tmp_path):
+    visitor = Visitor(serve(make_app()))
+    return visitor, visitor.login()
+
+
+def renewed(make_app, serve, tenant, tmp_path):
+    visitor = Visitor(serve(make_app(IDENTITIES_CACHE_SECONDS="0")))
+    visitor.login()
+    t.reject_token_once(tenant)  # the token is renewed silently, and the page read again
+    return visitor, visitor.get("/account/")
+
+
+def reauth_as_another_account(make_app, serve, tenant, tmp_path):
+    visitor = Visitor(serve(make_app(REAUTH_MAX_AGE="0")))
+    visitor.login()
+    login_page = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Unlink")
+    return visitor, visitor.press(login_page, "Continue as Ben Carter")
+
+
+def reauth_then_refused(make_app, serve, tenant, tmp_path):
+    visitor = Visitor(serve(make_app(REAUTH_MAX_AGE="0")))
+    visitor.login()
+    login_page = visitor.press(visitor.confirm_page(t.ADA_GITHUB), "Unlink")
+    t.fault(tenant, "delete_identity", times=1, status=503, body={"statusCode": 503})
+    return visitor, visitor.press(login_page, "Continue as Ada Lovelace")
+
+
+def link_refused(make_app, serve, tenant, tmp_path):
+    visitor = Visitor(serve(make_app(LINK_CONNECTIONS="github")))
+    visitor.login()
+    return visitor, visitor.link("Link GitHub", "Ada Lovelace")  # her own account already
+
+
+def delete_as_another_account(make_app, serve, tenant, tmp_path):
+    t.grant_every_scope(tenant)  # the client-side deletion needs delete:current_user
+    visitor = Visitor(serve(make_app(OFFER_DELETE_SEPARATED="1")))
+    visitor.login()
+    page = visitor.unlink(t.ADA_GITHUB)
+    offer = "Also delete the separate GitHub account"
+    href = page.text.split(offer)[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    login_page = visitor.press(visitor.get(href), "Delete the separate GitHub account")
+    return visitor, visitor.press(login_page, "Continue as Grace Hopper")
+
+
+def _merge_proof(make_app, serve, tmp_path, **config):
+    visitor = Visitor(serve(make_app(INSTANCE_PATH=str(tmp_path), **SUGGEST, **config)))
+    visitor.login("maya-patel")
+    page = visitor.get("/account/suggestions/link", params={"candidate": t.MAYA})
+    return visitor, visitor.press(page, "Sign in and link")
+
+
+def merge_as_another_account(make_app, serve, tenant, tmp_path):
+    visitor, proof = _merge_proof(make_app, serve, tmp_path)
+    return visitor, visitor.press(proof, "Continue as Ben Carter")
+
+
+def merge_refused(make_app, serve, tenant, tmp_path):
+    visitor, proof = _merge_proof(make_app, serve, tmp_path)
+    t.fault(tenant, "link_identity", times=1, status=500, body={"statusCode": 500})
+    return visitor, visitor.press(proof, "Continue as Maya Patel")
+
+
+def _door(make_app, serve, tenant, tmp_path, choice):
+    from tests.test_at_login import MAYA_NEW, MAYA_OLD, SECRET, action_token, open_door
+
+    visitor = Visitor(serve(make_app(AT_LOGIN_SECRET=SECRET, INSTANCE_PATH=str(tmp_path))))
+    page = open_door(visitor, action_token(tenant, MAYA_NEW, [MAYA_OLD]))
+    return visitor, visitor.press(visitor.press(page, "Sign in and link"), choice)
+
+
+def at_login_as_another_account(make_app, serve, tenant, tmp_path):
+    return _door(make_app, serve, tenant, tmp_path, "Continue as Ben Carter")
+
+
+def at_login_answered(make_app, serve, tenant, tmp_path):
+    return _door(make_app, serve, tenant, tmp_path, "Continue as Maya Patel")
+
+
+# (purpose, how it ends, the path it ends on, its status)
+ENDINGS = [
+    (Trip.LOGIN, login_cancelled, "/account/signin/failed", 400),
+    (Trip.LOGIN, login_done, "/account/", 200),
+    (Trip.RENEW, renewed, "/account/", 200),
+    (Trip.REAUTH, reauth_as_another_account, "/account/signin/other-account", 409),
+    (Trip.REAUTH, reauth_then_refused, "/account/signin/refused", 502),
+    (Trip.LINK, link_refused, "/account/signin/refused", 400),
+    (Trip.DELETE_SEPARATED, delete_as_another_account, "/account/signin/other-account", 409),
+    (Trip.MERGE, merge_as_another_account, "/account/signin/other-account", 409),
+    (Trip.MERGE, merge_refused, "/account/signin/refused", 502),
+    (Trip.AT_LOGIN, at_login_as_another_account, "/account/at-login", 400),
+    (Trip.AT_LOGIN, at_login_answered, "/account/at-login/continue", 200),
+]
+
+
+def test_every_trip_purpose_is_walked():
+    assert {purpose for purpose, *_ in ENDINGS} == set(Trip)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "ending", "path", "status"),
+    ENDINGS,
+    ids=[f"{purpose.value}-{ending.__name__}" for purpose, ending, *_ in ENDINGS],
+)
+def test_every_trip_ends_on_an_address_that_can_be_reloaded(
+    make_app, serve, tenant, tmp_path, purpose, ending, path, status
+):
+    visitor, page = ending(make_app, serve, tenant, tmp_path)
+    came_back = [r.url for r in page.history if urlsplit(r.url).path == "/account/callback"]
+    assert came_back, "the trip never came back"
+    ended, query = path_and_query(page.url)
+    assert (ended, page.status_code) == (path, status), page.text[:300]
+    assert not {"code", "state"} & set(query), page.url
+    again = visitor.get(page.url.removeprefix(visitor.base))
+    assert (again.url, again.status_code) == (page.url, status)
+
+
+def test_a_change_refused_after_its_sign_in_ends_on_a_page_of_its_own(
+    make_app, serve, tenant, tmp_path
+):
+    visitor, page = link_refused(make_app, serve, tenant, tmp_path)
+    path, query = path_and_query(page.url)
+    assert path == "/account/signin/refused" and set(query) == {outcomes.PARAM}
+    assert "<h1>Not linked</h1>" in page.text  # the refusal's own title and words
+    assert "That is the account you are signed in with, so there is nothing to link." in page.text
+    assert "Back to linked accounts" in page.text
+    # Sealed for this browser: the same address tells someone else nothing.
+    shared = Visitor(visitor.base).get(page.url.removeprefix(visitor.base))
+    assert "nothing to link" not in shared.text
+    assert t.identity_keys(tenant, t.ADA) == ADA_ALL

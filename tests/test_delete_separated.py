@@ -147,13 +147,27 @@ def test_the_offer_expires(make_visitor, tenant):
     )
 
 
-def test_signing_in_to_another_account_deletes_nothing(visitor, tenant):
+def test_signing_in_to_another_account_deletes_nothing_and_names_the_separate_one(visitor, tenant):
     login_page = visitor.press(open_offer(visitor, separate_github(visitor)), DELETE)
     page = visitor.press(login_page, "Continue as Grace Hopper")
-    assert page.status_code == 400
-    assert "different account" in page.text
+    # A page of its own (not the callback's one-use address), which can be reloaded.
+    assert page.url == visitor.base + "/account/signin/other-account"
+    assert page.status_code == 409
+    assert "not the separate GitHub account, so nothing was deleted." in page.text
+    assert "Try again, and sign in with GitHub as ada@users.noreply.github.com." in page.text
+    assert "Back to linked accounts" in page.text
     assert t.user(tenant, t.ADA_GITHUB) is not None
-    assert t.user(tenant, "github|7654321") is not None
+    assert t.user(tenant, t.GRACE) is not None
+    again = visitor.get("/account/signin/other-account")
+    assert again.status_code == 409 and "separate GitHub account" in again.text
+    # "Try again" starts the deletion's sign-in again: the separate account's connection.
+    retry = visitor.press(again, "Try again")
+    assert retry.url.startswith(tenant + "/authorize"), retry.url
+    assert "with the <strong>github</strong> connection" in retry.text
+    done = visitor.press(retry, "Continue as Ada Lovelace")
+    assert "The separate GitHub account was deleted" in done.text
+    assert t.user(tenant, t.ADA_GITHUB) is None
+    assert t.user(tenant, t.GRACE) is not None
 
 
 def test_an_account_with_identities_of_its_own_is_not_deleted(visitor, tenant):

@@ -391,6 +391,76 @@ def test_the_first_sign_in_of_a_merge_as_another_account_links_nothing(stale, te
     assert merges == []
 
 
+OTHER_ACCOUNT = "/account/signin/other-account"
+
+
+def test_a_proof_as_another_account_names_the_one_asked_for_and_tries_the_proof_again(
+    visitor, tenant, merges
+):
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    proof = visitor.press(page, "Sign in and link")
+    wrong = visitor.press(proof, "Continue as Ben Carter")
+    # A page of its own, not the callback's one-use address; it names the account asked for.
+    assert wrong.url == visitor.base + OTHER_ACCOUNT
+    assert wrong.status_code == 409
+    assert "You signed in as a different account, so nothing was linked." in wrong.text
+    assert "Try again, and sign in with Email and password as maya@example.com." in wrong.text
+    again = visitor.get(OTHER_ACCOUNT)
+    assert again.status_code == 409 and "with Email and password as maya@" in again.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA] and merges == []
+    # The same leg again: the proof of the older account, with the same link_with (the login's
+    # own ID token, carried server-side), which the merge then uses.
+    retry = visitor.press(again, "Try again")
+    assert retry.url.startswith(tenant + "/authorize"), retry.url
+    assert "Username-Password-Authentication" in retry.text
+    done = visitor.press(retry, "Continue as Maya Patel")
+    assert "Your accounts are merged" in done.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
+    assert merges == [(t.MAYA, t.MAYA_GITHUB)]
+    assert session_user(visitor) == t.MAYA
+    assert visitor.get(OTHER_ACCOUNT).url == visitor.base + "/account/"  # tried once
+
+
+def test_a_first_sign_in_as_another_account_names_the_own_and_tries_it_again(stale, tenant, merges):
+    visitor = stale  # a stale login: the signed-in account signs in again first
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    wrong = visitor.press(visitor.press(page, "Sign in and link"), "Continue as Grace Hopper")
+    assert wrong.url == visitor.base + OTHER_ACCOUNT and wrong.status_code == 409
+    assert "You signed in as a different account, so nothing was linked." in wrong.text
+    assert "Try again, and sign in with GitHub as maya@example.com." in wrong.text
+    retry = visitor.press(wrong, "Try again")
+    assert "with the <strong>github</strong> connection" in retry.text  # the same first leg
+    proof = visitor.press(retry, "Continue as maya-patel")
+    assert "Username-Password-Authentication" in proof.text  # and on to the proof
+    done = visitor.press(proof, "Continue as Maya Patel")
+    assert "Your accounts are merged" in done.text
+    assert merges == [(t.MAYA, t.MAYA_GITHUB)]
+
+
+def test_try_again_checks_the_plan_still_holds(make_app, serve, tenant, merges):
+    # A stale login (the signed-in account signs in again first); the list read each time.
+    app = make_app(**SUGGEST, REAUTH_MAX_AGE="0", IDENTITIES_CACHE_SECONDS="0")
+    visitor = Visitor(serve(app))
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    wrong = visitor.press(visitor.press(page, "Sign in and link"), "Continue as Grace Hopper")
+    assert wrong.url == visitor.base + OTHER_ACCOUNT
+    # Meanwhile the signed-in account gets a link of its own: it can no longer merge into the
+    # other, so the plan carried by the trip no longer holds.
+    linked = requests.post(
+        f"{tenant}/api/v2/users/{quote(t.MAYA_GITHUB)}/identities",
+        json={"provider": "google-oauth2", "user_id": "300000000000000000003"},
+        headers={"Authorization": f"Bearer {t.m2m_token(tenant)}"},
+        timeout=10,
+    )
+    assert linked.status_code == 201, linked.text
+    refused = visitor.press(visitor.get(OTHER_ACCOUNT), "Try again")
+    assert not refused.url.startswith(tenant), "a sign-in was started"
+    assert refused.url.split("?")[0] == visitor.base + "/account/signin/refused"
+    assert "The accounts changed meanwhile, so nothing was linked." in refused.text
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+    assert merges == []
+
+
 def clock_behind(tenant: str) -> None:
     """The tenant's clock runs ten minutes behind: the auth_time of its next sign-in predates the
     trip, as when Auth0 reuses an earlier login instead of asking for a new one."""

@@ -1,10 +1,11 @@
 """A sign-in that came back as another account than the one it asked for.
 
 Nothing of it is kept but what the page needs to say so and to try again: who was asked for (in
-the person's own words: the email or name the extension or the host knows them by, never a URL's),
-who signed in instead, and the trip to start again. It lives in the session, bound to the person
-it was asked for, for no longer than a trip may take, so the page can be reloaded and its "Try
-again" form (a POST with a CSRF token) starts the very same trip: nothing of it comes from a form.
+the person's own words: the email or name the extension or the host knows them by, or the
+account a merge or a deletion named, with its sign-in method; never a URL's), who signed in
+instead, and the trip to start again. It lives in the session, bound to the person it was asked
+for, for no longer than a trip may take, so the page can be reloaded and its "Try again" form (a
+POST with a CSRF token) starts the very same trip: nothing of it comes from a form.
 """
 
 from __future__ import annotations
@@ -42,12 +43,17 @@ def known_as() -> str:
     return str(named() or "") if named is not None else ""
 
 
-def remember(purpose: Trip, claims: dict[str, Any], asked_for: str, **trip: Any) -> None:
-    """Keep what the page says about this sign-in, and the trip `purpose` to start again."""
+def remember(
+    purpose: Trip, claims: dict[str, Any], asked_for: str, *, method: str = "", **trip: Any
+) -> None:
+    """Keep what the page says about this sign-in, and the trip `purpose` to start again (its
+    `again` in `init_app`'s table). `method`: the sign-in method asked for, when the trip named
+    one (a merge's or a deletion's, whose account is not the one signed in here)."""
     session[KEY] = {
         "purpose": purpose.value,
         "for": person(),
         "asked_for": asked_for,
+        "method": method,
         "signed_in_as": str(claims.get("email") or claims.get("name") or claims.get("sub", "")),
         "at": time.time(),
         "trip": trip,

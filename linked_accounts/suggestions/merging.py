@@ -39,8 +39,8 @@ from ..identities import Identity, find, primary
 from ..names import identity_name
 from ..operations import Party
 from ..purposes import Resumable, Trip
-from ..refusals import Refusal, SessionRefreshRequired
-from ..signin import account, reauth, trips
+from ..refusals import Refusal, SessionRefreshRequired, SignedInAsOther
+from ..signin import account, reauth, trips, wrong_account
 from ..signin.account import Account
 from ..signin.reauth import FreshLogin, Unproven
 from ..state import state
@@ -129,12 +129,19 @@ def start(
     if decided.keep_signed_in:
         # The usual fresh login of any change; it resumes the merge, with its proof.
         raise SessionRefreshRequired(Resumable.MERGE, {"candidate": decided.candidate.user_id})
-    params: dict[str, Any] = {"prompt": "login", "max_age": 0, "scope": scopes.OPENID}
-    params["login_hint"] = acct.email or ""
-    own = primary(identities)
-    if own is not None:
-        params["connection"] = own.connection
-    return trips.start(Trip.MERGE, params, **_carried(decided, Step.SELF))
+    return _self_trip(acct, decided, identities)
+
+
+def again(
+    acct: Account, decided: Plan, trip: dict[str, Any], identities: Sequence[Identity]
+) -> str:
+    """Return the URL of the merge's sign-in `trip` (one that came back as another account)
+    started again with the plan it carried, which the caller checked still holds: the signed-in
+    account's own sign-in, or the proof with the same `link_with`. Whether the person's own login
+    is still recent enough is checked when the proof comes back, as for the first proof."""
+    if trip.get("step") == Step.SELF:
+        return _self_trip(acct, decided, identities)
+    return _proof_trip(decided, link_with=str(trip.get("link_with") or ""))
 
 
 def carried_plan(trip: dict[str, Any], candidate: Candidate) -> Plan:
@@ -159,12 +166,16 @@ def after_self(
     claims: dict[str, Any],
     trip: dict[str, Any],
     decided: Plan,
+    identities: Sequence[Identity],
 ) -> str:
     """The signed-in account proved itself just now: keep its ID token for `link_with` (in this
     trip's server-side record only) and go on to the proof sign-in of the older account."""
     problem = reauth.unproven(claims, trip, acct.user_id)
     if problem is Unproven.OTHER_ACCOUNT:
-        raise _not_linked(_("You signed in as a different account, so nothing was linked."))
+        own = primary(identities)
+        asked_for, method = acct.email or acct.name or "", identity_name(own) if own else ""
+        message = _("You signed in as a different account, so nothing was linked.")
+        raise _signed_in_as_other(claims, decided, Step.SELF, asked_for, method, message)
     if problem is Unproven.NOT_AGAIN:
         raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
     return _proof_trip(decided, link_with=token["id_token"])
@@ -182,13 +193,21 @@ def after_proof(
     # The person's own login must still be fresh only when their own token makes the link.
     problem = reauth.unproven(claims, trip, other.user_id, acct if decided.keep_signed_in else None)
     if problem is Unproven.OTHER_ACCOUNT:
-        raise _not_linked(
+        # Tried again, the proof carries the same link_with (server-side, as in the trip).
+        link_with = {"link_with": trip["link_with"]} if trip.get("link_with") else {}
+        raise _signed_in_as_other(
+            claims,
+            decided,
+            Step.PROOF,
+            other.email,
+            other.method,
             _(
                 "You signed in to a different account, not the %(method)s account "
                 "(%(email)s), so nothing was linked.",
                 method=other.method,
                 email=other.email,
-            )
+            ),
+            **link_with,
         )
     if problem is Unproven.NOT_AGAIN:
         raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
@@ -241,6 +260,17 @@ def _carried(decided: Plan, step: Step) -> dict[str, Any]:
     }
 
 
+def _self_trip(acct: Account, decided: Plan, identities: Sequence[Identity]) -> str:
+    """Send the person to sign in again as the signed-in account itself (its connection, its
+    email, a new login): its ID token is the `link_with` of a merge into the other account."""
+    params: dict[str, Any] = {"prompt": "login", "max_age": 0, "scope": scopes.OPENID}
+    params["login_hint"] = acct.email or ""
+    own = primary(identities)
+    if own is not None:
+        params["connection"] = own.connection
+    return trips.start(Trip.MERGE, params, **_carried(decided, Step.SELF))
+
+
 def _proof_trip(decided: Plan, *, link_with: str = "") -> str:
     """Send the person to sign in to the candidate: its connection, its email, a new login."""
     candidate = decided.candidate
@@ -275,3 +305,20 @@ def created(value: object) -> datetime:
 
 def _not_linked(message: str) -> Refusal:
     return Refusal("not_linked", _("Not linked"), message)
+
+
+def _signed_in_as_other(
+    claims: dict[str, Any],
+    decided: Plan,
+    step: Step,
+    asked_for: str,
+    method: str,
+    message: str,
+    **more: Any,
+) -> SignedInAsOther:
+    """Keep what the wrong-account page says (the account `step` asked for: `method`, `asked_for`)
+    and what its "Try again" starts (this leg, with the plan as carried); return the refusal
+    that sends the person to that page."""
+    carried = {**_carried(decided, step), **more}
+    wrong_account.remember(Trip.MERGE, claims, asked_for, method=method, **carried)
+    return SignedInAsOther("not_linked", _("Not linked"), message)

@@ -4,6 +4,7 @@ confirmation before linking a suggestion, "Not now" and "Not mine", and the JSON
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, redirect, request, url_for
@@ -13,7 +14,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 
 from .. import metrics, operations, verified_email
 from ..i18n import _, ngettext
-from ..identities import primary
+from ..identities import Identity, primary
 from ..names import icon_url, identity_name
 from ..navigation import return_path, to_accounts
 from ..purposes import Resumable
@@ -101,12 +102,9 @@ def finish_merge(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
     """A sign-in of the merge came back: check the plan it carries still holds, then go on to the
     next sign-in, or merge and say so."""
     acct = signed_in()
-    identities = operations.identities(acct)
-    candidate = suggestions.find(acct, str(trip.get("candidate")), identities)
-    plan = merging.carried_plan(trip, candidate)
-    merging.still_holds(plan, identities)
+    plan, identities = _carried_plan(acct, trip)
     if trip.get("step") == merging.Step.SELF:
-        return redirect(merging.after_self(acct, token, claims, trip, plan))
+        return redirect(merging.after_self(acct, token, claims, trip, plan, identities))
     merged = merging.after_proof(acct, token, claims, trip, plan)
     if merged.switched:
         message = _(
@@ -122,6 +120,24 @@ def finish_merge(token: dict[str, Any], claims: dict[str, Any], trip: dict[str, 
             email=merged.email,
         )
     return to_accounts(message, "success")
+
+
+def merge_again(trip: dict[str, Any]):
+    """Start again the merge's sign-in that came back as another account ("Try again"): the same
+    leg, with the plan it carried, once that plan is checked to still hold."""
+    acct = signed_in(url_for("linked_accounts.accounts"))
+    plan, identities = _carried_plan(acct, trip)
+    return redirect(merging.again(acct, plan, trip, identities), 303)
+
+
+def _carried_plan(acct: Account, trip: dict[str, Any]) -> tuple[merging.Plan, Sequence[Identity]]:
+    """The plan a merge's trip carries, for its suggestion found again, refused unless it still
+    holds; and the person's identities it was checked against."""
+    identities = operations.identities(acct)
+    candidate = suggestions.find(acct, str(trip.get("candidate")), identities)
+    plan = merging.carried_plan(trip, candidate)
+    merging.still_holds(plan, identities)
+    return plan, identities
 
 
 def dismiss():

@@ -29,6 +29,7 @@ from ..refusals import (
     NotAuthenticated,
     Refusal,
     SessionRefreshRequired,
+    SignedInAsOther,
     from_auth0,
     log_auth0_failure,
 )
@@ -88,6 +89,7 @@ REDIRECTS: dict[type[GoElsewhere], str] = {
     NotAuthenticated: "linked_accounts.login",
     LoginRequired: "linked_accounts.relogin_page",
     SessionRefreshRequired: "linked_accounts.reauthenticate",
+    SignedInAsOther: "linked_accounts.other_account",  # a trip's end: no API call sees one yet
 }
 
 

@@ -24,6 +24,7 @@ from ..refusals import (
     NotAuthenticated,
     Refusal,
     SessionRefreshRequired,
+    SignedInAsOther,
     from_auth0,
     log_auth0_failure,
 )
@@ -194,6 +195,13 @@ def finish_delete(token: dict[str, Any], claims: dict[str, Any], trip: dict[str,
     return _deleted(operations.finish_delete_separated(signed_in(), token, claims, trip))
 
 
+def delete_again(trip: dict[str, Any]):
+    """Start the deletion again after its sign-in came back as another account: as the first
+    time, a fresh login of the primary first when it is no longer recent."""
+    acct = signed_in(url_for("linked_accounts.accounts"))
+    return fresh_or_reauthenticate(acct, Resumable.DELETE_SEPARATED, user=str(trip.get("user")))
+
+
 def reauthenticate():
     """Sign in again, then return to `next`: where the JSON API sends a browser to confirm."""
     acct = signed_in()
@@ -226,6 +234,8 @@ def refused(refusal: Refusal):
         return redirect(url_for("linked_accounts.relogin_page", next=refusal.return_to))
     if isinstance(refusal, AlreadyUnlinked):
         return to_accounts(refusal.message, "info")
+    if isinstance(refusal, SignedInAsOther):  # what its page says was kept before raising
+        return redirect(url_for("linked_accounts.other_account"), 303)
     page = render("linked_accounts/error.html", failure=refusal)
     headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
     return page, refusal.status, headers

@@ -17,12 +17,20 @@ import requests
 from authlib.common.urls import add_params_to_uri
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from .. import identity_cache, outcomes
+from .. import identity_cache, metrics, outcomes
 from ..auth0 import management as m
 from ..i18n import _
 from ..navigation import return_path, safe_next
 from ..purposes import Resumable, Trip
-from ..refusals import GoElsewhere, LoginRequired, NotAuthenticated
+from ..refusals import (
+    AlreadyUnlinked,
+    GoElsewhere,
+    LoginRequired,
+    NotAuthenticated,
+    Refusal,
+    from_auth0,
+    log_auth0_failure,
+)
 from ..signals import login_finished
 from ..signin import account, reauth, trips, wrong_account
 from ..signin.account import Account
@@ -80,6 +88,36 @@ def coming_back_to(where: Callable[[], str | None]):
         return run
 
     return decorate
+
+
+def ending_on_a_page(view):
+    """Decorate a view whose own address cannot be shown again (the callback, which works once
+    and holds the code and state; a form post): a refusal it would show there is sealed, with
+    its title, status and Retry-After, into the redirect to a page of its own, which a reload
+    shows again. Those that send the browser somewhere already go there."""
+
+    @wraps(view)
+    def run(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except (GoElsewhere, AlreadyUnlinked, m.TokenRejected):
+            raise  # a login, a renewal, another page: none is shown at this address
+        except m.ManagementError as error:
+            log_auth0_failure(error)
+            refusal = from_auth0(error)
+        except Refusal as error:
+            refusal = error
+        metrics.refused(refusal)
+        sealed = outcomes.seal(
+            "error",
+            refusal.message,
+            refusal.status,
+            title=str(refusal.title),
+            retry_after=refusal.retry_after,
+        )
+        return redirect(url_for("linked_accounts.signin_refused", **{outcomes.PARAM: sealed}), 303)
+
+    return run
 
 
 def login():
@@ -153,6 +191,19 @@ def signin_failed():
     return page, outcome.status
 
 
+def signin_refused():
+    """Show why a change a sign-in came back for was not made (sent here by `ending_on_a_page`,
+    the refusal sealed): an address that can be reloaded, and shows nothing to anyone else."""
+    outcome = outcomes.current()
+    if outcome is None or outcome.category != "error":
+        # Expired, or another browser's: the list says what there is to say now.
+        return redirect(url_for("linked_accounts.accounts"))
+    failure = Refusal("refused", outcome.title or _("Nothing was changed"), outcome.text)
+    page = render_template("linked_accounts/error.html", failure=failure)
+    retry = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
+    return page, outcome.status, retry
+
+
 def other_account(claims: dict[str, Any], trip: dict[str, Any]):
     """Auth0 is signed in as another person than the host's user: nothing is kept; say so on a
     page of its own, which can try the same sign-in again."""
@@ -169,24 +220,36 @@ def other_account_page():
         return redirect(url_for("linked_accounts.accounts"))
     page = render_template(
         "linked_accounts/other_account.html",
+        purpose=kept["purpose"],
         who=kept["signed_in_as"],
         asked_for=kept["asked_for"],
-        for_change=kept["purpose"] == Trip.REAUTH.value,
+        method=kept.get("method") or "",  # kept by the release before: none
     )
     return page, 409
 
 
 def try_again():
     """Start again the sign-in that came back as the wrong account: the same trip, from what the
-    session kept (the form only says "again")."""
+    session kept (the form only says "again"), by its purpose's `again` in `init_app`'s table."""
     if not ActionForm().validate_on_submit():
         abort(400)
     kept = wrong_account.take()
-    if kept is None:
+    try:
+        handler = state().trip_handlers.get(Trip(kept["purpose"])) if kept else None
+    except ValueError:  # kept by an older release: nothing to start again
+        handler = None
+    if handler is None or handler.again is None:
         return redirect(url_for("linked_accounts.accounts"), 303)
-    trip = kept["trip"]
-    if kept["purpose"] != Trip.REAUTH.value:
-        return begin_login(trip.get("next"), prompt="login")
+    return handler.again(kept["trip"])
+
+
+def login_again(trip: dict[str, Any]):
+    """Sign in again, asking who is signing in this time."""
+    return begin_login(trip.get("next"), prompt="login")
+
+
+def reauth_again(trip: dict[str, Any]):
+    """Sign in again before the same change, which the sign-in then carries out."""
     acct = signed_in(url_for("linked_accounts.accounts"))
     try:
         resume = Resumable(trip.get("action"))
@@ -282,11 +345,12 @@ def register(bp, *, host_signs_in: bool) -> None:
     the host signs people out)."""
     bp.add_url_rule("/login", view_func=login, methods=["GET"])
     # A trip's handler calls Auth0 too (a link, a deletion): a token it refuses is renewed.
-    callback = coming_back_to(return_path)(trips.callback)
+    callback = coming_back_to(return_path)(ending_on_a_page(trips.callback))
     bp.add_url_rule("/callback", view_func=callback, methods=["GET"])
     bp.add_url_rule("/relogin", "relogin_page", view_func=renew_page, methods=["GET"])
     bp.add_url_rule("/signin/failed", view_func=signin_failed, methods=["GET"])
+    bp.add_url_rule("/signin/refused", view_func=signin_refused, methods=["GET"])
     bp.add_url_rule("/signin/other-account", "other_account", other_account_page, methods=["GET"])
-    bp.add_url_rule("/signin/again", view_func=try_again, methods=["POST"])
+    bp.add_url_rule("/signin/again", view_func=ending_on_a_page(try_again), methods=["POST"])
     if not host_signs_in:
         bp.add_url_rule("/logout", view_func=logout, methods=["POST"])

@@ -84,3 +84,31 @@ def test_signing_in_again_as_someone_else_names_the_account_and_tries_again(
         expect(page).to_have_url(settings_url(app_url))
         expect(page.get_by_role("status")).to_contain_text("was unlinked")
         assert t.identity_keys(tenant, t.ADA) == [t.ADA, t.ADA_GOOGLE, t.ADA_SAML]
+
+
+def test_a_merge_proof_as_someone_else_names_the_account_reloads_and_tries_again(
+    page: Page, serve_app, tenant, tmp_path
+):
+    suggest = {
+        "SUGGEST_LINKS": "1",
+        "AUTH0_M2M_CLIENT_ID": "dev-m2m",
+        "AUTH0_M2M_CLIENT_SECRET": "dev-m2m-secret",
+    }
+    with serve_app(**suggest, INSTANCE_PATH=str(tmp_path)) as app_url:
+        log_in(page, app_url, "maya-patel")
+        page.get_by_role(
+            "link", name="Link the Email and password account (maya@example.com)"
+        ).click()
+        page.get_by_role("button", name="Sign in and link").click()
+        page.get_by_role("button", name="Continue as Ben Carter").click()
+        expect(page).to_have_url(app_url + "/account/signin/other-account")
+        reload_keeps(page, app_url + "/account/signin/other-account")
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("so nothing was linked")
+        expect(alert).to_contain_text("sign in with Email and password as maya@example.com")
+        assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
+        page.get_by_role("button", name="Try again").click()
+        page.get_by_role("button", name="Continue as Maya Patel").click()
+        expect(page).to_have_url(settings_url(app_url))
+        expect(page.get_by_role("status")).to_contain_text("Your accounts are merged")
+        assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
