@@ -89,6 +89,37 @@ def test_a_failed_refresh_goes_back_to_the_list_saying_why(make_app, serve, tena
     assert again.status_code == 200 and 'la-message--error"' in again.text
 
 
+@pytest.mark.parametrize(
+    ("auth0", "body", "status"),
+    [
+        (429, {"statusCode": 429, "error": "Too Many Requests", "message": "Slow down"}, 429),
+        (503, {"statusCode": 503}, 502),  # Auth0 down: a bad gateway, said so
+        (409, {"statusCode": 409, "error": "Conflict", "message": "In the way"}, 409),
+    ],
+)
+def test_a_refused_unlink_ends_on_a_page_of_its_own_not_at_the_forms_address(
+    base, tenant, auth0, body, status
+):
+    """Shown at the POST's address, a reload would send the form again (the browser asks to
+    resend it): the refusal ends on a page a reload shows again, with its status."""
+    ada = Visitor(base)
+    ada.login()
+    confirm = ada.confirm_page(t.ADA_GITHUB)
+    t.fault(tenant, "delete_identity", times=1, status=auth0, body=body)
+    page = ada.press(confirm, "Unlink")
+    assert page.history[-1].status_code == 303  # the POST answered with the page's address
+    path, query = path_and_query(page.url)
+    assert path == "/account/refused" and set(query) == {outcomes.PARAM}
+    assert page.status_code == status
+    again = ada.get(page.url.removeprefix(ada.base))
+    assert again.status_code == status and again.text == page.text
+    if status == 429:
+        assert again.headers["Retry-After"] == page.headers["Retry-After"]
+    assert t.identity_keys(tenant, t.ADA) == ADA_ALL  # nothing changed, and a reload changes none
+    stranger = Visitor(base).get(page.url.removeprefix(ada.base), allow_redirects=False)
+    assert stranger.status_code == 302  # sealed for Ada's session: shown to no other browser
+
+
 def test_logging_out_lands_on_the_plain_front_page_which_says_so_once(visitor, tenant):
     visitor.login()
     page = visitor.press(visitor.get("/account/"), "Log out")
@@ -241,11 +272,11 @@ ENDINGS = [
     (Trip.LOGIN, login_done, "/account/", 200),
     (Trip.RENEW, renewed, "/account/", 200),
     (Trip.REAUTH, reauth_as_another_account, "/account/signin/other-account", 409),
-    (Trip.REAUTH, reauth_then_refused, "/account/signin/refused", 502),
-    (Trip.LINK, link_refused, "/account/signin/refused", 400),
+    (Trip.REAUTH, reauth_then_refused, "/account/refused", 502),
+    (Trip.LINK, link_refused, "/account/refused", 400),
     (Trip.DELETE_SEPARATED, delete_as_another_account, "/account/signin/other-account", 409),
     (Trip.MERGE, merge_as_another_account, "/account/signin/other-account", 409),
-    (Trip.MERGE, merge_refused, "/account/signin/refused", 502),
+    (Trip.MERGE, merge_refused, "/account/refused", 502),
     (Trip.AT_LOGIN, at_login_as_another_account, "/account/at-login", 400),
     (Trip.AT_LOGIN, at_login_answered, "/account/at-login/continue", 200),
 ]
@@ -278,7 +309,7 @@ def test_a_change_refused_after_its_sign_in_ends_on_a_page_of_its_own(
 ):
     visitor, page = link_refused(make_app, serve, tenant, tmp_path)
     path, query = path_and_query(page.url)
-    assert path == "/account/signin/refused" and set(query) == {outcomes.PARAM}
+    assert path == "/account/refused" and set(query) == {outcomes.PARAM}
     assert "<h1>Not linked</h1>" in page.text  # the refusal's own title and words
     assert "That is the account you are signed in with, so there is nothing to link." in page.text
     assert "Back to linked accounts" in page.text

@@ -157,7 +157,10 @@ def test_link_with_any_connection(ada, tenant, connection):
         assert response.headers["Location"].startswith(tenant + "/authorize")
     else:
         assert confirmation.status_code == 400
-        assert response.status_code == 400
+        # A refused form post ends on a page of its own, with the refusal's status.
+        assert response.status_code == 303
+        assert urlsplit(response.headers["Location"]).path == "/account/refused"
+        assert client.get(response.headers["Location"]).status_code == 400
     assert_only_confirmed_change(tenant, seed, None)
 
 

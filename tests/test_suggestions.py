@@ -455,7 +455,7 @@ def test_try_again_checks_the_plan_still_holds(make_app, serve, tenant, merges):
     assert linked.status_code == 201, linked.text
     refused = visitor.press(visitor.get(OTHER_ACCOUNT), "Try again")
     assert not refused.url.startswith(tenant), "a sign-in was started"
-    assert refused.url.split("?")[0] == visitor.base + "/account/signin/refused"
+    assert refused.url.split("?")[0] == visitor.base + "/account/refused"
     assert "The accounts changed meanwhile, so nothing was linked." in refused.text
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA]
     assert merges == []

@@ -22,7 +22,7 @@ from ..signin import account
 from ..signin.account import Account
 from ..signin.reauth import FreshLogin
 from ..web import api, pages
-from ..web.signin import coming_back_to, signed_in
+from ..web.signin import coming_back_to, form_post, signed_in
 from ..web.templating import render
 from . import dismissals, merging
 from . import lookup as suggestions
@@ -210,10 +210,11 @@ def _as_json(candidate: Candidate) -> dict[str, Any]:
 def register(app: Flask, html: Blueprint, json_api: Blueprint) -> None:
     """Add the suggestion pages, the JSON listing, and the settings section's template globals."""
     page = coming_back_to(return_path)  # after a login or a renewal: back to this page
+    change = form_post(page)  # a refusal of a form's POST is shown at an address of its own
     html.add_url_rule("/suggestions/link", "confirm_suggestion", page(confirm), methods=["GET"])
-    html.add_url_rule("/suggestions/link", "link_suggestion", page(link), methods=["POST"])
-    html.add_url_rule("/suggestions/dismiss", view_func=page(dismiss), methods=["POST"])
-    html.add_url_rule("/suggestions/restore", view_func=page(restore), methods=["POST"])
+    html.add_url_rule("/suggestions/link", "link_suggestion", change(link), methods=["POST"])
+    html.add_url_rule("/suggestions/dismiss", view_func=change(dismiss), methods=["POST"])
+    html.add_url_rule("/suggestions/restore", view_func=change(restore), methods=["POST"])
     call = coming_back_to(api.requested_return_to)  # back to the single-page app
     json_api.add_url_rule("/suggestions", "suggestions", call(api_list), methods=["GET"])
     app.add_template_global(for_page, "la_link_suggestions")

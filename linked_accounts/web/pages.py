@@ -33,7 +33,7 @@ from ..signin.account import Account
 from ..signin.reauth import FreshLogin
 from ..state import state
 from .forms import ActionForm, IdentityForm, LinkForm, SeparatedForm
-from .signin import coming_back_to, signed_in
+from .signin import coming_back_to, form_post, signed_in
 from .templating import la_ago, render
 
 
@@ -282,14 +282,15 @@ def _deleted(result: Deleted):
 def register(bp) -> None:
     """Add the pages, and the answers to refusals and Auth0 failures, to the blueprint."""
     page = coming_back_to(return_path)  # after a login or a renewal: back to this page
+    change = form_post(page)  # a refusal of a form's POST is shown at an address of its own
     bp.add_url_rule("/", "accounts", page(accounts_page), methods=["GET"])
-    bp.add_url_rule("/refresh", view_func=page(refresh), methods=["POST"])
+    bp.add_url_rule("/refresh", view_func=change(refresh), methods=["POST"])
     bp.add_url_rule("/unlink", view_func=page(confirm_unlink), methods=["GET"])
-    bp.add_url_rule("/unlink", view_func=page(unlink), methods=["POST"])
+    bp.add_url_rule("/unlink", view_func=change(unlink), methods=["POST"])
     bp.add_url_rule("/link", "confirm_link", page(confirm_linking), methods=["GET"])
-    bp.add_url_rule("/link", view_func=page(link), methods=["POST"])
+    bp.add_url_rule("/link", view_func=change(link), methods=["POST"])
     bp.add_url_rule("/separated/delete", view_func=page(confirm_delete), methods=["GET"])
-    bp.add_url_rule("/separated/delete", view_func=page(delete), methods=["POST"])
+    bp.add_url_rule("/separated/delete", view_func=change(delete), methods=["POST"])
     bp.add_url_rule("/reauthenticate", view_func=page(reauthenticate), methods=["GET"])
     bp.register_error_handler(Refusal, refused)
     bp.register_error_handler(m.ManagementError, auth0_failed)

@@ -90,6 +90,12 @@ def coming_back_to(where: Callable[[], str | None]):
     return decorate
 
 
+def form_post(page: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """Decorate the view of a form's POST as `page` does, ending a refusal on a page of its own
+    (`ending_on_a_page`): shown at the POST's address, a reload would send the form again."""
+    return lambda view: page(ending_on_a_page(view))
+
+
 def ending_on_a_page(view):
     """Decorate a view whose own address cannot be shown again (the callback, which works once
     and holds the code and state; a form post): a refusal it would show there is sealed, with
@@ -115,7 +121,7 @@ def ending_on_a_page(view):
             title=str(refusal.title),
             retry_after=refusal.retry_after,
         )
-        return redirect(url_for("linked_accounts.signin_refused", **{outcomes.PARAM: sealed}), 303)
+        return redirect(url_for("linked_accounts.refused", **{outcomes.PARAM: sealed}), 303)
 
     return run
 
@@ -191,9 +197,10 @@ def signin_failed():
     return page, outcome.status
 
 
-def signin_refused():
-    """Show why a change a sign-in came back for was not made (sent here by `ending_on_a_page`,
-    the refusal sealed): an address that can be reloaded, and shows nothing to anyone else."""
+def refused_page():
+    """Show why a change was not made, after a form's POST or a sign-in it came back for (sent
+    here by `ending_on_a_page`, the refusal sealed): an address that can be reloaded, and shows
+    nothing to anyone else."""
     outcome = outcomes.current()
     if outcome is None or outcome.category != "error":
         # Expired, or another browser's: the list says what there is to say now.
@@ -349,7 +356,7 @@ def register(bp, *, host_signs_in: bool) -> None:
     bp.add_url_rule("/callback", view_func=callback, methods=["GET"])
     bp.add_url_rule("/relogin", "relogin_page", view_func=renew_page, methods=["GET"])
     bp.add_url_rule("/signin/failed", view_func=signin_failed, methods=["GET"])
-    bp.add_url_rule("/signin/refused", view_func=signin_refused, methods=["GET"])
+    bp.add_url_rule("/refused", "refused", refused_page, methods=["GET"])
     bp.add_url_rule("/signin/other-account", "other_account", other_account_page, methods=["GET"])
     bp.add_url_rule("/signin/again", view_func=ending_on_a_page(try_again), methods=["POST"])
     if not host_signs_in:
