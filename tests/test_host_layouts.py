@@ -139,3 +139,20 @@ def test_the_default_layout_shows_them_itself(make_app, serve):
     page = signed_in(app, serve).get("/saved").text
     assert page.count("Saved") == 1 and page.count("Careful") == 1
     assert '<p class="la-message la-message--success">Saved</p>' in page
+
+
+@pytest.mark.parametrize(("asked", "lang", "direction"), [("ar", "ar", "rtl"), ("de", "de", "ltr")])
+def test_the_pages_say_their_own_language_and_direction_in_a_layout_that_does_not(
+    make_app, serve, asked, lang, direction
+):
+    """A host's layout often hard-codes `<html lang="en">`: the extension's content carries its
+    own `lang` and `dir`, so a screen reader reads it in its language and Arabic mirrors."""
+    english = '<!doctype html><html lang="en">' + layout("Shop") + "</html>"
+    ada = signed_in(host_app(make_app, **{"layout.html": english}), serve)
+    ada.http.headers["Accept-Language"] = asked
+    pages = [ada.get(PAGE), ada.confirm_page(t.ADA_GITHUB)]
+    for page in pages:
+        assert page.status_code == 200
+        assert re.findall(r'<div class="la" lang="([^"]+)" dir="([^"]+)"', page.text) == [
+            (lang, direction)
+        ]

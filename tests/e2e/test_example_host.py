@@ -58,3 +58,25 @@ def test_link_in_the_example_host(page: Page, example, tenant):
     expect(page).to_have_url(pages.settings_url(example, PREFIX))
     expect(page.get_by_role("status")).to_contain_text("GitHub (grace@example.com) is now linked")
     assert t.identity_keys(tenant, t.BEN) == [t.BEN, "github|7654321"]
+
+
+def test_in_arabic_the_page_mirrors_inside_the_products_english_layout(
+    new_context, example, tenant
+):
+    """The product's layout says `<html lang="en">` (as most do): the extension's content says
+    its own language and direction, so it mirrors while the product's header does not."""
+    page = new_context(locale="ar-EG").new_page()
+    page.goto(example + "/")
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("button", name="Continue as Ada Lovelace").click()
+    expect(page).to_have_url(pages.settings_url(example, PREFIX))
+    expect(page.get_by_role("heading", level=1)).to_have_text("الحسابات المرتبطة")
+    assert page.locator("html").get_attribute("lang") == "en"  # the product's, left as it is
+    content = page.locator("div.la")
+    assert (content.get_attribute("lang"), content.get_attribute("dir")) == ("ar", "rtl")
+    row = page.locator(".la-item").nth(1)  # a linked account: its icon, its name, its Unlink
+    icon, name, unlink = (row.locator(s).bounding_box() for s in (".la-icon", ".la-item-name", "a"))
+    assert icon["x"] > name["x"] > unlink["x"]  # right to left
+    nav = page.get_by_role("navigation", name="Main").bounding_box()
+    assert nav["x"] < page.viewport_size["width"] / 2  # the product's own header: unchanged
+    assert Axe().run(page).violations_count == 0
