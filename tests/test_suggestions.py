@@ -299,7 +299,16 @@ def test_a_dismissal_holds_in_another_session_until_shown_again(make_app, serve,
 def test_not_now_hides_a_suggestion_for_a_while(visitor):
     page = visitor.press(visitor.login("Maya Patel"), "Not now")
     assert "will not be suggested for 30 days" in page.text
-    assert Spa(visitor).call("GET", "/suggestions").json()["dismissed"] == 1
+    listing = Spa(visitor).call("GET", "/suggestions").json()
+    assert (listing["dismissed"], listing["not_mine"]) == (1, 0)
+
+
+def test_the_json_listing_tells_not_mine_from_not_now(visitor):
+    """A single-page app can say what the page says: how many are hidden for good, as not the
+    person's (a security signal), apart from those hidden for a while."""
+    visitor.press(visitor.login("Maya Patel"), "Not mine")
+    listing = Spa(visitor).call("GET", "/suggestions").json()
+    assert (listing["dismissed"], listing["not_mine"]) == (1, 1)
 
 
 def test_one_lookup_per_user_per_period_whatever_the_sessions(make_app, serve, tenant):
@@ -340,7 +349,13 @@ def test_off_by_default(make_app, serve):
     page = visitor.login("maya-patel")
     assert "Is this also you?" not in page.text
     listing = Spa(visitor).call("GET", "/suggestions").json()
-    assert listing == {"enabled": False, "suggestions": [], "dismissed": 0, "unavailable": False}
+    assert listing == {
+        "enabled": False,
+        "suggestions": [],
+        "dismissed": 0,
+        "not_mine": 0,
+        "unavailable": False,
+    }
 
 
 def test_in_host_sign_in_mode_the_product_signs_the_person_in_as_the_primary(

@@ -189,6 +189,7 @@ def api_list():
             "enabled": suggestions.enabled(),
             "suggestions": [_as_json(c) for c in found.candidates],
             "dismissed": found.dismissed,
+            "not_mine": found.not_mine,  # of the dismissed: someone else's, the person said
             "unavailable": found.unavailable,
         }
     )
