@@ -4,12 +4,15 @@ dismissals across sessions, and the M2M calls it costs."""
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
 import requests
 
 from linked_accounts import accounts_merged
+from linked_accounts.signin import reauth
 from tests.support import tenant as t
 from tests.support.forms import submit
 from tests.support.spa import Spa
@@ -176,6 +179,22 @@ def test_a_merge_after_a_stale_login_says_it_takes_two_sign_ins_and_takes_them(
     assert done_text in done.text
     assert t.identity_keys(tenant, t.MAYA) == [t.MAYA, t.MAYA_GITHUB]
     assert merges == [(t.MAYA, t.MAYA_GITHUB)]
+
+
+def test_a_merge_into_the_older_account_needs_the_login_its_token_came_from_to_be_recent(
+    visitor, tenant, merges, monkeypatch
+):
+    """Signed in with the newer account, the login's own ID token stands in for signing in
+    again: when the proof comes back after that login stopped being recent (a proof left open,
+    or tried again and again), nothing is linked, as for any change after a stale login."""
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    login_page = visitor.press(page, "Sign in and link")  # the proof: the only sign-in asked
+    later = time.time() + 3600  # an hour on, when the proof comes back
+    monkeypatch.setattr(reauth, "time", SimpleNamespace(time=lambda: later))
+    done = visitor.press(login_page, "Continue as Maya Patel")
+    assert "Your own sign-in is no longer recent enough, so it was not linked." in done.text
+    assert t.identity_keys(tenant, t.MAYA_GITHUB) == [t.MAYA_GITHUB]
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA] and merges == []
 
 
 def test_a_host_rule_decides_which_account_stays(make_app, serve, tenant, merges):

@@ -59,9 +59,15 @@ def still_fresh(acct: Account) -> bool:
     """Tell whether a change started after a fresh login may still finish: the login is at most
     REAUTH_MAX_AGE plus one trip's lifetime old. Checked again when a link or deletion comes back
     from Auth0, so an abandoned trip cannot ride on a login from hours ago."""
-    if not isinstance(acct.auth_time, (int, float)):
+    return signed_in_recently(acct.auth_time)
+
+
+def signed_in_recently(auth_time: object) -> bool:
+    """Tell whether a login made at `auth_time` may still finish a change (`still_fresh`'s rule):
+    also what a merge's `link_with` ID token stands for, whichever login gave it."""
+    if not isinstance(auth_time, (int, float)):
         return False
-    return time.time() - acct.auth_time <= state().settings.reauth_max_age + trips.LIFETIME
+    return time.time() - auth_time <= state().settings.reauth_max_age + trips.LIFETIME
 
 
 def login_id_token(acct: Account, proof: FreshLogin | None = None) -> str | None:

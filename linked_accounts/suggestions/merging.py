@@ -124,8 +124,8 @@ def start(
         # The person's own token writes the copied settings: say so now, not after two sign-ins.
         operations.require_scope(scopes.UPDATE_METADATA, acct.scope)
     stand_in = _stand_in(acct, decided, proof)
-    if stand_in is not None:
-        return _proof_trip(decided, link_with=stand_in)
+    if stand_in is not None:  # the login's own ID token (or "": none needed), of its auth_time
+        return _proof_trip(decided, link_with=stand_in, signed_in_at=acct.auth_time)
     if decided.keep_signed_in:
         # The usual fresh login of any change; it resumes the merge, with its proof.
         raise SessionRefreshRequired(Resumable.MERGE, {"candidate": decided.candidate.user_id})
@@ -137,11 +137,13 @@ def again(
 ) -> str:
     """Return the URL of the merge's sign-in `trip` (one that came back as another account)
     started again with the plan it carried, which the caller checked still holds: the signed-in
-    account's own sign-in, or the proof with the same `link_with`. Whether the person's own login
-    is still recent enough is checked when the proof comes back, as for the first proof."""
+    account's own sign-in, or the proof with the same `link_with` and the time of the login that
+    gave it. Whether that login is still recent enough is checked when the proof comes back, as
+    for the first proof: trying again never makes it younger."""
     if trip.get("step") == Step.SELF:
         return _self_trip(acct, decided, identities)
-    return _proof_trip(decided, link_with=str(trip.get("link_with") or ""))
+    link_with = str(trip.get("link_with") or "")
+    return _proof_trip(decided, link_with=link_with, signed_in_at=trip.get("signed_in_at"))
 
 
 def carried_plan(trip: dict[str, Any], candidate: Candidate) -> Plan:
@@ -178,7 +180,7 @@ def after_self(
         raise _signed_in_as_other(claims, decided, Step.SELF, asked_for, method, message)
     if problem is Unproven.NOT_AGAIN:
         raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
-    return _proof_trip(decided, link_with=token["id_token"])
+    return _proof_trip(decided, link_with=token["id_token"], signed_in_at=claims.get("auth_time"))
 
 
 def after_proof(
@@ -193,8 +195,13 @@ def after_proof(
     # The person's own login must still be fresh only when their own token makes the link.
     problem = reauth.unproven(claims, trip, other.user_id, acct if decided.keep_signed_in else None)
     if problem is Unproven.OTHER_ACCOUNT:
-        # Tried again, the proof carries the same link_with (server-side, as in the trip).
-        link_with = {"link_with": trip["link_with"]} if trip.get("link_with") else {}
+        # Tried again, the proof carries the same link_with (server-side, as in the trip), and
+        # the time of the login that gave it.
+        link_with = (
+            {"link_with": trip["link_with"], "signed_in_at": trip.get("signed_in_at")}
+            if trip.get("link_with")
+            else {}
+        )
         raise _signed_in_as_other(
             claims,
             decided,
@@ -211,7 +218,12 @@ def after_proof(
         )
     if problem is Unproven.NOT_AGAIN:
         raise _not_linked(_("Your sign-in was not confirmed again, so nothing was linked."))
-    if problem is Unproven.STALE:
+    # When the signed-in account merges into the other, the link_with ID token stands for its
+    # sign-in: the login that gave it must be as recent as any change's own login.
+    stale_link_with = not decided.keep_signed_in and not reauth.signed_in_recently(
+        trip.get("signed_in_at")
+    )
+    if problem is Unproven.STALE or stale_link_with:
         raise _not_linked(_("Your own sign-in is no longer recent enough, so it was not linked."))
     if claims.get("email_verified") is not True:
         raise _not_linked(_("That account's email address is not verified, so it was not linked."))
@@ -271,8 +283,9 @@ def _self_trip(acct: Account, decided: Plan, identities: Sequence[Identity]) -> 
     return trips.start(Trip.MERGE, params, **_carried(decided, Step.SELF))
 
 
-def _proof_trip(decided: Plan, *, link_with: str = "") -> str:
-    """Send the person to sign in to the candidate: its connection, its email, a new login."""
+def _proof_trip(decided: Plan, *, link_with: str = "", signed_in_at: object = None) -> str:
+    """Send the person to sign in to the candidate: its connection, its email, a new login.
+    `link_with`: the signed-in account's ID token, from its login at `signed_in_at`."""
     candidate = decided.candidate
     asked = [scopes.PROOF]
     if not decided.keep_signed_in:
@@ -290,6 +303,7 @@ def _proof_trip(decided: Plan, *, link_with: str = "") -> str:
     data = _carried(decided, Step.PROOF)
     if link_with:
         data["link_with"] = link_with  # server-side, dropped with the trip
+        data["signed_in_at"] = signed_in_at
     return trips.start(Trip.MERGE, params, **data)
 
 
