@@ -90,3 +90,25 @@ def test_after_a_link_trip_logout_names_the_browsers_new_auth0_session(
     assert {**after, "sid": before["sid"]} == before
     log_out(visitor)
     assert tenant_session_ended(tenant, visitor)
+
+
+def test_the_logged_out_message_is_not_carried_into_the_next_sign_in(tenant, app_config, serve):
+    """A product's front page that does not show flashed messages leaves "You are logged out."
+    unread: the next sign-in starts without it, so no signed-in page (nor the single-page app's
+    GET /api/session) tells the person, or the next one at a shared computer, they are out."""
+    from examples.product_host.app import create_app as create_product
+
+    base = serve(create_product({**app_config, "AUTH0_DOMAIN": tenant}))
+    prefix = base + "/settings/sign-in"
+    browser = Visitor(base)
+    page = submit(
+        browser.http, browser.http.get(prefix + "/login", timeout=10), "Continue as Ben Carter"
+    )
+    front = submit(browser.http, page, "Log out")
+    assert front.url == base + "/" and "You are logged out." not in front.text  # not shown here
+    again = submit(
+        browser.http, browser.http.get(prefix + "/login", timeout=10), "Continue as Ben Carter"
+    )
+    assert again.url.startswith(prefix + "/") and "You are logged out." not in again.text
+    session = browser.http.get(prefix + "/api/session", timeout=10).json()
+    assert "You are logged out." not in str(session.get("messages"))

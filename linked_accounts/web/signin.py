@@ -160,6 +160,10 @@ def begin_login(target: str | None, *, prompt: str | None = None, login_hint: st
         params["prompt"] = prompt
     if login_hint:
         params["login_hint"] = login_hint
+    # A message flashed before this login and still unread was for a page before it ("You are
+    # logged out." on a front page that shows none): the sign-in does not carry it. Those flashed
+    # on the way (the at-login door's) are kept by `account.sign_in`.
+    session.pop("_flashes", None)
     return redirect(trips.start(Trip.LOGIN, params, next=target))
 
 
