@@ -5,9 +5,10 @@ out lands on the plain front page, which says so once."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
+import requests
 
 from linked_accounts import outcomes
 from linked_accounts.purposes import Trip
@@ -317,3 +318,21 @@ def test_a_change_refused_after_its_sign_in_ends_on_a_page_of_its_own(
     shared = Visitor(visitor.base).get(page.url.removeprefix(visitor.base))
     assert "nothing to link" not in shared.text
     assert t.identity_keys(tenant, t.ADA) == ADA_ALL
+
+
+def test_a_callback_opened_without_a_session_stores_none(base):
+    """A made-up or replayed callback in a browser with no session (another site's link, a
+    flood): the page says signing in was not completed, and no session is stored for it."""
+    answer = requests.get(
+        base + "/account/callback",
+        params={"state": "x", "code": "y"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 303 and "Set-Cookie" not in answer.headers
+    assert urlsplit(answer.headers["Location"]).path == "/account/signin/failed"
+    page = requests.get(
+        urljoin(base, answer.headers["Location"]), allow_redirects=False, timeout=10
+    )
+    assert page.status_code == 400 and "Set-Cookie" not in page.headers
+    assert "Signing in was not completed." in page.text

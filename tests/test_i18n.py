@@ -143,7 +143,8 @@ def test_the_logged_out_home_page_is_german(visitor):
 
 
 def test_the_login_failed_page_is_german(visitor):
-    page = german(visitor).get("/account/callback?state=not-a-trip")
+    german(visitor).get("/account/login", allow_redirects=False)  # a trip: this browser's session
+    page = visitor.get("/account/callback?state=not-a-trip")
     assert page.status_code == 400
     assert_german(
         page.text,

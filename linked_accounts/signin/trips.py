@@ -104,6 +104,10 @@ def callback():
     if not isinstance(trip, dict):
         # Not a trip of this browser's (forged, replayed, or any site's link): refuse it, and
         # leave the session alone, so a GET from another site cannot sign the user out.
+        if not session:
+            # No session at all (another browser's link, a flood of made-up ones): the page
+            # says so in general words, since sealing the reason would store a session for it.
+            return redirect(url_for("linked_accounts.signin_failed"), 303)
         return refuse(400, _("This sign-in was already used or has expired."))
     pending = _current_trips()
     pending.pop(key, None)  # one use only, whatever the outcome
