@@ -192,6 +192,7 @@ ENDPOINTS = (
     "POST /api/v2/users/{id}/identities",
     "DELETE /api/v2/users/{id}/identities/{provider}/{user_id}",
     "GET /api/v2/users-by-email",
+    "GET /api/v2/connections",
     "POST /oauth/token",
 )
 # The refusals an operator alerts on, there at zero from start-up: Auth0's rate limit, Auth0
@@ -382,8 +383,8 @@ def endpoint_template(method: str, url: str) -> str:
         return f"{method} /oauth/token"
     _, api, rest = path.partition("/api/v2/")
     segments = rest.split("/") if api else []
-    if segments == ["users-by-email"]:
-        template = "/api/v2/users-by-email"
+    if segments in (["users-by-email"], ["connections"]):
+        template = "/api/v2/" + segments[0]
     elif segments[:1] == ["users"] and len(segments) == 2:
         template = "/api/v2/users/{id}"
     elif segments[:1] == ["users"] and len(segments) == 3 and segments[2] == "identities":
