@@ -14,6 +14,7 @@ import requests
 from linked_accounts import accounts_merged
 from linked_accounts.signin import reauth
 from tests.support import tenant as t
+from tests.support.app_session import app_session
 from tests.support.forms import submit
 from tests.support.spa import Spa
 from tests.support.visitor import Visitor
@@ -453,6 +454,28 @@ def test_a_proof_as_another_account_names_the_one_asked_for_and_tries_the_proof_
     assert merges == [(t.MAYA, t.MAYA_GITHUB)]
     assert session_user(visitor) == t.MAYA
     assert visitor.get(OTHER_ACCOUNT).url == visitor.base + "/account/"  # tried once
+
+
+def test_trying_again_with_a_token_auth0_refuses_renews_it_as_any_form_post_does(
+    make_app, serve, tenant, merges
+):
+    """ "Try again" looks the suggestion up again with the person's own token: when Auth0
+    refuses that token, the app asks Auth0 for a new one, as after any form. Auth0's session is
+    the wrong account's now, so Auth0 answers with another person: the app keeps nothing of
+    either and asks who is signing in."""
+    app = make_app(**SUGGEST, IDENTITIES_CACHE_SECONDS="0")  # each look-up reads Auth0
+    visitor = Visitor(serve(app))
+    page = confirm(visitor, visitor.login("maya-patel"), "Email and password")
+    wrong = visitor.press(visitor.press(page, "Sign in and link"), "Continue as Ben Carter")
+    assert wrong.url == visitor.base + OTHER_ACCOUNT
+    t.reject_token_once(tenant, "get_user")
+    back = visitor.press(wrong, "Try again")
+    hops = [r.url for r in back.history]
+    assert any("/authorize" in url and "prompt=none" in url for url in hops), hops  # renewal
+    assert back.url.startswith(tenant + "/authorize") and "Continue as" in back.text
+    with app_session(app, visitor) as session:
+        assert "linked_accounts" not in session  # nothing kept of Maya's token, nor of Ben
+    assert t.identity_keys(tenant, t.MAYA) == [t.MAYA] and merges == []
 
 
 def test_a_first_sign_in_as_another_account_names_the_own_and_tries_it_again(stale, tenant, merges):

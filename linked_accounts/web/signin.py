@@ -362,6 +362,8 @@ def register(bp, *, host_signs_in: bool) -> None:
     bp.add_url_rule("/signin/failed", view_func=signin_failed, methods=["GET"])
     bp.add_url_rule("/refused", "refused", refused_page, methods=["GET"])
     bp.add_url_rule("/signin/other-account", "other_account", other_account_page, methods=["GET"])
-    bp.add_url_rule("/signin/again", view_func=ending_on_a_page(try_again), methods=["POST"])
+    # Trying again may call Auth0 (a merge looks its suggestion up again), as a form post does.
+    again = coming_back_to(return_path)(ending_on_a_page(try_again))
+    bp.add_url_rule("/signin/again", view_func=again, methods=["POST"])
     if not host_signs_in:
         bp.add_url_rule("/logout", view_func=logout, methods=["POST"])
