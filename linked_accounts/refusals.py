@@ -224,7 +224,10 @@ def log_auth0_failure(error: m.ManagementError) -> None:
 
 
 def from_auth0(error: m.ManagementError, now: float | None = None) -> Refusal:
-    """Map a Management API error to what the user is told. Nothing was changed by any of them."""
+    """Map a Management API error to what the user is told, and tell the administrator what
+    Auth0 said (`log_auth0_failure`): every page and API answer of a failure comes through here.
+    Nothing was changed by any of them."""
+    log_auth0_failure(error)
     if isinstance(error, m.TokenRejected):
         return LoginRequired()
     if isinstance(error, m.RateLimited):

@@ -31,7 +31,6 @@ from ..refusals import (
     SessionRefreshRequired,
     SignedInAsOther,
     from_auth0,
-    log_auth0_failure,
 )
 from ..signin import account, reauth
 from .signin import coming_back_to, signed_in
@@ -108,7 +107,6 @@ def refused(refusal: Refusal):
 
 
 def auth0_failed(error: m.ManagementError):
-    log_auth0_failure(error)
     return refused(from_auth0(error))
 
 

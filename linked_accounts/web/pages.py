@@ -26,7 +26,6 @@ from ..refusals import (
     SessionRefreshRequired,
     SignedInAsOther,
     from_auth0,
-    log_auth0_failure,
 )
 from ..signin import reauth
 from ..signin.account import Account
@@ -67,7 +66,6 @@ def refresh():
     except m.ManagementError as error:
         # Back to the list (as last read) saying why: the address of a form post is no page to
         # reload or share.
-        log_auth0_failure(error)
         refusal = from_auth0(error)
         metrics.refused(refusal)
         return to_accounts(refusal.message, "error")
@@ -243,7 +241,6 @@ def refused(refusal: Refusal):
 
 def auth0_failed(error: m.ManagementError):
     """Show a clear page for any Auth0 failure; a rejected token means signing in again."""
-    log_auth0_failure(error)
     return refused(from_auth0(error))
 
 

@@ -29,7 +29,6 @@ from ..refusals import (
     NotAuthenticated,
     Refusal,
     from_auth0,
-    log_auth0_failure,
 )
 from ..signals import login_finished
 from ..signin import account, reauth, trips, wrong_account
@@ -109,7 +108,6 @@ def ending_on_a_page(view):
         except (GoElsewhere, AlreadyUnlinked, m.TokenRejected):
             raise  # a login, a renewal, another page: none is shown at this address
         except m.ManagementError as error:
-            log_auth0_failure(error)
             refusal = from_auth0(error)
         except Refusal as error:
             refusal = error
