@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 import requests
+from flask import flash, redirect
 
 from examples.quickstart_host.app import create_app as create_quickstart
 from tests.support import tenant as t
@@ -125,6 +126,23 @@ def test_switching_user_without_the_product_logging_out_drops_the_previous_data(
     stored = customer.stored(app)
     assert stored["linked_accounts"]["user_id"] == t.BEN
     assert stored["user"]["userinfo"]["sub"] == t.BEN  # the product's own data is untouched
+
+
+def test_the_products_flashed_messages_survive_the_pages_silent_sign_in(product, customer):
+    """The session is the product's: the page's first view (a silent sign-in at Auth0) leaves
+    what the product flashed for its own layout to show."""
+    app, _ = product
+
+    @app.get("/saved")
+    def saved():
+        flash("Saved", "success")
+        return redirect(SETTINGS)
+
+    customer.sign_in("Ada Lovelace")
+    page = customer.get("/saved")  # the page's first view: a sign-in at Auth0, without a prompt
+    assert any("prompt=none" in r.url for r in page.history)
+    assert page.url == customer.base + SETTINGS
+    assert customer.stored(app).get("_flashes") == [("success", "Saved")]
 
 
 def test_when_auth0s_session_has_ended_the_customer_signs_in_there_and_comes_back(customer):

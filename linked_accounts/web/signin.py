@@ -158,10 +158,12 @@ def begin_login(target: str | None, *, prompt: str | None = None, login_hint: st
         params["prompt"] = prompt
     if login_hint:
         params["login_hint"] = login_hint
-    # A message flashed before this login and still unread was for a page before it ("You are
-    # logged out." on a front page that shows none): the sign-in does not carry it. Those flashed
-    # on the way (the at-login door's) are kept by `account.sign_in`.
-    session.pop("_flashes", None)
+    if not state().host_signs_in:
+        # A message flashed before this login and still unread was for a page before it ("You
+        # are logged out." on a front page that shows none): the sign-in, which replaces the
+        # session, does not carry it. Those flashed on the way (the at-login door's) are kept by
+        # `account.sign_in`. As the host's guest the session and its messages are the host's.
+        session.pop("_flashes", None)
     return redirect(trips.start(Trip.LOGIN, params, next=target))
 
 
