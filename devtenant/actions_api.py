@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from devtenant.actions_store import TRIGGERS, ActionError
-from devtenant.management import admit
+from devtenant.management import authorized
 from devtenant.management_errors import api_error
 from devtenant.state import tenant
 
@@ -21,16 +21,6 @@ ACTION_FIELDS = {"name", "supported_triggers", "code", "dependencies", "runtime"
 def invalid_body(detail: str) -> Response:
     """Auth0's 400 for a body its schema refuses."""
     return api_error(400, f"Payload validation error: {detail}", "invalid_body")
-
-
-def authorized(scope: str) -> Response | None:
-    """Admit the call (token, rate limit) and require one scope: None when allowed."""
-    claims = admit(tenant())
-    if isinstance(claims, Response):
-        return claims
-    if scope not in str(claims.get("scope", "")).split():
-        return api_error(403, f"Insufficient scope, expected any of: {scope}", "insufficient_scope")
-    return None
 
 
 def refused(exc: ActionError) -> Response:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from devtenant.management import admit, fields_query
+from devtenant.management import authorized, fields_query
 from devtenant.management_errors import api_error
-from devtenant.state import tenant
 from devtenant.store import CONNECTIONS
 
 bp = Blueprint("connections", __name__, url_prefix="/api/v2")
@@ -23,12 +22,9 @@ MAX_PER_PAGE = 100
 @bp.get("/connections")
 def connections() -> Response:
     """The connections, a page at a time (`page`, `per_page`), narrowed by `strategy`."""
-    st = tenant()
-    claims = admit(st)
-    if isinstance(claims, Response):
-        return claims
-    if SCOPE not in str(claims.get("scope", "")).split():
-        return api_error(403, f"Insufficient scope, expected any of: {SCOPE}", "insufficient_scope")
+    denied = authorized(SCOPE)
+    if denied:
+        return denied
     try:
         page = int(request.args.get("page", "0"))
         per_page = int(request.args.get("per_page", "50"))

@@ -72,6 +72,17 @@ def admit(st: TenantState) -> dict[str, Any] | Response:
     return claims
 
 
+def authorized(scope: str) -> Response | None:
+    """Admit the call (`admit`) and require `scope` of its token, as Auth0 does for an endpoint
+    no current-user scope opens: None when allowed, else Auth0's 401, 429 or 403."""
+    claims = admit(tenant())
+    if isinstance(claims, Response):
+        return claims
+    if scope not in str(claims.get("scope", "")).split():
+        return api_error(403, f"Insufficient scope, expected any of: {scope}", "insufficient_scope")
+    return None
+
+
 def get_user(st: TenantState, claims: dict, user_id: str) -> Response:
     """GET /api/v2/users/{id} with fields/include_fields."""
     denied = check_scope(claims, user_id, "read:users", "read:current_user", listed=GET_USER_SCOPES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from devtenant.management import admit, fields_query
+from devtenant.management import authorized, fields_query
 from devtenant.management_errors import api_error
 from devtenant.state import tenant
 
@@ -17,11 +17,9 @@ SCOPE = "read:users"  # no current-user scope allows it: a server-side (M2M) tok
 def users_by_email() -> Response:
     """Every user whose root email is exactly `email` (case-sensitive), as full profiles."""
     st = tenant()
-    claims = admit(st)
-    if isinstance(claims, Response):
-        return claims
-    if SCOPE not in str(claims.get("scope", "")).split():
-        return api_error(403, f"Insufficient scope, expected any of: {SCOPE}", "insufficient_scope")
+    denied = authorized(SCOPE)
+    if denied:
+        return denied
     email = request.args.get("email")
     if not email:
         return api_error(
