@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from devtenant import create_app as create_tenant
+from linked_accounts import accounts_merged
 from tests.support.servers import serving
 
 
@@ -123,3 +124,16 @@ def redis_url(redis_server) -> str:
 def session_store(request) -> str:
     """REDIS_URL for the file store, then for a real redis-server: for what must hold in both."""
     return "" if request.param == "files" else request.getfixturevalue("redis_url")
+
+
+@pytest.fixture
+def merges():
+    """Every accounts_merged signal the test's apps send, as (primary_id, merged_id)."""
+    seen: list[tuple[str, str]] = []
+
+    def record(sender, primary_id, merged_id):
+        seen.append((primary_id, merged_id))
+
+    accounts_merged.connect(record)
+    yield seen
+    accounts_merged.disconnect(record)

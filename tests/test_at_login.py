@@ -277,23 +277,14 @@ def test_a_short_secret_stops_start_up(make_app):
         make_app(AT_LOGIN_SECRET="short")
 
 
-def test_the_merge_claim_of_a_login_tells_the_product_once(door_app):
-    seen = []
-
-    def record(sender, primary_id, merged_id):
-        seen.append((primary_id, merged_id))
-
-    accounts_merged.connect(record)
-    try:
-        with door_app.test_request_context("/"):
-            claim = {"primary_id": t.MAYA, "merged_id": t.MAYA_GITHUB}
-            assert merged_at_login({"sub": t.MAYA, "https://linked-accounts/merged": claim})
-            # A claim naming another primary than the login's own is not this login's news.
-            assert not merged_at_login({"sub": t.BEN, "https://linked-accounts/merged": claim})
-            assert not merged_at_login({"sub": t.MAYA})
-    finally:
-        accounts_merged.disconnect(record)
-    assert seen == [(t.MAYA, t.MAYA_GITHUB)]
+def test_the_merge_claim_of_a_login_tells_the_product_once(door_app, merges):
+    with door_app.test_request_context("/"):
+        claim = {"primary_id": t.MAYA, "merged_id": t.MAYA_GITHUB}
+        assert merged_at_login({"sub": t.MAYA, "https://linked-accounts/merged": claim})
+        # A claim naming another primary than the login's own is not this login's news.
+        assert not merged_at_login({"sub": t.BEN, "https://linked-accounts/merged": claim})
+        assert not merged_at_login({"sub": t.MAYA})
+    assert merges == [(t.MAYA, t.MAYA_GITHUB)]
 
 
 def test_in_host_sign_in_mode_the_products_own_login_ends_merged_and_told_once(

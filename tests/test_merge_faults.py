@@ -15,7 +15,6 @@ from dataclasses import replace
 
 import pytest
 
-from linked_accounts import accounts_merged
 from tests.support import tenant as t
 from tests.support.spa import Spa
 from tests.support.visitor import Visitor
@@ -69,18 +68,6 @@ def make_app(make_app, tmp_path):
         return make_app(INSTANCE_PATH=str(tmp_path), **{**SUGGEST, **overrides})
 
     return make
-
-
-@pytest.fixture
-def merges():
-    seen: list[tuple[str, str]] = []
-
-    def record(sender, primary_id, merged_id):
-        seen.append((primary_id, merged_id))
-
-    accounts_merged.connect(record)
-    yield seen
-    accounts_merged.disconnect(record)
 
 
 def to_the_proof(visitor: Visitor, direction: str):

@@ -54,19 +54,6 @@ def stale(make_app, serve):
     return Visitor(serve(make_app(**SUGGEST, REAUTH_MAX_AGE="0")))
 
 
-@pytest.fixture
-def merges():
-    """Every accounts_merged signal the test's apps send, as (primary_id, merged_id)."""
-    seen: list[tuple[str, str]] = []
-
-    def record(sender, primary_id, merged_id):
-        seen.append((primary_id, merged_id))
-
-    accounts_merged.connect(record)
-    yield seen
-    accounts_merged.disconnect(record)
-
-
 def confirm(visitor: Visitor, page: requests.Response, method: str) -> requests.Response:
     """Open a suggestion's confirmation page from the settings page."""
     href = page.text.split(f'aria-label="Link the {method} account (maya@example.com)"')[0]
